@@ -1,0 +1,39 @@
+"""The exceptions surveyindex raises.
+
+Every error a user can cause is a :class:`SurveyIndexError`, so a script can catch one type, and the
+message names where the problem is (file, row, column or instrument key) and what was expected.
+
+>>> from surveyindex.errors import InstrumentError, SurveyIndexError
+>>> issubclass(InstrumentError, SurveyIndexError)
+True
+"""
+
+from __future__ import annotations
+
+
+class SurveyIndexError(Exception):
+    """Base class of every error raised on bad input or an impossible request."""
+
+
+class InstrumentError(SurveyIndexError):
+    """The instrument (questionnaire definition) is missing, malformed or inconsistent."""
+
+
+class ResponseDataError(SurveyIndexError):
+    """A response file cannot be read or does not match the instrument."""
+
+
+class WeightingError(SurveyIndexError):
+    """Weights cannot be computed: bad margins, empty cells, no convergence."""
+
+
+class EstimationError(SurveyIndexError):
+    """An estimate was asked for that the design or the data cannot support."""
+
+
+class ReportError(SurveyIndexError):
+    """The report cannot be written."""
+
+
+class MissingDependencyError(SurveyIndexError, ImportError):
+    """An optional dependency is needed; the message names the extra to install."""

@@ -1,0 +1,99 @@
+# Shared helpers for the reference scripts (sourced, not run directly).
+# Writes JSON by hand so every number carries 17 significant digits
+# (sprintf("%.17g")), which round-trips IEEE doubles exactly.
+suppressPackageStartupMessages({
+  library(survey); library(psych); library(lavaan); library(semTools)
+})
+
+script_dir <- function() {
+  a <- commandArgs(trailingOnly = FALSE)
+  f <- sub("^--file=", "", a[grep("^--file=", a)])
+  if (length(f)) dirname(normalizePath(f)) else getwd()
+}
+
+json_str <- function(s) {
+  s <- gsub("\\\\", "\\\\\\\\", s)
+  s <- gsub("\"", "\\\\\"", s)
+  s <- gsub("\n", "\\\\n", s)
+  s <- gsub("\t", "\\\\t", s)
+  paste0("\"", s, "\"")
+}
+
+json_num <- function(x) {
+  out <- sprintf("%.17g", x)
+  out[is.na(x)] <- "null"
+  out[is.infinite(x) & x > 0] <- "\"Inf\""
+  out[is.infinite(x) & x < 0] <- "\"-Inf\""
+  out
+}
+
+# to_json: named list -> object; unnamed list -> array;
+# named atomic vector (length>1 or names given) -> object; matrix -> object
+# {rownames, colnames, data (row-major array of rows)}; length-1 unnamed
+# atomic -> scalar; otherwise array.  Wrap with I() to force an array.
+to_json <- function(x, ind = "") {
+  nxt <- paste0(ind, "  ")
+  force_array <- inherits(x, "AsIs")
+  if (force_array) class(x) <- setdiff(class(x), "AsIs")
+  if (is.null(x)) return("null")
+  if (is.factor(x)) x <- as.character(x)
+  if (is.data.frame(x)) x <- as.list(x)
+  if (is.matrix(x)) {
+    rows <- lapply(seq_len(nrow(x)), function(i) I(unname(x[i, ])))
+    return(to_json(list(rownames = if (is.null(rownames(x))) NULL else I(rownames(x)),
+                        colnames = if (is.null(colnames(x))) NULL else I(colnames(x)),
+                        data = rows), ind))
+  }
+  if (is.list(x)) {
+    if (!length(x)) return(if (is.null(names(x))) "[]" else "{}")
+    vals <- vapply(x, to_json, "", ind = nxt)
+    if (!is.null(names(x))) {
+      body <- paste0(nxt, json_str(names(x)), ": ", vals, collapse = ",\n")
+      return(paste0("{\n", body, "\n", ind, "}"))
+    }
+    return(paste0("[\n", paste0(nxt, vals, collapse = ",\n"), "\n", ind, "]"))
+  }
+  if (is.logical(x)) v <- ifelse(is.na(x), "null", ifelse(x, "true", "false"))
+  else if (is.numeric(x)) v <- json_num(as.numeric(x))
+  else v <- ifelse(is.na(x), "null", json_str(as.character(x)))
+  if (!is.null(names(x)) && !force_array) {
+    return(paste0("{", paste0(json_str(names(x)), ": ", v, collapse = ", "), "}"))
+  }
+  if (length(x) == 1 && !force_array) return(v)
+  if (length(v) <= 8) return(paste0("[", paste(v, collapse = ", "), "]"))
+  paste0("[\n", paste0(nxt, v, collapse = ",\n"), "\n", ind, "]")
+}
+
+meta <- function(pkgs) {
+  list(R_version = R.version.string,
+       packages = as.list(setNames(vapply(pkgs, function(p) as.character(packageVersion(p)), ""), pkgs)),
+       script = basename(sys_script()))
+}
+
+# Evaluate a code string in env and return the value of the last expression;
+# the same string is stored in the JSON so the call is exactly what ran.
+run <- function(code, env) {
+  res <- NULL
+  for (e in parse(text = code)) res <- eval(e, envir = env)
+  invisible(res)
+}
+
+# mean/total helpers: estimate, SE (and deff if present)
+est_se <- function(obj) {
+  out <- list(estimate = coef(obj), se = SE(obj))
+  d <- tryCatch(deff(obj), error = function(e) NULL)
+  if (!is.null(d)) out$deff <- d
+  lapply(out, function(v) { v <- drop(as.numeric(v)); names(v) <- names(coef(obj)); v })
+}
+
+write_json_file <- function(obj, name) {
+  path <- file.path(script_dir(), name)
+  writeLines(to_json(obj), path)
+  cat("wrote", path, "\n")
+}
+
+sys_script <- function() {
+  a <- commandArgs(trailingOnly = FALSE)
+  f <- sub("^--file=", "", a[grep("^--file=", a)])
+  if (length(f)) f else "interactive"
+}
