@@ -38,8 +38,8 @@ _PROFILE = {"USA": [-0.15, 0.35, 0.55, 0.60, 0.55], "CHN": [-0.35, 0.45, 0.05, 0
 _AGE_SLOPE = {"USA": [-0.10, -0.05, -0.45, -0.35, -0.25], "CHN": [0.15, 0.20, 0.10, 0.05, 0.10]}
 _EDU_SLOPE = {"USA": [0.10, 0.15, 0.35, 0.30, 0.35], "CHN": [-0.20, -0.10, -0.15, -0.05, -0.10]}
 # Selection into the panel relative to the population, per category.
-_SELECT = {"age_group": [2.2, 1.7, 1.1, 0.8, 0.5, 0.3], "gender": [1.0, 1.0],
-           "education": [0.25, 0.6, 1.1, 2.4], "region": [1.3, 1.0, 0.9, 0.8]}
+_SELECT = {"age_group": [1.9, 1.5, 1.1, 0.85, 0.6, 0.4], "gender": [1.0, 1.0],
+           "education": [0.35, 0.7, 1.1, 2.0], "region": [1.2, 1.0, 0.9, 0.85]}
 _CUTS = np.array([-1.5, -0.5, 0.5, 1.5])
 _SD_PERSON, _SD_DIM, _SD_ITEM = 0.6, 0.4, 0.7
 

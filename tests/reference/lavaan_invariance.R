@@ -16,8 +16,8 @@ out <- list(meta = meta(c("lavaan")), setup = setup,
   notes = I(c(
     "lavaan 0.6.14, estimator='ML', likelihood='normal'. Multi-group: meanstructure=TRUE; group order = order of first appearance in data (Pasteur, Grant-White); chisq = sum_g 2*N_g*F_g; per-group chisq in chisq_by_group.",
     "metric: group.equal='loadings'; scalar: group.equal=c('loadings','intercepts') -> latent means fixed to 0 in group 1 and free in group 2.",
-    "srmr in multi-group = lavaan's 'srmr' (Bentler type, mean-structure included, averaged over groups weighted by N_g).",
-    "lavTestLRT default method for ML: standard chi-square difference (method='default' -> 'satorra.bentler.2001' only for robust estimators); Pr(>Chisq) = pchisq(diff, df diff, lower=FALSE).")),
+    "srmr (multi-group) = sum_g N_g * srmr_g / N, where srmr_g is lavResiduals(fit, type='cor.bentler')[[g]]$summary['srmr','total'] (covariance AND mean residuals); per-group values in srmr_by_group (verified to reproduce fitMeasures srmr).",
+    "lavTestLRT with plain ML: Chisq diff = difference of the chisq values, Df diff = difference of df, Pr(>Chisq) = pchisq(diff, df diff, lower.tail=FALSE).")),
   cases = list())
 
 fit_case <- function(code) {
@@ -33,6 +33,10 @@ fit_case <- function(code) {
                          est = I(pe$est), se = I(pe$se)))
   ts <- lavInspect(fit, "test")$standard
   if (!is.null(ts$stat.group)) res$chisq_by_group <- I(as.numeric(ts$stat.group))
+  if (lavInspect(fit, "ngroups") > 1) {
+    rr <- lavResiduals(fit, type = "cor.bentler")
+    res$srmr_by_group <- I(as.numeric(sapply(rr, function(g) g$summary["srmr", "total"])))
+  }
   res
 }
 out$cases$single_group <- fit_case('fit.all <- cfa(m3, data=HS)')
