@@ -148,8 +148,7 @@ def _domain_codes(design: SurveyDesign, by, where) -> tuple[np.ndarray, pd.DataF
                                   f"columns: {list(data.columns)}")
         grouped = data.groupby(cols, sort=True, dropna=True)
         codes = grouped.ngroup().to_numpy(dtype=np.int64)
-        domains = pd.DataFrame(list(grouped.groups.keys()), columns=cols) if len(cols) > 1 \
-            else pd.DataFrame({cols[0]: list(grouped.groups.keys())})
+        domains = grouped.size().index.to_frame(index=False)
     if where is not None:
         where = np.asarray(where, dtype=bool)
         if where.shape != (design.n,):

@@ -1,0 +1,167 @@
+"""The whole pipeline in one call: instrument -> responses -> design -> index -> reliability -> report.
+
+No statistics live here; this module only wires the stages together and records what was done.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import platform
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import __version__
+from .datasets import sample_paths
+from .design import SurveyDesign, make_design
+from .errors import WeightingError
+from .index import IndexResult, compute_index
+from .instrument import Instrument, load_instrument
+from .io import Responses, read_responses
+from .reliability import reliability
+
+
+@dataclass(frozen=True, eq=False)
+class PipelineResult:
+    """Everything one run produced: each stage's output, and the methodology record."""
+
+    instrument: Instrument
+    responses: Responses
+    design: SurveyDesign
+    index: IndexResult
+    reliability: pd.DataFrame
+    weighting: pd.DataFrame
+    methodology: dict[str, str]
+
+    def summary(self, audience: str = "all") -> pd.DataFrame:
+        """Composite score per country (rows) and target (columns), with 95% CI, for printing."""
+        c = self.index.composite
+        c = c[c["audience"] == audience]
+        cell = (c["score"].map("{:.1f}".format) + " (" + c["ci_low"].map("{:.1f}".format)
+                + "-" + c["ci_high"].map("{:.1f}".format) + ")")
+        table = c.assign(cell=cell).pivot(index="country", columns="target", values="cell")
+        return table[[t for t in self.instrument.target_codes if t in table.columns]]
+
+    def _repr_html_(self) -> str:  # pragma: no cover - notebook display
+        return ("<h4>Composite index (95% CI), audience 'all'</h4>"
+                + self.summary().to_html() + f"<p>{self.responses.ledger}</p>")
+
+
+def run_pipeline(instrument: str | Path | Instrument = "softpower",
+                 responses: str | Path | pd.DataFrame | None = None,
+                 margins: str | Path | pd.DataFrame | None = None, *,
+                 replicates: int = 200, seed: int = 1, audiences: list[str] | None = None,
+                 level: float = 0.95) -> PipelineResult:
+    """Run every stage; with no file arguments, on the bundled soft-power sample.
+
+    Steps: read and validate the responses (ledger of exclusions); build the design (strata =
+    country); add Rao-Wu bootstrap replicate weights; rake each country's weights and every
+    replicate to the population margins; compute the index with replicate intervals; Cronbach's
+    alpha per country x target x dimension; weighting diagnostics.
+
+    >>> import surveyindex as si
+    >>> res = si.run_pipeline(replicates=20, seed=1)
+    >>> res.summary().shape
+    (13, 2)
+    """
+    inst = instrument if isinstance(instrument, Instrument) else load_instrument(instrument)
+    paths = sample_paths()
+    responses = paths["responses"] if responses is None else responses
+    margins = paths["margins"] if margins is None else margins
+    resp = read_responses(responses, inst)
+    margin_table = _read_margins(margins)
+    w = inst.weighting
+    design = (make_design(resp, strata=w.by)
+              .with_replicates("bootstrap", n=replicates, seed=seed)
+              .rake(margin_table, by=w.by, tolerance=w.tolerance, max_iterations=w.max_iterations))
+    index = compute_index(design, audiences, level=level)
+    rel = reliability(resp, by=("country", "target"))
+    weighting = design.diagnostics(by=w.by)
+    methodology = _methodology(inst, resp, design, index, responses, margins, seed)
+    return PipelineResult(inst, resp, design, index, rel, weighting, methodology)
+
+
+def _read_margins(margins) -> pd.DataFrame:
+    if isinstance(margins, pd.DataFrame):
+        return margins
+    path = Path(margins)
+    if not path.exists():
+        raise WeightingError(f"{path}: margins file not found")
+    try:
+        return pd.read_csv(path, dtype={"category": str})
+    except Exception as exc:  # pandas raises many types; the user needs the file and the cause
+        raise WeightingError(f"{path}: cannot read margins ({exc})") from None
+
+
+def _file_hash(source) -> str:
+    if isinstance(source, pd.DataFrame):
+        digest = hashlib.sha256(pd.util.hash_pandas_object(source, index=False).to_numpy().tobytes())
+        return "sha256:" + digest.hexdigest()[:16] + " (data frame)"
+    return "sha256:" + hashlib.sha256(Path(source).read_bytes()).hexdigest()[:16]
+
+
+def _methodology(inst, resp, design, index, responses, margins, seed) -> dict[str, str]:
+    rake_step = next((s for s in design.steps if s.get("step") == "rake"), {})
+    s = index.settings
+    led = resp.ledger
+    weights = ", ".join(f"{k} {v:.3g}" for k, v in s["dimension_weights"].items())
+    return {
+        "Instrument": f"{inst.title} ({inst.id}, version {inst.version})",
+        "Response data": f"{resp.source} ({_file_hash(responses)})",
+        "Rows": f"{led.rows_in} read, {led.rows_kept} kept, {led.rows_excluded} excluded "
+                "(see the Exclusions sheet)",
+        "Population margins": f"{margins if not isinstance(margins, pd.DataFrame) else 'data frame'}"
+                              f" ({_file_hash(margins)})",
+        "Weighting": f"raking (iterative proportional fitting) within each {rake_step.get('by')} to "
+                     f"the margins of {', '.join(rake_step.get('margins', []))}, starting from the "
+                     f"design weights; converged in {rake_step.get('iterations')} iterations to "
+                     f"{rake_step.get('max_deviation', np.nan):.1e} (tolerance "
+                     f"{rake_step.get('tolerance')}); every replicate raked the same way",
+        "Variance estimation": f"Rao-Wu rescaled bootstrap, {design.n_replicates} replicates "
+                               f"(seed {seed}), strata = {design.steps[0].get('strata')}; "
+                               "SE = sqrt(sum of squared deviations / (R - 1))",
+        "Scoring": f"dimension score = mean of a respondent's valid items after reverse keying, "
+                   f"when at least {s['min_valid_items']} are valid; don't know and refused "
+                   "are missing",
+        "Normalisation": f"linear rescaling of the response scale to {s['scale'][0]:g}-"
+                         f"{s['scale'][1]:g}",
+        "Dimension weights": weights,
+        "Aggregation": f"{s['aggregation']} mean of the dimension scores",
+        "Intervals": f"{s['level']:.0%} normal intervals from the replicate SE; rank and "
+                     "k-of-n intervals are the 2.5th-97.5th percentiles over replicates",
+        "Significance": "paired differences tested per country; p-values adjusted by Holm's "
+                        "method across countries within each measure and audience",
+        "Audiences": ", ".join(s["audiences"]),
+        "Software": f"surveyindex {__version__}, Python {platform.python_version()}, "
+                    f"numpy {np.__version__}, pandas {pd.__version__}",
+    }
+
+
+def write_report(result: PipelineResult, path: str | Path) -> Path:
+    """Write the run's Excel workbook (atomically) and return its path.
+
+    >>> import surveyindex as si, tempfile, pathlib
+    >>> res = si.run_pipeline(replicates=20, seed=1)
+    >>> out = si.write_report(res, pathlib.Path(tempfile.mkdtemp()) / "demo.xlsx")
+    >>> out.exists()
+    True
+    """
+    from .report import ReportTables, write_workbook
+
+    led = result.responses.ledger
+    tables = ReportTables(
+        title=result.instrument.title,
+        composite=result.index.composite,
+        dimensions=result.index.dimensions,
+        comparison=result.index.comparison,
+        leads=result.index.leads,
+        items=result.index.items,
+        reliability=result.reliability,
+        weighting=result.weighting,
+        ledger_summary=led.summary(),
+        exclusions=led.excluded,
+        methodology=result.methodology,
+    )
+    return write_workbook(tables, path)

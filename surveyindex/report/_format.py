@@ -1,0 +1,164 @@
+"""Cell and table formatting shared by the report sheets: safe values, tidy tables, widths.
+
+Every value reaches a cell through :func:`put`, the one place where text is neutralised against
+formula injection: a response file is untrusted input, and a respondent id or an exclusion reason
+such as ``=HYPERLINK(...)`` must reach the reader as the text it is, never as a live formula.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from openpyxl.formatting.rule import ColorScaleRule
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+#: (column in the table, header shown, number format or None for text).
+Column = tuple[str, str, str | None]
+
+SCORE, SE, RAW, P_VALUE, COUNT, GENERAL = "0.0", "0.00", "0.00", '[<0.001]"<0.001";0.000', "#,##0", "General"
+#: Leading characters that make Excel, LibreOffice or a CSV re-import treat text as a formula (OWASP).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+BOLD = Font(bold=True)
+NOTE = Font(italic=True, color="808080")
+HIGHLIGHT = PatternFill("solid", start_color="FFE699", end_color="FFE699")
+_HEADER_FILL = PatternFill("solid", start_color="D9E1F2", end_color="D9E1F2")
+_HEADER_BORDER = Border(bottom=Side(style="thin", color="808080"))
+# XML 1.0 forbids these control characters; openpyxl raises on them rather than dropping them.
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_MAX_CELL_TEXT = 32767  # Excel's limit; longer text makes Excel "repair" the file
+
+
+def put(ws: Worksheet, row: int, col: int, value, number_format: str | None = None):
+    """Write one value to a cell; text is always stored as text, never as a formula.
+
+    openpyxl stores a string starting with ``=`` as a formula and ``#N/A`` as an error, so text
+    cells get ``data_type = "s"``; text starting with a formula trigger also gets Excel's
+    ``quotePrefix`` flag (what typing a leading ``'`` does), so the cell stays text when a reader
+    edits it. The text itself is unchanged: no visible apostrophe.
+
+    >>> from openpyxl import Workbook
+    >>> c = put(Workbook().active, 1, 1, '=HYPERLINK("http://x", "y")')
+    >>> c.data_type, c.quotePrefix, c.value
+    ('s', True, '=HYPERLINK("http://x", "y")')
+    """
+    v = cell_value(value)
+    cell = ws.cell(row=row, column=col, value=v)
+    if isinstance(v, str):
+        cell.data_type = "s"
+        if v.startswith(FORMULA_TRIGGERS):
+            cell.quotePrefix = True
+    elif number_format and isinstance(v, (int, float)) and not isinstance(v, bool):
+        cell.number_format = number_format
+    return cell
+
+
+def cell_value(v):
+    """A value openpyxl can store: None for missing and non-finite, plain Python scalars, clean text.
+
+    >>> cell_value(float("nan")), cell_value(np.int64(3)), cell_value("a\\x07b")
+    (None, 3, 'a\\ufffdb')
+    """
+    if v is None or v is pd.NA or v is pd.NaT:
+        return None
+    if isinstance(v, (bool, np.bool_)):
+        return bool(v)
+    if isinstance(v, (int, np.integer)):
+        return int(v)
+    if isinstance(v, (float, np.floating)):
+        return float(v) if math.isfinite(v) else None
+    if isinstance(v, (dt.datetime, dt.date)):
+        # Excel has no time zones; show an aware timestamp as text rather than drop its offset.
+        return str(v) if getattr(v, "tzinfo", None) is not None else v
+    text = _ILLEGAL.sub("\ufffd", str(v))
+    return text if len(text) <= _MAX_CELL_TEXT else text[: _MAX_CELL_TEXT - 1] + "\u2026"
+
+
+def write_table(ws: Worksheet, df: pd.DataFrame, columns: Sequence[Column], row: int = 1,
+                col: int = 1, note: str = "no rows") -> int:
+    """Header and rows of the documented ``columns`` of ``df``; returns the last row written.
+
+    Columns of ``df`` not in ``columns`` are not written; documented columns missing from ``df``
+    are written empty, so the header is the same whatever the input. An empty table gets its
+    header and an italic ``note`` under it.
+
+    >>> from openpyxl import Workbook
+    >>> ws = Workbook().active
+    >>> write_table(ws, pd.DataFrame({"x": [1.25, 2.0], "junk": [0, 0]}), [("x", "X", SCORE)])
+    3
+    >>> ws["A1"].value, ws["A2"].number_format, ws["B1"].value
+    ('X', '0.0', None)
+    """
+    for j, (_, label, _) in enumerate(columns):
+        c = put(ws, row, col + j, label)
+        c.font, c.fill, c.border = BOLD, _HEADER_FILL, _HEADER_BORDER
+        c.alignment = Alignment(vertical="bottom")
+    if df.empty:
+        put(ws, row + 1, col, note).font = NOTE
+        return row + 1
+    n = len(df)
+    for j, (name, _, fmt) in enumerate(columns):
+        values = df[name].tolist() if name in df.columns else [None] * n
+        for i, v in enumerate(values):
+            put(ws, row + 1 + i, col + j, v, fmt)
+    return row + n
+
+
+def finish_sheet(ws: Worksheet, ncols: int, last_row: int, header_row: int = 1,
+                 filter_table: bool = True) -> None:
+    """Freeze the header row, add an autofilter, fit column widths, and set up printing."""
+    ws.freeze_panes = ws.cell(row=header_row + 1, column=1)
+    if filter_table and last_row > header_row:
+        ws.auto_filter.ref = f"A{header_row}:{get_column_letter(ncols)}{last_row}"
+    fit_widths(ws)
+    ws.print_title_rows = f"{header_row}:{header_row}"
+    ws.page_setup.orientation = "landscape"
+    # Fit the columns to the page width and let rows run on to further pages.
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+
+
+def fit_widths(ws: Worksheet, minimum: float = 6, maximum: float = 60) -> None:
+    """Set each column's width from its longest shown value, within [minimum, maximum]."""
+    widths: dict[int, float] = {}
+    for row in ws.iter_rows():
+        for c in row:
+            if c.value is None:
+                continue
+            if isinstance(c.value, float):
+                n = len(f"{c.value:,.3f}")
+            else:
+                n = len(str(c.value))
+            widths[c.column] = max(widths.get(c.column, 0), n * (1.15 if c.font.b else 1.0))
+    for j, w in widths.items():
+        ws.column_dimensions[get_column_letter(j)].width = min(max(w + 2, minimum), maximum)
+
+
+def colour_scale(ws: Worksheet, col: int, first_row: int, last_row: int) -> None:
+    """Red-yellow-green scale on one column (low to high), as Excel's default 3-colour scale."""
+    if last_row < first_row:
+        return
+    letter = get_column_letter(col)
+    ws.conditional_formatting.add(
+        f"{letter}{first_row}:{letter}{last_row}",
+        ColorScaleRule(start_type="min", start_color="F8696B", mid_type="percentile", mid_value=50,
+                       mid_color="FFEB84", end_type="max", end_color="63BE7B"),
+    )
+
+
+def style_rows(ws: Worksheet, rows, first_col: int, last_col: int, font=None, fill=None) -> None:
+    """Apply a font and/or fill to the given rows between two columns (inclusive)."""
+    for r in rows:
+        for j in range(first_col, last_col + 1):
+            c = ws.cell(row=r, column=j)
+            if font is not None:
+                c.font = font
+            if fill is not None:
+                c.fill = fill
