@@ -170,11 +170,9 @@ def _targets(table, variable, cats, group_names, by, group_total) -> np.ndarray:
     """Target totals, shape (groups x categories, columns)."""
     sub = table[table.variable == variable].set_index(["group", "category"])["value"]
     idx = pd.MultiIndex.from_product([group_names, cats])
-    vals = sub.reindex(idx).to_numpy(float)
-    if np.isnan(vals).any():
-        g, c = idx[int(np.flatnonzero(np.isnan(vals))[0])]
-        raise WeightingError(f"{_where(by, g)}margin {variable!r} has no value for category {c!r}")
-    vals = vals.reshape(len(group_names), len(cats))
+    # A category a group's margins leave out has no population there: respondents in it are an
+    # error (raised by _check_cells), an empty cell is fine (regions differ between countries).
+    vals = sub.reindex(idx).fillna(0.0).to_numpy(float).reshape(len(group_names), len(cats))
     if table["kind"].iloc[0] == "proportion":
         return (vals[:, :, None] * group_total[:, None, :]).reshape(-1, group_total.shape[1])
     return np.repeat(vals.reshape(-1, 1), group_total.shape[1], axis=1)
@@ -194,8 +192,9 @@ def _check_cells(current, target, variable, cats, group_names, by) -> None:
     if stray.any():
         row = int(np.nonzero(stray)[0][0])
         g, c = group_names[row // len(cats)], cats[row % len(cats)]
-        raise WeightingError(f"{_where(by, g)}margin {variable!r} category {c!r} has respondents "
-                             "but a population target of 0")
+        raise WeightingError(f"{_where(by, g)}{variable} = {c!r} in the data but not in the "
+                             "margins (or with a population target of 0); add the category to "
+                             "the margins or recode it")
 
 
 # -- the fit ------------------------------------------------------------------------------------

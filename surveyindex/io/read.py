@@ -125,9 +125,11 @@ def _read_file(path: Path, sheet: str | int) -> pd.DataFrame:
     if not path.exists():
         raise ResponseDataError(f"{path}: file not found")
     suffix = path.suffix.lower()
+    if path.stat().st_size == 0:
+        raise ResponseDataError(f"{path}: the file is empty")
     try:
-        if suffix in (".csv", ".txt", ".gz"):
-            return pd.read_csv(path, sep=None, engine="python", encoding="utf-8-sig")
+        if suffix in (".csv", ".txt"):
+            return pd.read_csv(path, sep=_delimiter(path), encoding="utf-8-sig")
         if suffix in (".xlsx", ".xlsm", ".xls"):
             return pd.read_excel(path, sheet_name=sheet)
         if suffix == ".parquet":
@@ -158,6 +160,15 @@ def _read_file(path: Path, sheet: str | int) -> pd.DataFrame:
     raise ResponseDataError(
         f"{path}: unsupported file type {suffix!r}; expected .csv, .xlsx, .sav, .dta or .parquet"
     )
+
+
+def _delimiter(path: Path) -> str:
+    """The delimiter of a delimited text file: comma unless the header says otherwise."""
+    with open(path, encoding="utf-8-sig", errors="replace") as f:
+        header = f.readline()
+    counts = {d: header.count(d) for d in (",", ";", "\t", "|")}
+    best = max(counts, key=counts.get)
+    return best if counts[best] > 0 else ","
 
 
 def _check_columns(raw: pd.DataFrame, inst: Instrument, name: str) -> None:

@@ -128,13 +128,13 @@ def cronbach_alpha(data, missing: str = "pairwise", weights=None,
     --------
     >>> import pandas as pd
     >>> from surveyindex.reliability import cronbach_alpha
-    >>> items = pd.DataFrame({"q1": [1, 2, 3, 4, 5, 3], "q2": [2, 2, 3, 5, 4, 3],
-    ...                       "q3": [1, 3, 3, 4, 5, None]})
+    >>> items = pd.DataFrame({"q1": [4, 5, 3, 2, 4, 5, 3, 4], "q2": [4, 4, 3, 2, 5, 5, 2, 4],
+    ...                       "q3": [3, 5, 4, 1, 4, 4, 3, 5]})
     >>> res = cronbach_alpha(items)  # In R: psych::alpha(items)$total
     >>> res.n, res.n_items
-    (6, 3)
-    >>> print(f"{res.alpha:.4f} {res.alpha_std:.4f} [{res.ci_low:.3f}, {res.ci_high:.3f}]")
-    0.9320 0.9357 [0.707, 0.990]
+    (8, 3)
+    >>> print(f"{res.alpha:.4f} {res.alpha_std:.4f} [{res.ci_low:.4f}, {res.ci_high:.4f}]")
+    0.8906 0.8993 [0.6303, 0.9762]
     """
     x, w, names = _prepare(data, missing, weights)
     return _alpha(x, w, names, missing, level)
@@ -166,22 +166,23 @@ def item_statistics(data, missing: str = "pairwise", weights=None) -> pd.DataFra
         alpha_if_dropped_i = alpha of C without row and column i (likewise for R)
 
     ``mean`` and ``sd`` are over the respondents answering the item (weighted when weights are
-    given; ``sd`` = sqrt(C_ii)). ``r_cor`` is NaN when R is singular.
+    given; ``sd`` = sqrt(C_ii)). As psych does, smc uses the pseudo-inverse when R is singular
+    and is clipped to [0, 1] (a pairwise R need not be positive definite).
 
     Examples
     --------
     >>> import pandas as pd
     >>> from surveyindex.reliability import item_statistics
-    >>> items = pd.DataFrame({"q1": [1, 2, 3, 4, 5, 3], "q2": [2, 2, 3, 5, 4, 3],
-    ...                       "q3": [1, 3, 3, 4, 5, None]})
+    >>> items = pd.DataFrame({"q1": [4, 5, 3, 2, 4, 5, 3, 4], "q2": [4, 4, 3, 2, 5, 5, 2, 4],
+    ...                       "q3": [3, 5, 4, 1, 4, 4, 3, 5]})
     >>> tab = item_statistics(items)  # In R: psych::alpha(items)[c("item.stats", "alpha.drop")]
     >>> list(tab.columns)
     ['item', 'n', 'mean', 'sd', 'r_drop', 'r_cor', 'alpha_if_dropped', 'alpha_std_if_dropped']
     >>> tab[["item", "n", "r_drop", "alpha_if_dropped"]].round(3)
       item  n  r_drop  alpha_if_dropped
-    0   q1  6   0.939             0.848
-    1   q2  6   0.776             0.954
-    2   q3  5   0.867             0.907
+    0   q1  8   0.889             0.775
+    1   q2  8   0.772             0.856
+    2   q3  8   0.726             0.910
     """
     x, w, names = _prepare(data, missing, weights)
     c, _ = _covariance(x, w, names)
@@ -420,10 +421,10 @@ def _cov2cor(c: np.ndarray) -> np.ndarray:
 
 
 def _r_cor(r: np.ndarray) -> np.ndarray:
-    try:
-        smc = 1 - 1 / np.diag(np.linalg.inv(r))
-    except np.linalg.LinAlgError:
-        return np.full(r.shape[0], np.nan)
+    # pinv: a duplicated item makes R singular, and psych still reports r.cor; a pairwise R that
+    # is not positive definite can give smc outside [0, 1], which psych clips, and so do we
+    with np.errstate(divide="ignore"):
+        smc = np.clip(1 - 1 / np.diag(np.linalg.pinv(r)), 0.0, 1.0)
     rc = r.copy()
     np.fill_diagonal(rc, smc)
     return rc.sum(axis=0) / np.sqrt(rc.sum())

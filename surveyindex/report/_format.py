@@ -1,4 +1,4 @@
-"""Cell and table formatting shared by the report sheets: safe values, tidy tables, widths.
+"""Cell, table and chart formatting for the report sheets: safe values, tidy tables, widths.
 
 Every value reaches a cell through :func:`put`, the one place where text is neutralised against
 formula injection: a response file is untrusted input, and a respondent id or an exclusion reason
@@ -14,6 +14,10 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+from openpyxl.chart import BarChart, Reference
+from openpyxl.chart.axis import ChartLines
+from openpyxl.chart.data_source import NumDataSource, NumRef
+from openpyxl.chart.error_bar import ErrorBars
 from openpyxl.formatting.rule import ColorScaleRule
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
@@ -162,3 +166,65 @@ def style_rows(ws: Worksheet, rows, first_col: int, last_col: int, font=None, fi
                 c.font = font
             if fill is not None:
                 c.fill = fill
+
+
+def add_score_chart(ws: Worksheet, anchor: str, composite: pd.DataFrame, data_ws: Worksheet,
+                    first_col: int) -> bool:
+    """Bar chart of the composite score by country, a series per target, CI as error bars.
+
+    Uses audience ``"all"``. A chart plots cells, not values, so the scores and the CI's distance
+    below and above each score are written as a small block on ``data_ws`` from column
+    ``first_col``. Returns False, adding nothing, when there is nothing to plot.
+    """
+    if composite.empty or not {"country", "target", "score"} <= set(composite.columns):
+        return False
+    df = composite
+    if "audience" in df.columns:
+        df = df[df["audience"].astype(str) == "all"]
+    df = df.assign(country=df["country"].astype(str), target=df["target"].astype(str))
+    df = df.drop_duplicates(["country", "target"])
+    if df["score"].notna().sum() == 0:
+        return False
+    targets = list(dict.fromkeys(df["target"]))
+    wide = df.reindex(columns=["country", "target", "score", "ci_low", "ci_high"])
+    wide = wide.pivot(index="country", columns="target")
+    # Highest score on the first target at the top: the order a reader scans a league table in.
+    countries = wide[("score", targets[0])].sort_values(ascending=False, kind="stable").index
+    wide, k = wide.loc[countries], len(countries)
+    put(data_ws, 1, first_col, "Chart: country").font = BOLD
+    for i, c in enumerate(countries, start=2):
+        put(data_ws, i, first_col, c)
+    chart = BarChart()
+    chart.type, chart.grouping, chart.gapWidth = "bar", "clustered", 60
+    chart.title = "Composite score (0-100), audience all, with confidence intervals"
+    chart.y_axis.title, chart.y_axis.scaling.min, chart.y_axis.scaling.max = "Score", 0, 100
+    chart.y_axis.majorGridlines = ChartLines()
+    chart.x_axis.scaling.orientation = "maxMin"  # first category at the top, as in the table
+    chart.y_axis.crosses = "max"  # keeps the score axis at the bottom once categories are reversed
+    chart.x_axis.delete = chart.y_axis.delete = False  # openpyxl 3.1 hides axes otherwise
+    chart.legend.position = "b"
+    chart.visible_cells_only = False  # filtering the Index sheet must not empty the chart
+    for j, t in enumerate(targets):
+        col = first_col + 1 + 3 * j
+        score = wide[("score", t)]
+        low = score - wide[("ci_low", t)]
+        high = wide[("ci_high", t)] - score
+        for head, values, c in ((t, score, col), (f"{t} CI below", low, col + 1),
+                                (f"{t} CI above", high, col + 2)):
+            put(data_ws, 1, c, head).font = BOLD
+            for i, v in enumerate(values, start=2):
+                put(data_ws, i, c, v, SCORE)
+        chart.add_data(Reference(data_ws, min_col=col, min_row=1, max_row=k + 1),
+                       titles_from_data=True)
+        chart.series[-1].errBars = ErrorBars(
+            errBarType="both", errValType="cust", noEndCap=False,
+            minus=_numbers(data_ws, col + 1, k), plus=_numbers(data_ws, col + 2, k))
+    chart.set_categories(Reference(data_ws, min_col=first_col, min_row=2, max_row=k + 1))
+    chart.width, chart.height = 24, max(8.0, 0.45 * k * len(targets) + 4)
+    ws.add_chart(chart, anchor)
+    return True
+
+
+def _numbers(ws: Worksheet, col: int, k: int) -> NumDataSource:
+    return NumDataSource(numRef=NumRef(f=str(Reference(ws, min_col=col, min_row=2,
+                                                        max_row=k + 1))))

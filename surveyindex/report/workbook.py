@@ -1,0 +1,373 @@
+"""Stage 6, report: the result tables as one formatted Excel workbook a report writer can hand on.
+
+Sheets, in order: Summary, Index, Dimensions, "<A> vs <B>", Leads, Items, Reliability, Weighting,
+Exclusions, Methodology. The file is written to a temporary file beside the target and moved into
+place, so an existing report is either replaced whole or left untouched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import uuid
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+from openpyxl.worksheet.worksheet import Worksheet
+
+from ..errors import ReportError
+from . import _format as fmt
+
+_SE3 = "0.000"
+_INDEX = [("country", "Country", None), ("target", "Target", None), ("audience", "Audience", None),
+          ("score", "Score", fmt.SCORE), ("se", "SE", fmt.SE), ("ci_low", "CI low", fmt.SCORE),
+          ("ci_high", "CI high", fmt.SCORE), ("n", "n", fmt.COUNT),
+          # Rank intervals can be replicate quantiles, so may be fractional: show them as they are.
+          ("rank", "Rank", fmt.GENERAL), ("rank_low", "Rank low", fmt.GENERAL),
+          ("rank_high", "Rank high", fmt.GENERAL)]
+_DIMENSIONS = [("country", "Country", None), ("target", "Target", None),
+               ("audience", "Audience", None), ("dimension", "Dimension", None),
+               ("mean", "Mean (item scale)", fmt.RAW), ("mean_se", "Mean SE", _SE3),
+               ("score", "Score", fmt.SCORE), ("se", "SE", fmt.SE), ("ci_low", "CI low", fmt.SCORE),
+               ("ci_high", "CI high", fmt.SCORE), ("n", "n", fmt.COUNT),
+               ("n_eff", "Effective n", fmt.COUNT)]
+_ITEMS = [("country", "Country", None), ("target", "Target", None), ("audience", "Audience", None),
+          ("dimension", "Dimension", None), ("item", "Item", None),
+          ("estimate", "Estimate", fmt.RAW), ("se", "SE", fmt.SE), ("ci_low", "CI low", fmt.RAW),
+          ("ci_high", "CI high", fmt.RAW), ("n", "n", fmt.COUNT)]
+_RELIABILITY = [("country", "Country", None), ("target", "Target", None),
+                ("dimension", "Dimension", None), ("n_items", "Items", fmt.COUNT),
+                ("n", "n", fmt.COUNT), ("alpha", "Alpha", fmt.RAW),
+                ("alpha_std", "Standardised alpha", fmt.RAW), ("ci_low", "Alpha CI low", fmt.RAW),
+                ("ci_high", "Alpha CI high", fmt.RAW), ("average_r", "Average r", fmt.RAW),
+                ("flag", "Flag", None)]
+_WEIGHTING = [("country", "Country", None), ("n", "n", fmt.COUNT),
+              ("sum_weights", "Sum of weights", "#,##0.0"), ("deff_kish", "Kish deff", fmt.RAW),
+              ("n_eff", "Effective n", fmt.COUNT), ("efficiency_pct", "Efficiency %", fmt.SCORE),
+              ("weight_min", "Min weight / mean", fmt.RAW),
+              ("weight_max", "Max weight / mean", fmt.RAW),
+              ("weight_ratio", "Max / min weight", "0.0")]
+_LEDGER = [("item", "Rows", None), ("count", "Count", fmt.COUNT)]
+_EXCLUDED = [("row", "Row", fmt.GENERAL), ("line", "Line", fmt.GENERAL),
+             ("resp_id", "Respondent id", None), ("reason", "Reason excluded", None)]
+_GUIDE = {
+    "Index": "composite index (0-100) by country, target and audience, with CI and rank interval",
+    "Dimensions": "each dimension's mean on the item scale and its 0-100 score",
+    "{pair}": "difference between the two targets by country and measure; * marks significance",
+    "Leads": "in how many countries each target is rated higher, with intervals",
+    "Items": "each item's estimate by country, target and audience",
+    "Reliability": "Cronbach's alpha of each dimension; flagged rows are highlighted",
+    "Weighting": "design effect, effective sample size and weight range by country",
+    "Exclusions": "rows read, kept and excluded, and each excluded row with its reason",
+    "Methodology": "what was run, with which data, settings and versions",
+}
+
+
+@dataclass(frozen=True)
+class ReportTables:
+    """The result tables the report is written from; extra columns are ignored.
+
+    Column names are those of the estimation stages: ``composite`` (country, target, audience,
+    score, se, ci_low, ci_high, n, rank, rank_low, rank_high), ``dimensions`` (... dimension, mean,
+    mean_se, score, se, ci_low, ci_high, n, n_eff), ``comparison`` (country, audience, measure,
+    target_a, target_b, score_a, score_b, difference = score_a - score_b, se, ci_low, ci_high,
+    p_value, significant), ``leads`` (audience, measure, target_a, target_b, n_countries, a_leads,
+    a_leads_ci_low, a_leads_ci_high, a_leads_significant and the same for b), ``items``,
+    ``reliability``, ``weighting``, ``ledger_summary`` (item, count), ``exclusions`` (row, line,
+    resp_id, reason); ``methodology`` maps a label to its text, in the order to show. Scores are
+    0-100; a measure is a dimension id or ``"composite"``.
+
+    >>> t = ReportTables("T", *[pd.DataFrame()] * 9, methodology={})
+    >>> t.title, t.composite.empty
+    ('T', True)
+    """
+
+    title: str
+    composite: pd.DataFrame
+    dimensions: pd.DataFrame
+    comparison: pd.DataFrame
+    leads: pd.DataFrame
+    items: pd.DataFrame
+    reliability: pd.DataFrame
+    weighting: pd.DataFrame
+    ledger_summary: pd.DataFrame
+    exclusions: pd.DataFrame
+    methodology: dict[str, str]
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            expected = {"title": str, "methodology": dict}.get(f.name, pd.DataFrame)
+            if not isinstance(value, expected):
+                raise ReportError(f"ReportTables.{f.name}: expected a {expected.__name__}, "
+                                  f"got {type(value).__name__}")
+
+
+def write_workbook(tables: ReportTables, path: str | Path) -> Path:
+    """Write the report workbook to ``path`` (an ``.xlsx`` file), replacing any file there.
+
+    The workbook is saved to a temporary file in the same folder and then moved over ``path`` in
+    one step, so a reader never sees half a file and a failed write leaves an existing report as
+    it was. The folder is created if missing.
+
+    Parameters
+    ----------
+    tables : ReportTables
+        The result tables and the methodology notes.
+    path : str or Path
+        Where to write the workbook.
+
+    Returns
+    -------
+    Path
+        The path written.
+
+    Raises
+    ------
+    ReportError
+        If the folder cannot be created or the file cannot be written; the message names the path
+        and the cause (e.g. the file is open in Excel, the disk is full).
+
+    Examples
+    --------
+    >>> import tempfile, openpyxl, pandas as pd
+    >>> composite = pd.DataFrame({"country": ["BRA", "BRA"], "target": ["USA", "CHN"],
+    ...     "audience": "all", "score": [61.2, 55.0], "se": [1.1, 1.3],
+    ...     "ci_low": [59.0, 52.5], "ci_high": [63.4, 57.5], "n": [1000, 1000]})
+    >>> tables = ReportTables("How the world sees the United States and China", composite,
+    ...     *[pd.DataFrame()] * 8, methodology={"Instrument": "softpower 1.0"})
+    >>> out = write_workbook(tables, Path(tempfile.mkdtemp()) / "out" / "report.xlsx")
+    >>> openpyxl.load_workbook(out).sheetnames
+    ['Summary', 'Index', 'Dimensions', 'USA vs CHN', 'Leads', 'Items', 'Reliability', 'Weighting', 'Exclusions', 'Methodology']
+    """
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # A unique name beside the target: os.replace is atomic only within one file system, and
+        # opening it normally (not mkstemp) gives the report the usual permissions.
+        _build(tables).save(tmp)
+        os.replace(tmp, path)
+    except Exception as e:
+        with contextlib.suppress(OSError):  # the cause below matters, not a failed clean-up
+            tmp.unlink(missing_ok=True)
+        hint = "; is it open in another program?" if isinstance(e, PermissionError) else ""
+        raise ReportError(f"{path}: cannot write the report workbook "
+                          f"({type(e).__name__}: {e}){hint}") from e
+    return path
+
+
+def _build(t: ReportTables) -> Workbook:
+    """The whole workbook, sheets in the documented order."""
+    a, b = _pair(t.comparison, t.leads)
+    wb = Workbook()
+    wb.properties.title, wb.properties.creator = t.title[:255], "surveyindex"
+    summary = wb.active
+    summary.title = "Summary"
+    index = _table_sheet(wb, "Index", t.composite, _INDEX, scale="score")
+    _table_sheet(wb, "Dimensions", t.dimensions, _DIMENSIONS, scale="score")
+    pair = _sheet_name(f"{a} vs {b}")
+    _comparison_sheet(wb.create_sheet(pair), t.comparison, a, b)
+    _table_sheet(wb, "Leads", t.leads, _leads_columns(a, b))
+    _table_sheet(wb, "Items", t.items, _ITEMS)
+    rel = _table_sheet(wb, "Reliability", t.reliability, _RELIABILITY)
+    flagged = [r for r, f in enumerate(t.reliability.get("flag", []), start=2) if _truthy(f)]
+    fmt.style_rows(rel, flagged, 1, len(_RELIABILITY), fill=fmt.HIGHLIGHT)
+    _table_sheet(wb, "Weighting", t.weighting, _WEIGHTING)
+    _exclusions_sheet(wb.create_sheet("Exclusions"), t.ledger_summary, t.exclusions)
+    _methodology_sheet(wb.create_sheet("Methodology"), t.methodology)
+    _summary_sheet(summary, t, index, pair)
+    return wb
+
+
+def _table_sheet(wb: Workbook, name: str, df: pd.DataFrame, columns, scale: str | None = None):
+    ws = wb.create_sheet(name)
+    last = fmt.write_table(ws, df, columns)
+    fmt.finish_sheet(ws, len(columns), last)
+    names = [c[0] for c in columns]
+    if scale in names and not df.empty:
+        fmt.colour_scale(ws, names.index(scale) + 1, 2, last)
+    return ws
+
+
+def _comparison_sheet(ws: Worksheet, df: pd.DataFrame, a: str, b: str) -> None:
+    cols = [("country", "Country", None), ("audience", "Audience", None),
+            ("measure", "Measure", None), ("target_a", "Target A", None),
+            ("target_b", "Target B", None), ("score_a", f"Score {a}", fmt.SCORE),
+            ("score_b", f"Score {b}", fmt.SCORE), ("difference", f"{a} \u2212 {b}", fmt.SCORE),
+            ("se", "SE", fmt.SE), ("ci_low", "CI low", fmt.SCORE),
+            ("ci_high", "CI high", fmt.SCORE), ("p_value", "p", fmt.P_VALUE),
+            ("significant", "Significant", None)]
+    sig = [_truthy(s) for s in df.get("significant", pd.Series(False, index=df.index))]
+    shown = df.assign(significant=["*" if s else "" for s in sig]) if not df.empty else df
+    last = fmt.write_table(ws, shown, cols)
+    fmt.style_rows(ws, [r for r, s in enumerate(sig, start=2) if s], 6, len(cols), font=fmt.BOLD)
+    fmt.finish_sheet(ws, len(cols), last)
+
+
+def _leads_columns(a: str, b: str):
+    out = [("audience", "Audience", None), ("measure", "Measure", None),
+           ("target_a", "Target A", None), ("target_b", "Target B", None),
+           ("n_countries", "Countries", fmt.COUNT)]
+    for key, code in (("a", a), ("b", b)):
+        out += [(f"{key}_leads", f"{code} higher", fmt.GENERAL),
+                (f"{key}_leads_ci_low", f"{code} higher: CI low", fmt.GENERAL),
+                (f"{key}_leads_ci_high", f"{code} higher: CI high", fmt.GENERAL),
+                (f"{key}_leads_significant", f"{code} significantly higher", fmt.GENERAL)]
+    return out
+
+
+def _exclusions_sheet(ws: Worksheet, ledger: pd.DataFrame, excluded: pd.DataFrame) -> None:
+    # Side by side rather than stacked, so both share the one frozen header row.
+    fmt.write_table(ws, ledger, _LEDGER)
+    start = len(_LEDGER) + 2
+    last = fmt.write_table(ws, excluded, _EXCLUDED, col=start, note="no rows excluded")
+    fmt.finish_sheet(ws, len(_LEDGER), 1, filter_table=False)
+    if not excluded.empty:
+        first, end = ws.cell(1, start).coordinate, ws.cell(last, start + len(_EXCLUDED) - 1)
+        ws.auto_filter.ref = f"{first}:{end.coordinate}"
+
+
+def _methodology_sheet(ws: Worksheet, notes: dict[str, str]) -> None:
+    rows = pd.DataFrame(list(notes.items()), columns=["key", "value"])
+    last = fmt.write_table(ws, rows, [("key", "Setting", None), ("value", "Value", None)])
+    fmt.finish_sheet(ws, 2, last, filter_table=False)
+    ws.column_dimensions["B"].width = 100
+    for r in range(2, last + 1):
+        ws.cell(r, 1).font = fmt.BOLD
+        ws.cell(r, 1).alignment = ws.cell(r, 2).alignment = Alignment(wrap_text=True,
+                                                                      vertical="top")
+
+
+def _summary_sheet(ws: Worksheet, t: ReportTables, index: Worksheet, pair: str) -> None:
+    fmt.put(ws, 1, 1, t.title).font = Font(bold=True, size=16)
+    r = _section(ws, 3, "What was run")
+    for key, text in t.methodology.items():
+        fmt.put(ws, r, 1, key).font = fmt.BOLD
+        short = str(text) if len(str(text)) <= 120 else str(text)[:117] + "... (see Methodology)"
+        fmt.put(ws, r, 2, short)
+        r += 1
+    if not t.methodology:
+        fmt.put(ws, r, 1, "no methodology notes").font = fmt.NOTE
+        r += 1
+    r = _section(ws, r + 1, "Who is rated higher (audience: all)")
+    sentences = lead_sentences(t.leads, _level(t.methodology)) or ["no leads for audience all"]
+    for s in sentences:
+        fmt.put(ws, r, 1, s)
+        r += 1
+    r = _section(ws, r + 1, "Sheets")
+    for name, text in _GUIDE.items():
+        fmt.put(ws, r, 1, pair if name == "{pair}" else name).font = fmt.BOLD
+        fmt.put(ws, r, 2, text)
+        r += 1
+    ws.column_dimensions["A"].width, ws.column_dimensions["B"].width = 24, 100
+    r = _section(ws, r + 1, "Composite score by country (audience: all)")
+    if not fmt.add_score_chart(ws, f"A{r}", t.composite, index, first_col=len(_INDEX) + 2):
+        fmt.put(ws, r, 1, "no composite scores for audience all: no chart").font = fmt.NOTE
+    ws.page_setup.orientation = "landscape"
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+
+
+def lead_sentences(leads: pd.DataFrame, level: str = "", audience: str = "all") -> list[str]:
+    """One plain-language sentence per target and measure: in how many countries it leads.
+
+    Parameters
+    ----------
+    leads : DataFrame
+        The ``leads`` table of :class:`ReportTables`.
+    level : str
+        Confidence level to name in the sentence (e.g. ``"95%"``); empty to name none.
+    audience : str
+        The audience whose rows are summarised.
+
+    Returns
+    -------
+    list of str
+        Composite first, then the dimensions in table order; target A before target B.
+
+    Examples
+    --------
+    >>> leads = pd.DataFrame({"audience": ["all"], "measure": ["education"],
+    ...     "target_a": ["USA"], "target_b": ["CHN"], "n_countries": [13], "a_leads": [9],
+    ...     "a_leads_ci_low": [7], "a_leads_ci_high": [10], "a_leads_significant": [6],
+    ...     "b_leads": [4], "b_leads_ci_low": [3.0], "b_leads_ci_high": [6.0],
+    ...     "b_leads_significant": [3]})
+    >>> for s in lead_sentences(leads, "95%"):
+    ...     print(s)
+    USA rated higher than CHN on education in 9 of 13 countries (95% interval 7-10); significantly in 6.
+    CHN rated higher than USA on education in 4 of 13 countries (95% interval 3-6); significantly in 3.
+    """
+    if leads.empty or "audience" not in leads:
+        return []
+    rows = leads[leads["audience"].astype(str) == audience]
+    if "measure" in rows:
+        rows = rows.sort_values("measure", key=lambda m: m.astype(str) != "composite", kind="stable")
+    out = []
+    for _, row in rows.iterrows():
+        measure = "the composite index" if row.get("measure") == "composite" else row.get("measure")
+        for key, this, other in (("a", "target_a", "target_b"), ("b", "target_b", "target_a")):
+            k = row.get(f"{key}_leads")
+            if pd.isna(k):
+                continue
+            text = (f"{row.get(this)} rated higher than {row.get(other)} on {measure} in "
+                    f"{_num(k)} of {_num(row.get('n_countries'))} countries")
+            lo, hi = row.get(f"{key}_leads_ci_low"), row.get(f"{key}_leads_ci_high")
+            if not (pd.isna(lo) or pd.isna(hi)):
+                text += f" ({(level + ' ').lstrip()}interval {_num(lo)}-{_num(hi)})"
+            sig = row.get(f"{key}_leads_significant")
+            out.append(text + ("" if pd.isna(sig) else f"; significantly in {_num(sig)}") + ".")
+    return out
+
+
+def _section(ws: Worksheet, row: int, text: str) -> int:
+    fmt.put(ws, row, 1, text).font = Font(bold=True, size=12)
+    return row + 1
+
+
+def _pair(comparison: pd.DataFrame, leads: pd.DataFrame) -> tuple[str, str]:
+    """The compared targets as found in the data (first row), USA and CHN if there is none."""
+    for df in (comparison, leads):
+        if not df.empty and {"target_a", "target_b"} <= set(df.columns):
+            a, b = df["target_a"].iloc[0], df["target_b"].iloc[0]
+            if not (pd.isna(a) or pd.isna(b)):
+                return str(a), str(b)
+    return "USA", "CHN"
+
+
+def _sheet_name(name: str) -> str:
+    # Excel forbids these characters and names over 31 characters, and reserves "History".
+    name = re.sub(r"[\[\]:*?/\\]", "_", name).strip("'")[:31]
+    return name if name and name.lower() not in {"history", "summary", "index", "dimensions",
+                                                  "leads", "items", "reliability", "weighting",
+                                                  "exclusions", "methodology"} else "Comparison"
+
+
+def _level(notes: dict[str, str]) -> str:
+    """The confidence level stated in the methodology (a key naming "level"), else ''."""
+    for key, text in notes.items():
+        if "level" in str(key).lower():
+            m = re.search(r"\d+(\.\d+)?\s*%", str(text))
+            if m:
+                return m.group(0).replace(" ", "")
+            m = re.fullmatch(r"\s*0?\.(\d+)\s*", str(text))
+            if m:
+                return f"{float('0.' + m.group(1)) * 100:g}%"
+    return ""
+
+
+def _num(v) -> str:
+    if pd.isna(v):
+        return "?"
+    return str(int(v)) if float(v).is_integer() else f"{float(v):.1f}"
+
+
+def _truthy(v) -> bool:
+    """A flag cell counts as set unless it is missing, False, 0 or blank text."""
+    if v is None or (not isinstance(v, str) and pd.isna(v)):
+        return False
+    return bool(v.strip()) if isinstance(v, str) else bool(v)
