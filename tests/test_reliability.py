@@ -19,7 +19,6 @@ import pandas as pd
 import pingouin as pg
 import pytest
 
-import surveyindex as si
 from surveyindex.design import make_design
 from surveyindex.errors import EstimationError
 from surveyindex.reliability import AlphaResult, cronbach_alpha, item_statistics, reliability
@@ -35,10 +34,7 @@ def bfi() -> pd.DataFrame:
     return pd.read_csv(REF / "data" / "bfi.csv")
 
 
-@pytest.fixture(scope="module")
-def sample():
-    inst = si.load_instrument("softpower")
-    return si.read_responses(si.sample_paths()["responses"], inst)
+# ``sample`` (the bundled responses, read once per session) comes from conftest.py.
 
 
 def _keyed(bfi: pd.DataFrame, case: dict, columns: list[str]) -> pd.DataFrame:
@@ -218,8 +214,8 @@ def test_agrees_with_pingouin(bfi, missing):
 
 def test_pairwise_equals_listwise_without_missing(bfi):
     x = bfi[["C1", "C2", "C3", "C4", "C5"]].dropna()
-    assert cronbach_alpha(x, missing="pairwise") == cronbach_alpha(x, missing="listwise").__class__(
-        **{**cronbach_alpha(x, missing="listwise").__dict__, "missing": "pairwise"})
+    listwise = cronbach_alpha(x, missing="listwise")
+    assert cronbach_alpha(x, missing="pairwise") == replace(listwise, missing="pairwise")
     pd.testing.assert_frame_equal(item_statistics(x), item_statistics(x, missing="listwise"))
 
 
@@ -266,6 +262,8 @@ def test_reliability_argument_errors(sample):
         reliability(sample, weights=np.ones(3))
     with pytest.raises(EstimationError, match="missing must be one of"):
         reliability(sample, missing="complete")
+    with pytest.raises(EstimationError, match="level must be between 0 and 1"):
+        reliability(sample, level=95)
 
 
 # -- the reliability table ----------------------------------------------------------------------
@@ -355,6 +353,6 @@ def test_reliability_flags_a_group_it_cannot_estimate(sample):
     values[arg, 0, 0] = 3.0  # ARG answers 3 to the first USA morality item, all of them
     tab = reliability(replace(sample, values=values))
     bad = tab.query("country == 'ARG' and target == 'USA' and dimension == 'morality'").iloc[0]
-    assert bad["flag"].startswith("not estimable: item 0 has zero variance")
+    assert bad["flag"].startswith("not estimable: item 'mor1' has zero variance")
     assert np.isnan(bad["alpha"]) and bad["n"] > 0
     assert tab.drop(index=bad.name)["alpha"].notna().all()

@@ -136,6 +136,7 @@ def cronbach_alpha(data, missing: str = "pairwise", weights=None,
     >>> print(f"{res.alpha:.4f} {res.alpha_std:.4f} [{res.ci_low:.4f}, {res.ci_high:.4f}]")
     0.8906 0.8993 [0.6303, 0.9762]
     """
+    _check_level(level)
     x, w, names = _prepare(data, missing, weights)
     return _alpha(x, w, names, missing, level)
 
@@ -268,6 +269,7 @@ def reliability(responses: Responses, by=("country", "target"), missing: str = "
     """
     if missing not in _MISSING:
         raise EstimationError(f"missing must be one of {_MISSING}; got {missing!r}")
+    _check_level(level)
     by = [by] if isinstance(by, str) else list(by or ())
     inst, resp = responses.instrument, responses.respondents
     unknown = [b for b in by if b != "target" and b not in resp.columns]
@@ -284,7 +286,8 @@ def reliability(responses: Responses, by=("country", "target"), missing: str = "
     else:
         targets = [(None, None)]
     item_pos = {it.id: j for j, it in enumerate(it for _, it in inst.items())}
-    dims = [(d.id, [item_pos[it.id] for it in d.items]) for d in inst.dimensions]
+    dims = [(d.id, [item_pos[it.id] for it in d.items], [it.id for it in d.items])
+            for d in inst.dimensions]
 
     rows = []
     for key, idx in groups.items():
@@ -295,12 +298,12 @@ def reliability(responses: Responses, by=("country", "target"), missing: str = "
                 wt = np.repeat(w[idx], responses.values.shape[1])
             else:
                 block, wt = responses.values[idx, t], w[idx]
-            for dim, cols in dims:
-                labels = dict(zip(resp_by, key))
+            for dim, cols, names in dims:
+                labels = dict(zip(resp_by, key, strict=True))
                 if t is not None:
                     labels["target"] = code
                 rows.append({**{b: labels[b] for b in by}, "dimension": dim,
-                             **_alpha_row(block[:, cols], wt, missing, level)})
+                             **_alpha_row(block[:, cols], wt, names, missing, level)})
     out = pd.DataFrame(rows, columns=[*by, "dimension", "n_items", "n", "n_eff", "alpha",
                                       "alpha_std", "ci_low", "ci_high", "average_r", "flag"])
     if "target" in by and by.index("target") < len(by) - 1:
@@ -313,7 +316,7 @@ def reliability(responses: Responses, by=("country", "target"), missing: str = "
 
 # -- helpers ------------------------------------------------------------------------------------
 
-def _prepare(data, missing: str, weights):
+def _prepare(data, missing: str, weights, names=None):
     """Items as a float array, weights, and item names; rows dropped that cannot contribute."""
     if missing not in _MISSING:
         raise EstimationError(f"missing must be one of {_MISSING}; got {missing!r}")
@@ -329,7 +332,7 @@ def _prepare(data, missing: str, weights):
             raise EstimationError(
                 f"items must be a 2-D array (respondents x items); got shape {x.shape}"
             )
-        names = list(range(x.shape[1]))
+        names = list(range(x.shape[1])) if names is None else list(names)
     if x.shape[1] < 2:
         raise EstimationError(f"alpha needs at least 2 items; got {x.shape[1]} ({names})")
     if np.isinf(x).any():
@@ -404,9 +407,12 @@ def _alpha(x: np.ndarray, w: np.ndarray, names, missing: str, level: float) -> A
                        ci_high=hi, level=level, missing=missing)
 
 
-def _feldt(alpha: float, n: float, k: int, level: float) -> tuple[float, float]:
+def _check_level(level: float) -> None:
     if not 0 < level < 1:
-        raise EstimationError(f"level must be between 0 and 1; got {level}")
+        raise EstimationError(f"level must be between 0 and 1 (e.g. 0.95); got {level}")
+
+
+def _feldt(alpha: float, n: float, k: int, level: float) -> tuple[float, float]:
     a = 1 - level
     df1, df2 = n - 1, (n - 1) * (k - 1)
     return (float(1 - (1 - alpha) * f_dist.ppf(1 - a / 2, df1, df2)),
@@ -430,9 +436,10 @@ def _r_cor(r: np.ndarray) -> np.ndarray:
     return rc.sum(axis=0) / np.sqrt(rc.sum())
 
 
-def _alpha_row(x: np.ndarray, w: np.ndarray, missing: str, level: float) -> dict:
+def _alpha_row(x: np.ndarray, w: np.ndarray, names: list[str], missing: str,
+               level: float) -> dict:
     try:
-        res = _alpha(*_prepare(x, missing, w), missing, level)
+        res = _alpha(*_prepare(x, missing, w, names), missing, level)
     except EstimationError as exc:
         return {"n_items": x.shape[1], "n": int((~np.isnan(x)).any(axis=1).sum()),
                 "n_eff": np.nan, "alpha": np.nan, "alpha_std": np.nan, "ci_low": np.nan,
