@@ -17,34 +17,44 @@ The pipeline, one stage per sub-package, data flowing one way::
 """
 
 from . import errors
+from ._version import __version__
 from .datasets import sample_paths, simulate_softpower
 from .design import SurveyDesign, bootstrap_replicates, make_design, rake, weight_diagnostics
 from .estimate import DomainEstimates, estimate_means
 from .index import IndexResult, compute_index, score_dimensions
 from .instrument import Instrument, audience_mask, load_instrument
 from .io import Ledger, Responses, read_responses
-
-__version__ = "0.1.0"
+from .pipeline import PipelineResult, run_pipeline, write_report
+from .reliability import cronbach_alpha, item_statistics, reliability
+from .report import ReportTables, write_workbook
 
 __all__ = [
     "DomainEstimates",
     "IndexResult",
     "Instrument",
     "Ledger",
+    "PipelineResult",
+    "ReportTables",
     "Responses",
     "SurveyDesign",
     "audience_mask",
     "bootstrap_replicates",
     "compute_index",
+    "cronbach_alpha",
     "errors",
     "estimate_means",
+    "item_statistics",
     "load_instrument",
     "make_design",
     "rake",
     "read_responses",
+    "reliability",
+    "run_pipeline",
     "sample_paths",
     "score_dimensions",
     "simulate_softpower",
     "weight_diagnostics",
+    "write_report",
+    "write_workbook",
     "__version__",
 ]

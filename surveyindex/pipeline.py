@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import __version__
+from ._version import __version__
 from .datasets import sample_paths
 from .design import SurveyDesign, make_design
 from .errors import WeightingError

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pandas as pd
+import pydantic
 import pytest
 import yaml
 
@@ -87,5 +88,5 @@ def test_unknown_name_lists_bundled(tmp_path):
 
 
 def test_instrument_is_immutable(inst):
-    with pytest.raises(Exception):
+    with pytest.raises(pydantic.ValidationError, match="frozen"):
         inst.id = "other"
