@@ -1,0 +1,78 @@
+"""The whole pipeline and the command line, as a newcomer runs them."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import openpyxl
+import pandas as pd
+import pytest
+
+import surveyindex as si
+from surveyindex.cli import main
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    out = tmp_path_factory.mktemp("reports") / "softpower_demo.xlsx"
+    code = main(["demo", "--output", str(out), "--replicates", "50", "--seed", "3"])
+    return code, out
+
+
+def test_demo_writes_the_workbook(demo, capsys):
+    code, out = demo
+    assert code == 0 and out.exists()
+    wb = openpyxl.load_workbook(out, read_only=True)
+    names = wb.sheetnames
+    for needed in ["Index", "USA vs CHN", "Reliability", "Weighting", "Methodology"]:
+        assert needed in names, names
+
+
+def test_demo_prints_a_summary(tmp_path, capsys):
+    main(["demo", "-o", str(tmp_path / "d.xlsx"), "--replicates", "20"])
+    out = capsys.readouterr().out
+    assert "14553 rows in = 14535 kept + 18 excluded" in out
+    assert "Composite soft-power index" in out and "ZAF" in out
+    assert "education" in out
+
+
+def test_same_input_and_seed_give_identical_numbers():
+    a = si.run_pipeline(replicates=30, seed=5)
+    b = si.run_pipeline(replicates=30, seed=5)
+    pd.testing.assert_frame_equal(a.index.composite, b.index.composite)
+    pd.testing.assert_frame_equal(a.index.comparison, b.index.comparison)
+    c = si.run_pipeline(replicates=30, seed=6)
+    pd.testing.assert_series_equal(a.index.composite["score"], c.index.composite["score"])
+    assert not a.index.composite["se"].equals(c.index.composite["se"])
+
+
+def test_methodology_records_the_run():
+    res = si.run_pipeline(replicates=20, seed=2)
+    m = res.methodology
+    assert "softpower" in m["Instrument"] and "version 1.0.0" in m["Instrument"]
+    assert "20 replicates (seed 2)" in m["Variance estimation"]
+    assert m["Response data"].split("(")[1].startswith("sha256:")
+
+
+def test_bad_input_is_one_readable_line_and_exit_1(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(si.pipeline, "sample_paths", lambda: {
+        "responses": tmp_path / "missing.csv", "margins": tmp_path / "m.csv"})
+    code = main(["demo", "-o", str(tmp_path / "x.xlsx"), "--replicates", "5"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.startswith("surveyindex: error: ") and "missing.csv: file not found" in err
+    assert "Traceback" not in err
+
+
+def test_cli_usage_errors():
+    assert main([]) == 2
+    with pytest.raises(SystemExit) as exc:
+        main(["demo", "--replicates", "many"])
+    assert exc.value.code == 2
+
+
+def test_module_entry_point_runs():
+    out = subprocess.run([sys.executable, "-m", "surveyindex", "--version"], capture_output=True,
+                         text=True, check=True)
+    assert out.stdout.strip() == f"surveyindex {si.__version__}"
