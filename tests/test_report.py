@@ -32,7 +32,7 @@ def make_tables(countries=("BRA", "DEU", "IND", "JPN", "NGA"), targets=("USA", "
     grid = pd.MultiIndex.from_product([countries, targets, audiences],
                                       names=["country", "target", "audience"]).to_frame(index=False)
     score = rng.uniform(30, 70, len(grid)).round(2)
-    composite = grid.assign(score=score, se=1.5, ci_low=score - 2.94, ci_high=score + 2.94, n=1000,
+    composite = grid.assign(score=score, se=1.5, ci_low=score - 2.94, ci_high=score + 3.5, n=1000,
                             rank=1, rank_low=1, rank_high=2.5, extra_column="ignored")
     dims = grid.merge(pd.DataFrame({"dimension": DIMS}), how="cross")
     dscore = rng.uniform(20, 80, len(dims))
@@ -140,14 +140,21 @@ def test_flagged_reliability_rows_highlighted(book, tables):
 
 def test_chart_with_error_bars(book):
     charts = book["Summary"]._charts
-    assert len(charts) == 1
+    assert len(charts) == 1 and charts[0].type == "bar"
     series = charts[0].series
     assert len(series) == 2  # one per target
     assert series[0].errBars.errValType == "cust"
-    assert "'Index'!" in series[0].errBars.plus.numRef.f
-    # The chart block on Index: 5 countries, CI half-widths of 2.94 (ci = score +/- 2.94)
-    assert book["Index"]["M1"].value == "Chart: country"
-    assert book["Index"]["O2"].value == pytest.approx(2.94)
+    # The chart block on Index (columns M-S): countries, then per target the score and the CI's
+    # distance below and above it; the fixture's CI is score - 2.94 to score + 3.5.
+    ws = book["Index"]
+    assert [ws.cell(1, j).value for j in range(13, 17)] == ["Chart: country", "USA",
+                                                           "USA CI below", "USA CI above"]
+    assert ws["O2"].value == pytest.approx(2.94) and ws["P2"].value == pytest.approx(3.5)
+    assert series[0].errBars.minus.numRef.f == "'Index'!$O$2:$O$6"
+    assert series[0].errBars.plus.numRef.f == "'Index'!$P$2:$P$6"
+    # Countries ordered by the first target's score, highest first.
+    usa = [ws.cell(r, 14).value for r in range(2, 7)]
+    assert usa == sorted(usa, reverse=True)
 
 
 def test_summary_states_the_leads(book):
@@ -163,6 +170,13 @@ def test_lead_sentences_without_interval():
                           "target_b": ["CHN"], "n_countries": [13], "a_leads": [9]})
     assert lead_sentences(leads) == [
         "USA rated higher than CHN on the composite index in 9 of 13 countries."]
+
+
+def test_error_bar_xml_in_schema_order(tables, tmp_path):
+    # ECMA-376 CT_ErrBars: ... noEndCap, plus, minus, val, spPr (Excel rejects other orders).
+    with zipfile.ZipFile(write_workbook(tables, tmp_path / "r.xlsx")) as z:
+        xml = z.read("xl/charts/chart1.xml").decode()
+    assert xml.index("<plus>") < xml.index("<minus>")
 
 
 def test_formula_text_neutralised(book, tmp_path):
@@ -221,12 +235,14 @@ def test_empty_tables(tmp_path):
 def test_missing_and_odd_values(tables, tmp_path):
     odd = tables.composite.astype({"score": object}).copy()
     odd.loc[0, "score"], odd.loc[1, "se"], odd.loc[2, "country"] = pd.NA, np.inf, "bad\x07name"
+    odd.loc[3, "country"] = "#N/A"  # openpyxl would store this as an error value
     t = ReportTables(tables.title, odd, *[getattr(tables, f) for f in
                      ["dimensions", "comparison", "leads", "items", "reliability", "weighting",
                       "ledger_summary", "exclusions"]], methodology=tables.methodology)
     ws = openpyxl.load_workbook(write_workbook(t, tmp_path / "odd.xlsx"))["Index"]
     assert ws["D2"].value is None and ws["E3"].value is None
     assert ws["A4"].value == "bad\ufffdname"
+    assert ws["A5"].value == "#N/A" and ws["A5"].data_type == "s"
 
 
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) not on PATH")
@@ -240,3 +256,14 @@ def test_libreoffice_opens_it(tables, tmp_path):
     exclusions = (tmp_path / "csv" / "report-Exclusions.csv").read_text(encoding="utf-8")
     # LibreOffice shows the text, not the result of a formula it ran.
     assert "HYPERLINK" in exclusions and "@SUM(1+1)" in exclusions
+
+
+def test_interrupted_write_leaves_no_temp_file(tables, tmp_path, monkeypatch):
+    def interrupted(self, filename):
+        Path(filename).write_bytes(b"PK")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(openpyxl.Workbook, "save", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        write_workbook(tables, tmp_path / "report.xlsx")
+    assert list(tmp_path.iterdir()) == []

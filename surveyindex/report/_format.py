@@ -26,7 +26,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 #: (column in the table, header shown, number format or None for text).
 Column = tuple[str, str, str | None]
 
-SCORE, SE, RAW, P_VALUE, COUNT, GENERAL = "0.0", "0.00", "0.00", '[<0.001]"<0.001";0.000', "#,##0", "General"
+SCORE, SE, RAW, COUNT, GENERAL = "0.0", "0.00", "0.00", "#,##0", "General"
+P_VALUE = '[<0.001]"<0.001";0.000'  # "0.000" alone would show a tiny p as a misleading 0.000
 #: Leading characters that make Excel, LibreOffice or a CSV re-import treat text as a formula (OWASP).
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -100,10 +101,12 @@ def write_table(ws: Worksheet, df: pd.DataFrame, columns: Sequence[Column], row:
     >>> ws["A1"].value, ws["A2"].number_format, ws["B1"].value
     ('X', '0.0', None)
     """
-    for j, (_, label, _) in enumerate(columns):
+    for j, (_, label, number_format) in enumerate(columns):
         c = put(ws, row, col + j, label)
         c.font, c.fill, c.border = BOLD, _HEADER_FILL, _HEADER_BORDER
-        c.alignment = Alignment(vertical="bottom")
+        # Numbers are right-aligned, so their headers are too; long headers wrap (fit_widths).
+        c.alignment = Alignment(horizontal="right" if number_format else "left",
+                                vertical="bottom", wrap_text=True)
     if df.empty:
         put(ws, row + 1, col, note).font = NOTE
         return row + 1
@@ -129,20 +132,56 @@ def finish_sheet(ws: Worksheet, ncols: int, last_row: int, header_row: int = 1,
     ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
 
 
-def fit_widths(ws: Worksheet, minimum: float = 6, maximum: float = 60) -> None:
-    """Set each column's width from its longest shown value, within [minimum, maximum]."""
+def fit_widths(ws: Worksheet, minimum: float = 6, maximum: float = 60, header_row: int = 1,
+               header_max: int = 14) -> None:
+    """Set each column's width from its longest shown value, within [minimum, maximum].
+
+    A header longer than ``header_max`` characters wraps rather than widening its column, and
+    the header row is made tall enough for it: neither Excel nor LibreOffice grows a row on
+    opening a file that does not say how tall it is.
+    """
     widths: dict[int, float] = {}
+    headers = []
     for row in ws.iter_rows():
         for c in row:
             if c.value is None:
                 continue
-            if isinstance(c.value, float):
+            if c.row == header_row:
+                headers.append(c)
+                words = max(len(w) for w in str(c.value).split() or [""])
+                n = max(words, min(len(str(c.value)), header_max))
+            elif isinstance(c.value, float):
                 n = len(f"{c.value:,.3f}")
             else:
                 n = len(str(c.value))
             widths[c.column] = max(widths.get(c.column, 0), n * (1.15 if c.font.b else 1.0))
     for j, w in widths.items():
         ws.column_dimensions[get_column_letter(j)].width = min(max(w + 2, minimum), maximum)
+    lines = [_lines(str(c.value), widths[c.column] / 1.15) for c in headers]
+    if max(lines, default=1) > 1:
+        ws.row_dimensions[header_row].height = 15 * max(lines)
+
+
+def wrap_rows(ws: Worksheet, col: int, first_row: int, last_row: int, width: float) -> None:
+    """Wrap the text of one column and make each row tall enough to show all of it."""
+    for r in range(first_row, last_row + 1):
+        c = ws.cell(r, col)
+        c.alignment = Alignment(wrap_text=True, vertical="top")
+        ws.cell(r, 1).alignment = Alignment(vertical="top")
+        n = _lines(str(c.value or ""), width)
+        if n > 1:
+            ws.row_dimensions[r].height = 15 * n
+
+
+def _lines(text: str, width: float) -> int:
+    """Lines ``text`` takes in a column ``width`` characters wide, breaking at spaces."""
+    lines, used = 1, 0
+    for word in text.split():
+        if used and used + 1 + len(word) > width:
+            lines, used = lines + 1, len(word)
+        else:
+            used += (1 if used else 0) + len(word)
+    return lines
 
 
 def colour_scale(ws: Worksheet, col: int, first_row: int, last_row: int) -> None:
@@ -196,8 +235,10 @@ def add_score_chart(ws: Worksheet, anchor: str, composite: pd.DataFrame, data_ws
         put(data_ws, i, first_col, c)
     chart = BarChart()
     chart.type, chart.grouping, chart.gapWidth = "bar", "clustered", 60
-    chart.title = "Composite score (0-100), audience all, with confidence intervals"
-    chart.y_axis.title, chart.y_axis.scaling.min, chart.y_axis.scaling.max = "Score", 0, 100
+    chart.title = "Composite score, audience all"
+    chart.y_axis.title = "Score (0-100); lines show the confidence interval"
+    chart.y_axis.scaling.min, chart.y_axis.scaling.max, chart.y_axis.majorUnit = 0, 100, 10
+    chart.y_axis.number_format = "0"
     chart.y_axis.majorGridlines = ChartLines()
     chart.x_axis.scaling.orientation = "maxMin"  # first category at the top, as in the table
     chart.y_axis.crosses = "max"  # keeps the score axis at the bottom once categories are reversed
@@ -216,13 +257,25 @@ def add_score_chart(ws: Worksheet, anchor: str, composite: pd.DataFrame, data_ws
                 put(data_ws, i, c, v, SCORE)
         chart.add_data(Reference(data_ws, min_col=col, min_row=1, max_row=k + 1),
                        titles_from_data=True)
-        chart.series[-1].errBars = ErrorBars(
+        chart.series[-1].errBars = _ErrorBars(
             errBarType="both", errValType="cust", noEndCap=False,
             minus=_numbers(data_ws, col + 1, k), plus=_numbers(data_ws, col + 2, k))
     chart.set_categories(Reference(data_ws, min_col=first_col, min_row=2, max_row=k + 1))
     chart.width, chart.height = 24, max(8.0, 0.45 * k * len(targets) + 4)
     ws.add_chart(chart, anchor)
     return True
+
+
+class _ErrorBars(ErrorBars):
+    """openpyxl's error bars, children in the chart schema's order (CT_ErrBars: plus, then minus).
+
+    openpyxl 3.1 writes ``minus`` before ``plus``; LibreOffice reads that, but Excel checks chart
+    XML against the schema and may drop the chart as "unreadable content".
+    """
+
+    __attrs__, __nested__ = ErrorBars.__attrs__, ErrorBars.__nested__
+    __elements__ = ("errDir", "errBarType", "errValType", "noEndCap", "plus", "minus", "val",
+                    "spPr")
 
 
 def _numbers(ws: Worksheet, col: int, k: int) -> NumDataSource:

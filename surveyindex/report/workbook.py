@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
+from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ..errors import ReportError
@@ -51,7 +52,7 @@ _WEIGHTING = [("country", "Country", None), ("n", "n", fmt.COUNT),
               ("weight_min", "Min weight / mean", fmt.RAW),
               ("weight_max", "Max weight / mean", fmt.RAW),
               ("weight_ratio", "Max / min weight", "0.0")]
-_LEDGER = [("item", "Rows", None), ("count", "Count", fmt.COUNT)]
+_LEDGER = [("item", "Item", None), ("count", "Count", fmt.COUNT)]
 _EXCLUDED = [("row", "Row", fmt.GENERAL), ("line", "Line", fmt.GENERAL),
              ("resp_id", "Respondent id", None), ("reason", "Reason excluded", None)]
 _GUIDE = {
@@ -78,8 +79,9 @@ class ReportTables:
     p_value, significant), ``leads`` (audience, measure, target_a, target_b, n_countries, a_leads,
     a_leads_ci_low, a_leads_ci_high, a_leads_significant and the same for b), ``items``,
     ``reliability``, ``weighting``, ``ledger_summary`` (item, count), ``exclusions`` (row, line,
-    resp_id, reason); ``methodology`` maps a label to its text, in the order to show. Scores are
-    0-100; a measure is a dimension id or ``"composite"``.
+    resp_id, reason); ``methodology`` maps a label to its text, in the order to show (a label
+    containing "level" or "interval" whose text holds a percentage, e.g. ``"Intervals": "95%
+    normal intervals"``, names the level of the intervals in the Summary's sentences). Scores are 0-100; a measure is a dimension id or ``"composite"``.
 
     >>> t = ReportTables("T", *[pd.DataFrame()] * 9, methodology={})
     >>> t.title, t.composite.empty
@@ -152,9 +154,11 @@ def write_workbook(tables: ReportTables, path: str | Path) -> Path:
         # opening it normally (not mkstemp) gives the report the usual permissions.
         _build(tables).save(tmp)
         os.replace(tmp, path)
-    except Exception as e:
+    except BaseException as e:  # an interrupted save must not leave its temporary file either
         with contextlib.suppress(OSError):  # the cause below matters, not a failed clean-up
             tmp.unlink(missing_ok=True)
+        if not isinstance(e, Exception):
+            raise
         hint = "; is it open in another program?" if isinstance(e, PermissionError) else ""
         raise ReportError(f"{path}: cannot write the report workbook "
                           f"({type(e).__name__}: {e}){hint}") from e
@@ -206,6 +210,8 @@ def _comparison_sheet(ws: Worksheet, df: pd.DataFrame, a: str, b: str) -> None:
     shown = df.assign(significant=["*" if s else "" for s in sig]) if not df.empty else df
     last = fmt.write_table(ws, shown, cols)
     fmt.style_rows(ws, [r for r, s in enumerate(sig, start=2) if s], 6, len(cols), font=fmt.BOLD)
+    for r in range(1, last + 1):
+        ws.cell(r, len(cols)).alignment = Alignment(horizontal="center", vertical="bottom")
     fmt.finish_sheet(ws, len(cols), last)
 
 
@@ -237,10 +243,9 @@ def _methodology_sheet(ws: Worksheet, notes: dict[str, str]) -> None:
     last = fmt.write_table(ws, rows, [("key", "Setting", None), ("value", "Value", None)])
     fmt.finish_sheet(ws, 2, last, filter_table=False)
     ws.column_dimensions["B"].width = 100
-    for r in range(2, last + 1):
-        ws.cell(r, 1).font = fmt.BOLD
-        ws.cell(r, 1).alignment = ws.cell(r, 2).alignment = Alignment(wrap_text=True,
-                                                                      vertical="top")
+    if notes:
+        fmt.style_rows(ws, range(2, last + 1), 1, 1, font=fmt.BOLD)
+        fmt.wrap_rows(ws, 2, 2, last, 100)
 
 
 def _summary_sheet(ws: Worksheet, t: ReportTables, index: Worksheet, pair: str) -> None:
@@ -255,9 +260,12 @@ def _summary_sheet(ws: Worksheet, t: ReportTables, index: Worksheet, pair: str) 
         fmt.put(ws, r, 1, "no methodology notes").font = fmt.NOTE
         r += 1
     r = _section(ws, r + 1, "Who is rated higher (audience: all)")
-    sentences = lead_sentences(t.leads, _level(t.methodology)) or ["no leads for audience all"]
+    sentences = lead_sentences(t.leads, _level(t.methodology))
     for s in sentences:
         fmt.put(ws, r, 1, s)
+        r += 1
+    if not sentences:
+        fmt.put(ws, r, 1, "no leads for audience all").font = fmt.NOTE
         r += 1
     r = _section(ws, r + 1, "Sheets")
     for name, text in _GUIDE.items():
@@ -265,8 +273,12 @@ def _summary_sheet(ws: Worksheet, t: ReportTables, index: Worksheet, pair: str) 
         fmt.put(ws, r, 2, text)
         r += 1
     ws.column_dimensions["A"].width, ws.column_dimensions["B"].width = 24, 100
+    # The chart starts a printed page of its own rather than being cut across two.
+    ws.row_breaks.append(Break(id=r))
     r = _section(ws, r + 1, "Composite score by country (audience: all)")
-    if not fmt.add_score_chart(ws, f"A{r}", t.composite, index, first_col=len(_INDEX) + 2):
+    if fmt.add_score_chart(ws, f"A{r}", t.composite, index, first_col=len(_INDEX) + 2):
+        fmt.fit_widths(index)
+    else:
         fmt.put(ws, r, 1, "no composite scores for audience all: no chart").font = fmt.NOTE
     ws.page_setup.orientation = "landscape"
     ws.sheet_properties.pageSetUpPr.fitToPage = True
@@ -348,9 +360,10 @@ def _sheet_name(name: str) -> str:
 
 
 def _level(notes: dict[str, str]) -> str:
-    """The confidence level stated in the methodology (a key naming "level"), else ''."""
+    """The confidence level stated in the methodology (under a key naming "level" or
+    "interval", e.g. ``"Intervals": "95% normal intervals"``), else ''."""
     for key, text in notes.items():
-        if "level" in str(key).lower():
+        if "level" in str(key).lower() or "interval" in str(key).lower():
             m = re.search(r"\d+(\.\d+)?\s*%", str(text))
             if m:
                 return m.group(0).replace(" ", "")
@@ -363,7 +376,9 @@ def _level(notes: dict[str, str]) -> str:
 def _num(v) -> str:
     if pd.isna(v):
         return "?"
-    return str(int(v)) if float(v).is_integer() else f"{float(v):.1f}"
+    # Replicate quantiles such as 8.975 read as counts: "9", not "9.0" or "8.975".
+    r = round(float(v), 1)
+    return str(int(r)) if r.is_integer() else f"{r:.1f}"
 
 
 def _truthy(v) -> bool:
