@@ -128,7 +128,7 @@ def test_colour_scale_on_scores(book):
 def test_significant_differences_marked(book, tables):
     ws = book["USA vs CHN"]
     for r, sig in enumerate(tables.comparison["significant"], start=2):
-        assert ws.cell(r, 13).value == ("*" if sig else None)
+        assert ws.cell(r, 14).value == ("*" if sig else None)
         assert ws.cell(r, 8).font.b == bool(sig)
 
 

@@ -76,7 +76,7 @@ class ReportTables:
     score, se, ci_low, ci_high, n, rank, rank_low, rank_high), ``dimensions`` (... dimension, mean,
     mean_se, score, se, ci_low, ci_high, n, n_eff), ``comparison`` (country, audience, measure,
     target_a, target_b, score_a, score_b, difference = score_a - score_b, se, ci_low, ci_high,
-    p_value, significant), ``leads`` (audience, measure, target_a, target_b, n_countries, a_leads,
+    p_value, p_holm, significant), ``leads`` (audience, measure, target_a, target_b, n_countries, a_leads,
     a_leads_ci_low, a_leads_ci_high, a_leads_significant and the same for b), ``items``,
     ``reliability``, ``weighting``, ``ledger_summary`` (item, count), ``exclusions`` (row, line,
     resp_id, reason); ``methodology`` maps a label to its text, in the order to show (a label
@@ -205,7 +205,7 @@ def _comparison_sheet(ws: Worksheet, df: pd.DataFrame, a: str, b: str) -> None:
             ("score_b", f"Score {b}", fmt.SCORE), ("difference", f"{a} \u2212 {b}", fmt.SCORE),
             ("se", "SE", fmt.SE), ("ci_low", "CI low", fmt.SCORE),
             ("ci_high", "CI high", fmt.SCORE), ("p_value", "p", fmt.P_VALUE),
-            ("significant", "Significant", None)]
+            ("p_holm", "p (Holm)", fmt.P_VALUE), ("significant", "Significant", None)]
     sig = [_truthy(s) for s in df.get("significant", pd.Series(False, index=df.index))]
     shown = df.assign(significant=["*" if s else "" for s in sig]) if not df.empty else df
     last = fmt.write_table(ws, shown, cols)
