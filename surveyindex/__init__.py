@@ -23,7 +23,7 @@ from .design import SurveyDesign, bootstrap_replicates, make_design, rake, weigh
 from .estimate import DomainEstimates, estimate_means
 from .index import IndexResult, compute_index, score_dimensions
 from .instrument import Instrument, audience_mask, load_instrument
-from .io import Ledger, Responses, read_responses
+from .io import Ledger, QualityRules, Responses, ResponseValidationError, read_responses
 from .pipeline import PipelineResult, run_pipeline, write_report
 from .reliability import cronbach_alpha, item_statistics, reliability
 from .report import ReportTables, write_workbook
@@ -34,7 +34,9 @@ __all__ = [
     "Instrument",
     "Ledger",
     "PipelineResult",
+    "QualityRules",
     "ReportTables",
+    "ResponseValidationError",
     "Responses",
     "SurveyDesign",
     "audience_mask",

@@ -1,4 +1,9 @@
-"""Command line: ``surveyindex demo`` runs the whole pipeline on the bundled sample."""
+"""Command line: ``surveyindex COMMAND``, one sub-command per stage, plus ``run`` for all of them.
+
+Exit codes scripts can rely on: 0 success; 1 a problem with the input (the message names the
+file, row, column or key, on one line of standard error); 2 bad command-line usage; 3 an internal
+error (a bug: rerun with ``--debug`` and report the traceback); 130 interrupted.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +14,24 @@ from ._version import __version__
 from .commands import MODULES
 from .errors import SurveyIndexError
 
+OK, INPUT_ERROR, USAGE, INTERNAL, INTERRUPTED = 0, 1, 2, 3, 130
+
+_EPILOG = """\
+typical session:
+  surveyindex demo                                   # the bundled example, end to end
+  surveyindex validate examples/softpower_project.yaml
+  surveyindex run examples/softpower_project.yaml    # workbook, tables, weights, plots
+  surveyindex run examples/softpower_project.yaml --replicates 50   # a quick trial
+
+Each command has its own help: surveyindex run --help. A project file names the instrument, the
+response file, the margins, the settings and the outputs; see docs/project-file.md.
+
+exit codes: 0 ok, 1 input problem (message says where), 2 usage error, 3 internal error
+"""
+
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``surveyindex`` command; returns the exit code.
-
-    Exit codes: 0 success, 1 a problem with the input (the message says what), 2 bad arguments.
 
     >>> main(["--version"])
     surveyindex 0.1.0
@@ -23,26 +41,45 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.version:
         print(f"surveyindex {__version__}")
-        return 0
+        return OK
     if args.command is None:
-        parser.print_help()
-        return 2
+        parser.print_help(sys.stderr)
+        return USAGE
     try:
         return args.func(args)
     except SurveyIndexError as exc:
         if args.debug:
             raise
-        print(f"surveyindex: error: {exc}", file=sys.stderr)
-        return 1
+        print(f"surveyindex: error: {_one_line(exc)}", file=sys.stderr)
+        return INPUT_ERROR
+    except KeyboardInterrupt:
+        print("surveyindex: interrupted", file=sys.stderr)
+        return INTERRUPTED
+    except Exception as exc:  # a bug, not the user's input: say so, and how to see more
+        if args.debug:
+            raise
+        print(f"surveyindex: internal error: {type(exc).__name__}: {_one_line(exc)} "
+              "(this is a bug; rerun with --debug for the traceback and report it)",
+              file=sys.stderr)
+        return INTERNAL
+
+
+def _one_line(exc: BaseException) -> str:
+    """The message on one line: multi-line messages (a list of problems) joined by '; '."""
+    return "; ".join(part.strip() for part in str(exc).splitlines() if part.strip())
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="surveyindex",
-        description="Perception surveys to composite indices, with design-correct uncertainty.",
-    )
+        description="Perception surveys to composite indices, with design-correct uncertainty: "
+                    "read responses against a questionnaire definition, weight each country to "
+                    "its population, and estimate dimension and composite scores, ranks and "
+                    "paired differences with intervals, in an Excel report.",
+        epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--version", action="store_true", help="print the version and exit")
-    p.add_argument("--debug", action="store_true", help="show the full traceback on errors")
+    p.add_argument("--debug", action="store_true",
+                   help="on error, show the full traceback instead of one line")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     for module in MODULES:
         module.register(sub)

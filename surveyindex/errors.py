@@ -35,5 +35,9 @@ class ReportError(SurveyIndexError):
     """The report cannot be written."""
 
 
+class ProjectError(SurveyIndexError):
+    """The project file (``surveyindex run PROJECT.yaml``) is missing, malformed or inconsistent."""
+
+
 class MissingDependencyError(SurveyIndexError, ImportError):
     """An optional dependency is needed; the message names the extra to install."""

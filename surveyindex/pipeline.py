@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ._progress import stages
 from ._version import __version__
 from .datasets import sample_paths
 from .design import SurveyDesign, make_design
@@ -35,6 +36,17 @@ class PipelineResult:
     weighting: pd.DataFrame
     methodology: dict[str, str]
 
+    @property
+    def bases(self) -> pd.DataFrame:
+        """Unweighted and effective base per country x target x audience, small ones flagged.
+
+        The default rule (effective n below 100 flagged); for another, call
+        :func:`surveyindex.report.sample_bases` with a :class:`~surveyindex.report.BaseRule`.
+        """
+        from .report import sample_bases
+
+        return sample_bases(self.index.dimensions)
+
     def summary(self, audience: str = "all") -> pd.DataFrame:
         """Composite score per country (rows) and target (columns), with 95% CI, for printing."""
         c = self.index.composite
@@ -44,22 +56,37 @@ class PipelineResult:
         table = c.assign(cell=cell).pivot(index="country", columns="target", values="cell")
         return table[[t for t in self.instrument.target_codes if t in table.columns]]
 
-    def _repr_html_(self) -> str:  # pragma: no cover - notebook display
-        return ("<h4>Composite index (95% CI), audience 'all'</h4>"
-                + self.summary().to_html() + f"<p>{self.responses.ledger}</p>")
+    def _repr_html_(self) -> str:
+        from .report.display import pipeline_html
+
+        return pipeline_html(self)
+
+    def __repr__(self) -> str:
+        s = self.index.settings
+        return (f"<PipelineResult {self.instrument.id} {self.instrument.version}: "
+                f"{self.responses.n} respondents, {len(self.summary())} countries x "
+                f"{len(s['targets'])} targets x {len(s['audiences'])} audiences, "
+                f"{self.design.n_replicates} replicates>")
 
 
 def run_pipeline(instrument: str | Path | Instrument = "softpower",
                  responses: str | Path | pd.DataFrame | None = None,
                  margins: str | Path | pd.DataFrame | None = None, *,
                  replicates: int = 200, seed: int = 1, audiences: list[str] | None = None,
-                 level: float = 0.95) -> PipelineResult:
+                 level: float = 0.95, by: str | None = None, tolerance: float | None = None,
+                 max_iterations: int | None = None, min_valid_items: int | None = None,
+                 sheet: str | int = 0, progress: bool | None = None) -> PipelineResult:
     """Run every stage; with no file arguments, on the bundled soft-power sample.
 
     Steps: read and validate the responses (ledger of exclusions); build the design (strata =
     country); add Rao-Wu bootstrap replicate weights; rake each country's weights and every
     replicate to the population margins; compute the index with replicate intervals; Cronbach's
     alpha per country x target x dimension; weighting diagnostics.
+
+    ``by``, ``tolerance`` and ``max_iterations`` override the instrument's ``weighting`` section,
+    ``min_valid_items`` its ``scoring`` section. ``progress`` shows a progress bar over the stages
+    (needs ``tqdm``: ``pip install 'surveyindex[progress]'``); None shows it when tqdm is
+    installed and the output is a terminal or a notebook, False never.
 
     >>> import surveyindex as si
     >>> res = si.run_pipeline(replicates=20, seed=1)
@@ -70,17 +97,35 @@ def run_pipeline(instrument: str | Path | Instrument = "softpower",
     paths = sample_paths()
     responses = paths["responses"] if responses is None else responses
     margins = paths["margins"] if margins is None else margins
-    resp = read_responses(responses, inst)
-    margin_table = _read_margins(margins)
     w = inst.weighting
-    design = (make_design(resp, strata=w.by)
-              .with_replicates("bootstrap", n=replicates, seed=seed)
-              .rake(margin_table, by=w.by, tolerance=w.tolerance, max_iterations=w.max_iterations))
-    index = compute_index(design, audiences, level=level)
-    rel = reliability(resp, by=("country", "target"))
-    weighting = design.diagnostics(by=w.by)
+    by = w.by if by is None else by
+    with stages(["read responses", "replicate weights", "raking", "index", "reliability"],
+                progress) as step:
+        resp = read_responses(responses, inst, sheet=sheet)
+        margin_table = _read_margins(margins)
+        step()
+        design = make_design(resp, strata=by).with_replicates("bootstrap", n=replicates, seed=seed)
+        step()
+        design = design.rake(margin_table, by=by, tolerance=tolerance or w.tolerance,
+                             max_iterations=max_iterations or w.max_iterations)
+        step()
+        index = compute_index(design, audiences, level=level, min_valid_items=min_valid_items)
+        step()
+        rel = _reliability(resp)
+        step()
+    weighting = design.diagnostics(by=by)
     methodology = _methodology(inst, resp, design, index, responses, margins, seed)
     return PipelineResult(inst, resp, design, index, rel, weighting, methodology)
+
+
+def _reliability(resp: Responses) -> pd.DataFrame:
+    """Alpha per country x target x dimension, with the reliability stage's flags when it has them."""
+    from . import reliability as rel_module
+
+    table = reliability(resp, by=("country", "target"))
+    # Hook for surveyindex.reliability.reliability_flags (issue 4); used once it exists.
+    flags = getattr(rel_module, "reliability_flags", None)
+    return flags(table) if callable(flags) else table
 
 
 def _read_margins(margins) -> pd.DataFrame:
@@ -139,8 +184,11 @@ def _methodology(inst, resp, design, index, responses, margins, seed) -> dict[st
     }
 
 
-def write_report(result: PipelineResult, path: str | Path) -> Path:
+def write_report(result: PipelineResult, path: str | Path, base_rule=None) -> Path:
     """Write the run's Excel workbook (atomically) and return its path.
+
+    ``base_rule`` (a :class:`surveyindex.report.BaseRule`) says which bases are flagged as small
+    and which are suppressed; by default effective n below 100 is flagged and nothing suppressed.
 
     >>> import surveyindex as si, tempfile, pathlib
     >>> res = si.run_pipeline(replicates=20, seed=1)
@@ -148,7 +196,7 @@ def write_report(result: PipelineResult, path: str | Path) -> Path:
     >>> out.exists()
     True
     """
-    from .report import ReportTables, write_workbook
+    from .report import BaseRule, ReportTables, write_workbook
 
     led = result.responses.ledger
     tables = ReportTables(
@@ -163,5 +211,7 @@ def write_report(result: PipelineResult, path: str | Path) -> Path:
         ledger_summary=led.summary(),
         exclusions=led.excluded,
         methodology=result.methodology,
+        base_rule=base_rule or BaseRule(),
+        level=float(result.index.settings["level"]),
     )
     return write_workbook(tables, path)

@@ -91,7 +91,7 @@ def test_missing_columns_are_named(inst, tmp_path):
 @pytest.mark.parametrize("content, message", [
     (b"", "empty"),
     (None, "header but no data rows"),
-    (b"\xff\xfe\x00a\x00b", "UTF-8|cannot be read"),
+    (b"\xff\xfe\x00a\x00b", "right file, encoding and delimiter"),
 ])
 def test_unreadable_files_give_clear_errors(inst, tmp_path, content, message):
     path = tmp_path / "bad.csv"

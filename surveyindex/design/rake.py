@@ -16,12 +16,14 @@ from scipy import sparse
 
 from ..errors import WeightingError
 from .design import SurveyDesign
+from .linearization import RakeAdjustment
+from .repweights import FactorReplicates, column_chunk, replicate_block
 
 _VALUE_COLUMNS = ("proportion", "count", "Freq", "total")
 
 
 def rake(design: SurveyDesign, margins, by: str | None = "country", *, tolerance: float = 1e-8,
-         max_iterations: int = 100) -> SurveyDesign:
+         max_iterations: int = 100, bounds: tuple[float, float] | None = None) -> SurveyDesign:
     """Rake the design's weights (and replicate weights) to population margins within ``by``.
 
     Parameters
@@ -33,6 +35,10 @@ def rake(design: SurveyDesign, margins, by: str | None = "country", *, tolerance
     by : the grouping column (each country raked separately), or None for one group.
     tolerance : stop when every margin is met to within this share of the group's total.
     max_iterations : full sweeps over the margins before giving up with a :class:`WeightingError`.
+    bounds : ``(lower, upper)`` limits on the raking factor (raked weight over starting weight),
+        e.g. ``(0.3, 3)``: after every sweep the factors are capped to them and raking goes on,
+        so the result meets the margins with capped weights, or fails to converge if the caps
+        make the margins unreachable. The step record keeps iterations and final deviation.
 
     Raking starts from the current weights (design weights, not 1), as R ``survey::rake`` does.
 
@@ -56,7 +62,7 @@ def rake(design: SurveyDesign, margins, by: str | None = "country", *, tolerance
     cat_codes, cat_lists = [], []
     for v in variables:
         cats = list(dict.fromkeys(table.loc[table.variable == v, "category"]))
-        values = data[v].map(_category_key)
+        values = category_keys(data[v])
         code = pd.Categorical(values, categories=cats).codes.astype(np.int64)
         if (code < 0).any():
             i = int(np.flatnonzero(code < 0)[0])
@@ -69,11 +75,10 @@ def rake(design: SurveyDesign, margins, by: str | None = "country", *, tolerance
         cat_codes.append(code)
         cat_lists.append(cats)
 
-    W = design.all_weights()
     cells, cell_of, cell_keys = _cells(groups, cat_codes)
     indicator = sparse.csr_matrix((np.ones(len(cell_of)), (cell_of, np.arange(len(cell_of)))),
                                   shape=(cells, len(cell_of)))
-    T0 = np.asarray(indicator @ W)
+    T0 = _cell_totals(design, indicator)
     group_total = _sum_by(T0, cell_keys[0], len(group_names))
 
     plans = []
@@ -86,20 +91,51 @@ def rake(design: SurveyDesign, margins, by: str | None = "country", *, tolerance
         _check_cells(current, target, v, cats, group_names, by)
         plans.append((v, cats, index, A, target))
 
-    T, iterations, deviation = _ipf(T0, plans, group_total, tolerance, max_iterations)
+    if bounds is not None and not 0 <= bounds[0] <= 1 <= bounds[1]:
+        raise WeightingError(f"raking bounds must satisfy 0 <= lower <= 1 <= upper, got {bounds}")
+    T, iterations, deviation, last_sweep = _ipf(T0, plans, group_total, tolerance, max_iterations,
+                                                bounds)
     if deviation.max() > tolerance:
         _not_converged(T, plans, group_total, group_names, by, max_iterations, deviation)
 
     factor = np.divide(T, T0, out=np.zeros_like(T), where=T0 > 0)
-    new = W * factor[cell_of]
+    new = design.weights * factor[cell_of, 0]
+    rep = design.replicate_weights
+    if isinstance(rep, FactorReplicates):
+        rep = rep.with_layer(cell_of, factor[:, 1:])
+    elif rep is not None:
+        rep = np.asarray(rep) * factor[cell_of, 1:]
+    margin_factors = np.divide(last_sweep, T0[:, :1], out=np.zeros_like(last_sweep),
+                               where=T0[:, :1] > 0)
+    adjustment = RakeAdjustment(groups if by else None, cell_of, design.weights,
+                                [p[2] for p in plans], margin_factors)
     step = {"step": "rake", "by": by, "margins": variables, "tolerance": tolerance,
-            "max_iterations": max_iterations, "iterations": int(iterations),
+            "max_iterations": max_iterations, "iterations": int(iterations), "bounds": bounds,
             "max_deviation": float(deviation.max()), "replicates_raked": design.n_replicates}
-    rep = new[:, 1:] if design.replicate_weights is not None else None
-    return design.with_weights(new[:, 0], rep, step)
+    return design.with_weights(new, rep, step, calibration=adjustment)
+
+
+def _cell_totals(design: SurveyDesign, indicator) -> np.ndarray:
+    """Weighted totals per cell: column 0 the weights, then every replicate (in column blocks)."""
+    rep = design.replicate_weights
+    R = 0 if rep is None else rep.shape[1]
+    T0 = np.empty((indicator.shape[0], 1 + R))
+    T0[:, 0] = indicator @ design.weights
+    step = column_chunk(design.n, R) if R else 1
+    for c0 in range(0, R, step):
+        c1 = min(R, c0 + step)
+        T0[:, 1 + c0:1 + c1] = indicator @ replicate_block(rep, c0, c1)
+    return T0
 
 
 # -- margins ------------------------------------------------------------------------------------
+
+def category_keys(values: pd.Series) -> pd.Series:
+    """:func:`_category_key` of every value, computed once per distinct value (fast at 2M rows)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    keys = np.array([_category_key(u) for u in uniques] + [None], dtype=object)
+    return pd.Series(keys[codes], index=values.index)
+
 
 def _category_key(x) -> str:
     """Categories match as text; 2 and 2.0 and "2" are the same category."""
@@ -199,17 +235,23 @@ def _check_cells(current, target, variable, cats, group_names, by) -> None:
 
 # -- the fit ------------------------------------------------------------------------------------
 
-def _ipf(T0, plans, group_total, tolerance, max_iterations):
+def _ipf(T0, plans, group_total, tolerance, max_iterations, bounds=None):
+    """Rake the cell table; also return the analysis-weight column after each margin of the
+    last sweep (what R's linearisation of a raked design uses)."""
     T = T0.copy()
     deviation = np.full(group_total.shape[0], np.inf)
+    last = np.empty((T.shape[0], len(plans)))
     for it in range(1, max_iterations + 1):
-        for _v, _cats, index, A, target in plans:
+        for m, (_v, _cats, index, A, target) in enumerate(plans):
             current = A @ T
             T *= np.divide(target, current, out=np.ones_like(target), where=current > 0)[index]
+            last[:, m] = T[:, 0]
+        if bounds is not None:
+            np.clip(T, T0 * bounds[0], T0 * bounds[1], out=T)
         deviation = _deviation(T, plans, group_total)
         if deviation.max() <= tolerance:
-            return T, it, deviation
-    return T, max_iterations, deviation
+            return T, it, deviation, last
+    return T, max_iterations, deviation, last
 
 
 def _deviation(T, plans, group_total) -> np.ndarray:

@@ -1,5 +1,12 @@
 """Stage 4, estimates: weighted numbers with design-correct standard errors."""
 
-from .means import DomainEstimates, estimate_means
+from .contrasts import adjust_pvalues, domain_contrast, domain_covariance, paired_contrast
+from .means import DomainEstimates, estimate_means, estimate_ratios, estimate_totals
+from .proportions import estimate_proportions
+from .quantiles import estimate_quantiles
+from .variance import degrees_of_freedom, replicate_variance, taylor_variance
 
-__all__ = ["DomainEstimates", "estimate_means"]
+__all__ = ["DomainEstimates", "adjust_pvalues", "degrees_of_freedom", "domain_contrast",
+           "domain_covariance", "estimate_means", "estimate_proportions", "estimate_quantiles",
+           "estimate_ratios", "estimate_totals", "paired_contrast", "replicate_variance",
+           "taylor_variance"]

@@ -1,4 +1,4 @@
-"""Weighted means by domain, with replicate or Taylor-linearisation standard errors.
+"""Weighted means, totals and ratios by domain, with replicate or Taylor standard errors.
 
 Domains are estimated as domains of the full design (respondents outside a domain count as zeros,
 never dropped), so the variance reflects the design, as R ``svyby`` does. All domains and all
@@ -11,21 +11,25 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
 from scipy.stats import norm
+from scipy.stats import t as student_t
 
 from ..design import SurveyDesign
-from ..errors import EstimationError
+from .core import as_matrix, counts, domain_layout, resolve_method, weighted_sums
+from .variance import degrees_of_freedom, replicate_variance, taylor_variance
 
 
 @dataclass(frozen=True, eq=False)
 class DomainEstimates:
-    """Weighted means of V variables in D domains.
+    """Estimates of V variables in D domains.
 
     ``estimate``, ``se``, ``n`` (respondents with a valid value) and ``n_eff`` (Kish effective n of
     those) have shape (D, V); ``replicates`` (D, V, R) holds the replicate estimates when the
     design has replicate weights, so derived quantities (differences, indices, ranks) can get
-    their own replicate standard errors.
+    their own replicate standard errors. ``deff`` is the design effect against simple random
+    sampling without replacement (R ``deff=TRUE``). ``interval`` is ``"wald"`` (estimate +- z SE)
+    or ``"logit"`` (proportions, as R ``svyciprop(method="logit")``, with ``df`` degrees of
+    freedom).
     """
 
     domains: pd.DataFrame
@@ -36,20 +40,41 @@ class DomainEstimates:
     n_eff: np.ndarray
     replicates: np.ndarray | None
     method: str
+    deff: np.ndarray | None = None
+    kind: str = "mean"
+    interval: str = "wald"
+    df: float | None = None
 
     def table(self, level: float = 0.95) -> pd.DataFrame:
-        """Tidy long table: domain columns, variable, estimate, se, ci_low, ci_high, n, n_eff."""
+        """Tidy long table: domain columns, variable, estimate, se, ci_low, ci_high, n, n_eff,
+        cv (se / estimate) and deff."""
         D, V = self.estimate.shape
-        z = norm.ppf(0.5 + level / 2)
         out = self.domains.loc[self.domains.index.repeat(V)].reset_index(drop=True)
         out["variable"] = np.tile(self.variables, D)
-        out["estimate"] = self.estimate.ravel()
-        out["se"] = self.se.ravel()
-        out["ci_low"] = out["estimate"] - z * out["se"]
-        out["ci_high"] = out["estimate"] + z * out["se"]
+        est, se = self.estimate.ravel(), self.se.ravel()
+        lo, hi = self.confint(level)
+        out["estimate"] = est
+        out["se"] = se
+        out["ci_low"] = lo.ravel()
+        out["ci_high"] = hi.ravel()
         out["n"] = self.n.ravel()
         out["n_eff"] = self.n_eff.ravel()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out["cv"] = se / np.abs(est)
+        out["deff"] = np.nan if self.deff is None else self.deff.ravel()
         return out
+
+    def confint(self, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+        """Lower and upper confidence limits, shape (D, V) each."""
+        q = (norm.ppf(0.5 + level / 2) if self.df is None
+             else student_t.ppf(0.5 + level / 2, self.df))
+        if self.interval == "logit":
+            p = self.estimate
+            with np.errstate(invalid="ignore", divide="ignore"):
+                eta = np.log(p / (1 - p))
+                half = q * self.se / (p * (1 - p))
+            return 1 / (1 + np.exp(-(eta - half))), 1 / (1 + np.exp(-(eta + half)))
+        return self.estimate - q * self.se, self.estimate + q * self.se
 
 
 def estimate_means(design: SurveyDesign, values, by: str | list[str] | None = None,
@@ -64,10 +89,9 @@ def estimate_means(design: SurveyDesign, values, by: str | list[str] | None = No
     where : boolean mask of a subpopulation (an audience); it is a domain of the full design.
     method : ``"replicate"``, ``"taylor"`` or ``"auto"`` (replicates when the design has them).
 
-    The Taylor variance linearises the ratio ``sum(w y) / sum(w)`` and treats the weights as fixed,
-    with strata, PSUs and the first-stage finite population correction (R ``survey``'s
-    single-stage formula). Replicate variance
-    is ``scale * sum((theta_r - mean(theta_r))**2)``.
+    The Taylor variance linearises the ratio ``sum(w y) / sum(w)`` with strata, PSUs, fpc, later
+    stages and the adjustments of weighting steps (as R ``svymean`` on a raked, post-stratified
+    or calibrated design). Replicate variance is ``scale * sum(rscale (theta_r - mean)^2)``.
 
     >>> import numpy as np, pandas as pd, surveyindex as si
     >>> df = pd.DataFrame({"country": ["A", "A", "B", "B"], "y": [1.0, 3.0, 2.0, np.nan]})
@@ -77,133 +101,113 @@ def estimate_means(design: SurveyDesign, values, by: str | list[str] | None = No
     0       A       2.5  2
     1       B       2.0  1
     """
-    names, Y = _as_matrix(values, design.n)
-    codes, domains = _domain_codes(design, by, where)
-    if method == "auto":
-        method = "replicate" if design.replicate_weights is not None else "taylor"
-    if method == "replicate" and design.replicate_weights is None:
-        raise EstimationError("method='replicate' needs replicate weights: call "
-                              "design.with_replicates('bootstrap', n=..., seed=...) first")
-    if method not in ("replicate", "taylor"):
-        raise EstimationError(f"method must be 'replicate', 'taylor' or 'auto', not {method!r}")
+    names, Y = as_matrix(values, design.n)
+    return _ratio(design, names, Y, None, by, where, method, "mean")
 
-    W = design.all_weights() if method == "replicate" else design.weights[:, None]
-    valid = ~np.isnan(Y)
+
+def estimate_totals(design: SurveyDesign, values, by=None, where=None, method: str = "auto"
+                    ) -> DomainEstimates:
+    """Weighted totals ``sum(w y)`` of each column of ``values`` per domain (R ``svytotal``).
+
+    Missing values count as zero (R's ``na.rm=TRUE``).
+
+    >>> import numpy as np, pandas as pd, surveyindex as si
+    >>> df = pd.DataFrame({"y": [1.0, 3.0, 2.0]})
+    >>> d = si.make_design(df, weights=np.array([10.0, 10.0, 20.0]), strata=None)
+    >>> float(estimate_totals(d, df).estimate[0, 0])
+    80.0
+    """
+    names, Y = as_matrix(values, design.n)
+    return _ratio(design, names, Y, None, by, where, method, "total")
+
+
+def estimate_ratios(design: SurveyDesign, numerator, denominator, by=None, where=None,
+                    method: str = "auto") -> DomainEstimates:
+    """Ratios of weighted totals ``sum(w y) / sum(w x)`` (R ``svyratio``), column by column.
+
+    Respondents missing either value are left out of both totals.
+
+    >>> import numpy as np, pandas as pd, surveyindex as si
+    >>> df = pd.DataFrame({"y": [1.0, 3.0], "x": [2.0, 2.0]})
+    >>> d = si.make_design(df, strata=None)
+    >>> float(estimate_ratios(d, df[["y"]], df[["x"]]).estimate[0, 0])
+    1.0
+    """
+    names, Y = as_matrix(numerator, design.n)
+    xnames, X = as_matrix(denominator, design.n)
+    if X.shape[1] not in (1, Y.shape[1]):
+        raise ValueError("denominator needs one column or one per numerator column")
+    X = np.broadcast_to(X, Y.shape)
+    names = [f"{a}/{b}" for a, b in zip(names, np.broadcast_to(xnames, len(names)))]
+    return _ratio(design, names, Y, X, by, where, method, "ratio")
+
+
+# -- the shared estimator -----------------------------------------------------------------------
+
+def _ratio(design, names, Y, X, by, where, method, kind) -> DomainEstimates:
+    method = resolve_method(design, method)
+    dom = domain_layout(design, by, where)
+    valid = ~np.isnan(Y) if X is None else ~(np.isnan(Y) | np.isnan(X))
     Y0 = np.where(valid, Y, 0.0)
-    D, V = len(domains), Y.shape[1]
-    num = np.zeros((D, V, W.shape[1]))
-    den = np.zeros_like(num)
-    wsq = np.zeros((D, V))
-    blocks = _blocks(codes, D)
-    for k, idx in blocks:
-        Wk, Vk = W[idx], valid[idx].astype(float)
-        num[k] = Y0[idx].T @ Wk
-        den[k] = Vk.T @ Wk
-        wsq[k] = Vk.T @ (Wk[:, 0] ** 2)
+    X0 = valid.astype(float) if X is None else np.where(valid, X, 0.0)
+    mats = [Y0] if kind == "total" else [Y0, X0]
+    sums = weighted_sums(design, dom, mats, method == "replicate")
+    num = sums[0]
+    den = sums[1] if kind != "total" else None
     with np.errstate(invalid="ignore", divide="ignore"):
-        means = num / den
-    n = np.zeros((D, V), dtype=np.int64)
-    for k, idx in blocks:
-        n[k] = valid[idx].sum(axis=0)
+        theta = num if den is None else num / den
+    est = theta[:, :, 0]
+    n = counts(dom, valid)
+    w = design.weights
+    wv = valid * w[:, None]
+    wsum = weighted_sums_plain(dom, wv)
+    w2sum = weighted_sums_plain(dom, valid * (w * w)[:, None])
     with np.errstate(invalid="ignore", divide="ignore"):
-        n_eff = den[:, :, 0] ** 2 / wsq
-    est = means[:, :, 0]
+        n_eff = wsum ** 2 / w2sum
     if method == "replicate":
-        reps = means[:, :, 1:]
-        se = np.sqrt(design.replicate_scale
-                     * ((reps - reps.mean(axis=2, keepdims=True)) ** 2).sum(axis=2))
+        reps = theta[:, :, 1:]
+        var = replicate_variance(design, est, reps)
     else:
         reps = None
-        se = _taylor_se(design, Y0, valid, est, den[:, :, 0], blocks)
-    return DomainEstimates(domains, names, est, se, n, n_eff, reps, method)
+        var = np.zeros_like(est)
+        for k in range(len(dom)):
+            rows = dom.rows(k)
+            if not len(rows):
+                continue
+            if kind == "total":
+                z = wv[rows] * Y0[rows]
+            else:
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    z = wv[rows] * (Y0[rows] - est[k] * X0[rows]) / den[k, :, 0]
+            var[k] = taylor_variance(design, rows, np.nan_to_num(z))
+    deff = _deff(dom, Y0, wv, est, wsum, n, var, kind)
+    df = None
+    return DomainEstimates(dom.table, names, est, np.sqrt(var), n, n_eff, reps, method,
+                           deff=deff, kind=kind, df=df)
 
 
-# -- helpers ------------------------------------------------------------------------------------
-
-def _as_matrix(values, n: int) -> tuple[list[str], np.ndarray]:
-    if isinstance(values, pd.Series):
-        values = values.to_frame()
-    if isinstance(values, pd.DataFrame):
-        names = [str(c) for c in values.columns]
-        Y = values.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
-    else:
-        Y = np.asarray(values, dtype=float)
-        Y = Y[:, None] if Y.ndim == 1 else Y
-        names = [f"V{j + 1}" for j in range(Y.shape[1])]
-    if Y.shape[0] != n:
-        raise EstimationError(f"values have {Y.shape[0]} rows; the design has {n} respondents")
-    return names, Y
+def weighted_sums_plain(dom, M: np.ndarray) -> np.ndarray:
+    """Column sums of ``M`` per domain, shape (D, V)."""
+    cum = np.vstack([np.zeros((1, M.shape[1])), np.cumsum(M[dom.order], axis=0)])
+    return cum[dom.bounds[1:]] - cum[dom.bounds[:-1]]
 
 
-def _domain_codes(design: SurveyDesign, by, where) -> tuple[np.ndarray, pd.DataFrame]:
-    data = design.data
-    if by is None:
-        codes = np.zeros(design.n, dtype=np.int64)
-        domains = pd.DataFrame(index=[0])
-    else:
-        cols = [by] if isinstance(by, str) else list(by)
-        missing = [c for c in cols if c not in data.columns]
-        if missing:
-            raise EstimationError(f"domain column(s) {missing} not in the design's data; "
-                                  f"columns: {list(data.columns)}")
-        grouped = data.groupby(cols, sort=True, dropna=True)
-        codes = grouped.ngroup().to_numpy(dtype=np.int64)
-        domains = grouped.size().index.to_frame(index=False)
-    if where is not None:
-        where = np.asarray(where, dtype=bool)
-        if where.shape != (design.n,):
-            raise EstimationError(f"'where' mask has shape {where.shape}; expected ({design.n},)")
-        codes = np.where(where, codes, -1)
-    return codes, domains.reset_index(drop=True)
+def _deff(dom, Y0, wv, est, wsum, n, var, kind):
+    """Design variance over the SRS-without-replacement variance, as R ``deff=TRUE``."""
+    if kind == "ratio":
+        return None
+    mean = est if kind == "mean" else est / wsum
+    ss = np.zeros_like(est)
+    for k in range(len(dom)):
+        rows = dom.rows(k)
+        ss[k] = (wv[rows] * (Y0[rows] - mean[k]) ** 2).sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        s2 = ss / wsum * n / (n - 1)
+        vsrs = s2 / n * (wsum - n) / wsum
+        if kind == "total":
+            vsrs = vsrs * wsum ** 2
+        return var / vsrs
 
 
-def _blocks(codes: np.ndarray, D: int) -> list[tuple[int, np.ndarray]]:
-    order = np.argsort(codes, kind="stable")
-    sorted_codes = codes[order]
-    bounds = np.searchsorted(sorted_codes, np.arange(D + 1))
-    return [(k, order[bounds[k]:bounds[k + 1]]) for k in range(D) if bounds[k + 1] > bounds[k]]
-
-
-def _taylor_se(design, Y0, valid, est, wsum, blocks) -> np.ndarray:
-    """Linearised SE of each domain ratio mean: variance of the total of the influence values."""
-    n = design.n
-    strata = design.strata if design.strata is not None else np.zeros(n, dtype=np.int64)
-    psu = design.psu if design.psu is not None else np.arange(n)
-    # PSUs are numbered within the whole design so that n_h counts every PSU of the stratum.
-    psu_key, psu_of = np.unique(np.column_stack([strata, psu]), axis=0, return_inverse=True)
-    psu_of = psu_of.ravel()
-    stratum_of_psu = psu_key[:, 0]
-    H = int(strata.max()) + 1
-    n_h = np.bincount(stratum_of_psu, minlength=H).astype(float)
-    if (n_h == 1).any():
-        h = int(np.flatnonzero(n_h == 1)[0])
-        raise EstimationError(f"stratum {h} has only one PSU: its variance cannot be estimated; "
-                              "merge it with another stratum")
-    fpc_factor = np.ones(H)
-    if design.fpc is not None:
-        # Sampling fraction per stratum: n_h / N_h, or the fraction itself when given as <= 1.
-        first = np.zeros(H, dtype=np.int64)
-        first[strata[::-1]] = np.arange(n)[::-1]
-        N_h = design.fpc[first]
-        f_h = np.where(N_h <= 1, N_h, n_h / N_h)
-        fpc_factor = 1 - f_h
-    var = np.zeros_like(est)
-    w = design.weights
-    for k, idx in blocks:
-        with np.errstate(invalid="ignore", divide="ignore"):
-            z = (w[idx, None] * valid[idx] * (Y0[idx] - est[k])) / wsum[k]
-        z = np.nan_to_num(z)
-        # Only PSUs touching the domain have non-zero totals; the others still count in n_h.
-        local, inv = np.unique(psu_of[idx], return_inverse=True)
-        totals = _sum_rows(z, inv.ravel(), len(local))
-        s1 = _sum_rows(totals, stratum_of_psu[local], H)
-        s2 = _sum_rows(totals**2, stratum_of_psu[local], H)
-        var[k] = ((fpc_factor * n_h / (n_h - 1))[:, None] * (s2 - s1**2 / n_h[:, None])).sum(axis=0)
-    return np.sqrt(var)
-
-
-def _sum_rows(x: np.ndarray, groups: np.ndarray, size: int) -> np.ndarray:
-    """Sum the rows of ``x`` by integer group (a sparse indicator product, fast for many rows)."""
-    A = sparse.csr_matrix((np.ones(len(groups)), (groups, np.arange(len(groups)))),
-                          shape=(size, len(groups)))
-    return np.asarray(A @ x)
+__all__ = ["DomainEstimates", "estimate_means", "estimate_ratios", "estimate_totals",
+           "degrees_of_freedom"]

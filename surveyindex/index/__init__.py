@@ -1,6 +1,12 @@
-"""Stage 5, index: respondent scores, dimension scores, the composite, ranks and leads."""
+"""Stage 5, index: scoring, normalisation, weights, aggregation, uncertainty and sensitivity."""
 
-from .compute import IndexResult, compute_index
-from .scoring import score_dimensions
+from .aggregate import aggregate, pool
+from .compute import IndexMethod, IndexResult, compute_index
+from .normalise import normalise
+from .scoring import score_bounds, score_dimensions
+from .sensitivity import sensitivity_analysis, sobol_indices
+from .weights import driver_weights, fixed_weights, pca_weights
 
-__all__ = ["IndexResult", "compute_index", "score_dimensions"]
+__all__ = ["IndexMethod", "IndexResult", "aggregate", "compute_index", "driver_weights",
+           "fixed_weights", "normalise", "pca_weights", "pool", "score_bounds", "score_dimensions",
+           "sensitivity_analysis", "sobol_indices"]

@@ -1,73 +1,87 @@
 """The composite index with uncertainty on every score, rank, difference and count.
 
-Everything is computed once with the analysis weights and once with each replicate weight column;
-the spread of the replicate results gives the standard errors and intervals. A paired difference
-(US minus China) is formed within each replicate, so the covariance of the two ratings, made by the
-same respondents, is accounted for.
+Respondents are scored (:mod:`.scoring`); weighted domain means of the scores are computed once
+with the analysis weights and once with each replicate weight column (one matrix product,
+:func:`surveyindex.estimate_means`); then normalisation, dimension weights, aggregation, pooling
+across countries, ranks and differences are applied to the whole (..., 1 + R) array at once, so
+each derived number has a replicate distribution and therefore an SE and an interval.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
 from scipy.stats import norm
-from statsmodels.stats.multitest import multipletests
 
 from ..design import SurveyDesign
 from ..errors import EstimationError
 from ..estimate import estimate_means
 from ..instrument import audience_mask
-from .scoring import score_dimensions
+from . import result as tables
+from .aggregate import aggregate, pool
+from .normalise import normalise
+from .scoring import score_bounds, score_dimensions
+from .uncertainty import paired_differences
+from .weights import driver_weights, fixed_weights, pca_weights
 
 
-@dataclass(frozen=True, eq=False)
-class IndexResult:
-    """Tidy tables of the index, plus the replicate arrays needed for further comparisons.
+@dataclass(frozen=True)
+class IndexMethod:
+    """The methodological choices of an index (see :func:`compute_index` for each option)."""
 
-    Tables (pandas DataFrames, domain columns first): ``items`` (weighted item means on the
-    response scale), ``dimensions`` (mean on the response scale and 0-100 score), ``composite``
-    (0-100 index with rank and rank interval among countries), ``comparison`` (paired differences
-    between the first two targets) and ``leads`` (in how many countries each target leads).
-    """
-
-    items: pd.DataFrame
-    dimensions: pd.DataFrame
-    composite: pd.DataFrame
-    comparison: pd.DataFrame
-    leads: pd.DataFrame
-    settings: dict
-    _arrays: dict = field(repr=False)
-
-    def compare(self, a: str, b: str, level: float | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """Paired differences ``a - b`` per country, audience and measure, and the k-of-n summary.
-
-        >>> import surveyindex as si
-        >>> res = si.run_pipeline(replicates=20, seed=1).index     # doctest: +SKIP
-        >>> diffs, leads = res.compare("CHN", "USA")                # doctest: +SKIP
-        """
-        level = self.settings["level"] if level is None else level
-        targets = self.settings["targets"]
-        for t in (a, b):
-            if t not in targets:
-                raise EstimationError(f"target {t!r} is not in the index; targets: {targets}")
-        return _compare(self._arrays, targets.index(a), targets.index(b), a, b, level)
-
-    def _repr_html_(self) -> str:  # pragma: no cover - notebook display
-        return "<h4>Composite index</h4>" + self.composite.to_html(index=False, float_format="%.2f")
+    scoring: str = "mean"
+    dont_know: str = "exclude"
+    top: float | None = None
+    bottom: float | None = None
+    min_valid_items: int | None = None
+    normalisation: str = "scale"
+    across: str = "countries"
+    reference: str | None = None
+    goalposts: tuple | None = None
+    weights: object = "instrument"
+    driver_outcome: str = "fav"
+    aggregation: str = "arithmetic"
+    power: float = 0.5
+    pooling: str = "mean"
+    country_weights: str = "equal"
 
 
 def compute_index(design: SurveyDesign, audiences: list[str] | None = None, *,
-                  min_valid_items: int | None = None, level: float = 0.95) -> IndexResult:
-    """Item means, dimension scores and the 0-100 composite per country x target x audience.
+                  min_valid_items: int | None = None, level: float = 0.95,
+                  filters: dict | None = None, populations=None, sensitivity: int | None = None,
+                  sensitivity_factors: dict | None = None, seed: int = 1,
+                  **method) -> IndexResult:
+    """Item, dimension and composite scores per country x target x audience, with intervals.
 
     The design must carry replicate weights (``design.with_replicates(...)``, then weighting), so
-    that every derived number, including ranks and counts, has an interval.
+    that every derived number, including ranks, weights and counts, has an interval.
 
-    Dimension score (0-100) = ``100 * (mean - scale_min) / (scale_max - scale_min)`` of the weighted
-    mean of respondents' dimension scores; the composite is the weighted arithmetic mean of the
-    dimension scores with the instrument's dimension weights (equal by default).
+    Parameters
+    ----------
+    audiences : names of the instrument's audiences (default: ``"all"`` and every defined one).
+    filters : ad hoc audiences, name -> boolean array (n,) or a pandas query on the design's data,
+        e.g. ``{"women": "gender == 2"}``; each is a domain of the full design.
+    min_valid_items, scoring, dont_know, top, bottom : respondent scoring; see
+        :func:`score_dimensions` (defaults: the instrument's rule, mean of valid items).
+    normalisation : ``"scale"`` (default: the response scale rescaled linearly to the
+        instrument's index scale, 0-100), ``"minmax"``, ``"zscore"``, ``"rank"``, ``"distance"``
+        or ``"goalposts"``; see :func:`surveyindex.index.normalise`. ``across`` says which units
+        are compared (``"countries"``, ``"targets"``, ``"all"``); ``reference`` names the
+        reference country or target of ``"distance"``; ``goalposts = (L, U)``.
+    weights : ``"instrument"`` (default: the instrument's ``index.dimension_weights``), ``"equal"``,
+        a mapping dimension -> weight, ``"pca"`` (squared first-component loadings across the
+        units) or ``"driver"`` (regression of ``driver_outcome``, the favourability rating, on the
+        dimension scores). Data-derived weights are re-derived in every replicate.
+    aggregation : ``"arithmetic"`` (default: the instrument's), ``"geometric"`` or
+        ``"generalised"`` (with ``power``).
+    pooling, country_weights, populations : the pooled figure across surveyed countries,
+        ``"mean"`` or ``"median"`` with ``"equal"`` or ``"population"`` weights; ``populations``
+        is a DataFrame (country, adults_millions), a CSV path or a mapping country -> size.
+    sensitivity : number of Monte Carlo base samples for the sensitivity analysis (None: none);
+        ``sensitivity_factors`` overrides the alternatives (see
+        :func:`surveyindex.index.sensitivity_analysis`); ``seed`` seeds it.
 
     >>> import surveyindex as si
     >>> inst = si.load_instrument("softpower")
@@ -76,7 +90,211 @@ def compute_index(design: SurveyDesign, audiences: list[str] | None = None, *,
     >>> res = compute_index(d, audiences=["all"])
     >>> sorted(res.composite.columns)[:4]
     ['audience', 'ci_high', 'ci_low', 'country']
+    >>> geo = compute_index(d, audiences=["all"], aggregation="geometric", weights="pca")
+    >>> bool((geo.composite["score"] <= res.composite["score"] + 5).all())
+    True
     """
+    resp = _check_design(design)
+    inst = resp.instrument
+    unknown = set(method) - set(IndexMethod.__dataclass_fields__)
+    if unknown:
+        raise EstimationError(f"compute_index got unknown option(s) {sorted(unknown)}; options: "
+                              f"{sorted(IndexMethod.__dataclass_fields__)}")
+    method.setdefault("aggregation", inst.index.aggregation)
+    m = IndexMethod(min_valid_items=min_valid_items, **method)
+    masks = audience_masks(design, audiences, filters)
+    country_w = _country_weights(m.country_weights, populations)
+    arrays = index_arrays(design, m, masks, country_w, replicates=True)
+    arrays["z"] = norm.ppf(0.5 + level / 2)
+    targets, dims = arrays["targets"], arrays["dims"]
+    comparison, leads = (paired_differences(arrays["per_audience"], [*dims, "composite"], 0, 1,
+                                            targets[0], targets[1], level, arrays["scale"])
+                         if len(targets) >= 2 else (pd.DataFrame(), pd.DataFrame()))
+    first = arrays["per_audience"][0]
+    settings = {"targets": targets, "dimensions": dims, "audiences": list(masks), "level": level,
+                "scale": tuple(inst.index.scale),
+                "dimension_weights": dict(zip(dims, first["weights"][:, 0].tolist())),
+                **{k: v for k, v in asdict(m).items() if k not in ("weights", "min_valid_items")},
+                "weights_method": first["weights_method"],
+                "min_valid_items": min_valid_items or inst.scoring.min_valid_items,
+                "replicates": design.n_replicates, "replicate_type": design.replicate_type}
+    sens, sens_idx = pd.DataFrame(), pd.DataFrame()
+    if sensitivity:
+        from .sensitivity import sensitivity_analysis
+
+        sens, sens_idx = sensitivity_analysis(design, m, masks, country_w, n=sensitivity, seed=seed,
+                                              factors=sensitivity_factors, level=level)
+    return tables.IndexResult(
+        items=tables.items_table(arrays), dimensions=tables.dimensions_table(arrays),
+        composite=tables.composite_table(arrays, level), comparison=comparison, leads=leads,
+        settings=settings, _arrays=arrays, ranks=tables.ranks_table(arrays, level),
+        pooled=tables.pooled_table(arrays, settings), weights=tables.weights_table(arrays, level),
+        sensitivity=sens, sensitivity_indices=sens_idx,
+    )
+
+
+IndexResult = tables.IndexResult
+
+
+def index_arrays(design: SurveyDesign, m: IndexMethod, masks: dict, country_w,
+                 replicates: bool = True) -> dict:
+    """Per-audience arrays of every quantity, full sample first on the last axis.
+
+    With ``replicates=False`` only the full-sample value is computed (the sensitivity analysis
+    re-runs the index many times and needs no SE).
+    """
+    resp = design.responses
+    inst = resp.instrument
+    targets, dims, items = inst.target_codes, inst.dimension_ids, inst.item_ids
+    T, K, J = len(targets), len(dims), len(items)
+    scores = score_dimensions(resp, m.min_valid_items, scoring=m.scoring, dont_know=m.dont_know,
+                              top=m.top, bottom=m.bottom)
+    bounds = score_bounds(inst, m.scoring)
+    outcome = _outcome(resp, m) if m.weights == "driver" else None
+    per_aud = []
+    for name, mask in masks.items():
+        if replicates:
+            Y = np.concatenate([resp.values.reshape(design.n, T * J), scores.reshape(design.n, T * K)], 1)
+            est = estimate_means(design, Y, by="country", where=mask, method="replicate")
+            present = est.n.sum(axis=1) > 0                     # the audience may miss a country
+            countries = est.domains["country"][present].astype(str).tolist()
+            full = np.concatenate([est.estimate[:, :, None], est.replicates], axis=2)[present]
+            C, R1 = len(countries), full.shape[2]
+            a = {"item_mean": full[:, : T * J].reshape(C, T, J, R1),
+                 "n_items": est.n[present, : T * J].reshape(C, T, J),
+                 "n_dims": est.n[present, T * J:].reshape(C, T, K),
+                 "neff_dims": est.n_eff[present, T * J:].reshape(C, T, K)}
+            raw = full[:, T * J:].reshape(C, T, K, R1)
+        else:
+            countries, raw = _full_sample_means(design, scores.reshape(design.n, T * K), mask)
+            raw = raw.reshape(len(countries), T, K, 1)
+            a = {}
+        if not countries:
+            raise EstimationError(f"audience {name!r} has no respondents")
+        a.update(_index_from_means(raw, m, bounds, inst, countries, targets, design, scores,
+                                   outcome, mask, replicates))
+        a["pooled"] = _pooled(a, countries, country_w, m.pooling)
+        per_aud.append({"audience": name, "countries": countries, "dim_mean": raw, **a})
+    return {"per_audience": per_aud, "scale": design.replicate_scale, "dims": dims,
+            "targets": targets, "items": items, "item_dims": [d.id for d, _ in inst.items()]}
+
+
+def audience_masks(design: SurveyDesign, audiences, filters) -> dict[str, np.ndarray]:
+    """Boolean masks of the named audiences and of the ad hoc ``filters``."""
+    inst = design.responses.instrument
+    if audiences is None:
+        audiences = ["all", *[a for a in inst.audiences if a != "all"]] if not filters else ["all"]
+    masks = {a: audience_mask(inst, design.data, a) for a in audiences}
+    for name, f in (filters or {}).items():
+        if isinstance(f, str):
+            try:
+                mask = design.data.eval(f)
+            except Exception as exc:
+                raise EstimationError(f"filter {name!r}: cannot evaluate {f!r} on the respondent "
+                                      f"data ({exc}); columns: {list(design.data.columns)}") from None
+        else:
+            mask = f
+        mask = np.asarray(mask)
+        if mask.shape != (design.n,) or mask.dtype != bool:
+            raise EstimationError(f"filter {name!r} must give one True/False per respondent "
+                                  f"({design.n}); got shape {mask.shape}, dtype {mask.dtype}")
+        masks[name] = mask
+    return masks
+
+
+# -- steps --------------------------------------------------------------------------------------
+
+def _index_from_means(raw, m: IndexMethod, bounds, inst, countries, targets, design, scores,
+                      outcome, mask, replicates) -> dict:
+    ref = None
+    if m.normalisation == "distance":
+        units = countries if m.across == "countries" else targets
+        if m.reference not in units:
+            raise EstimationError(f"reference {m.reference!r} is not among the {m.across} "
+                                  f"compared: {units}")
+        ref = units.index(m.reference)
+    dim_s = normalise(raw, m.normalisation, bounds=bounds, scale=tuple(inst.index.scale),
+                      across=m.across, reference=ref, goalposts=m.goalposts)
+    R1 = raw.shape[3]
+    if m.weights == "pca":
+        w, share = pca_weights(dim_s)
+        note = (f"squared loadings on the first principal component of the {m.normalisation}-"
+                f"normalised dimension scores across country x target units; the component "
+                f"explains {share[0]:.0%} of the variance")
+    elif m.weights == "driver":
+        rw = design.replicate_weights if replicates else None
+        w, b = driver_weights(scores, outcome, design.weights, rw, mask)
+        note = (f"weighted regression of {m.driver_outcome!r} on the respondents' dimension "
+                f"scores (coefficients {np.round(b[1:, 0], 3).tolist()}); negative coefficients "
+                "set to 0, scaled to sum to 1")
+    else:
+        fixed = fixed_weights(m.weights, inst.dimension_ids, inst.dimension_weight_vector())
+        w = np.repeat(fixed[:, None], R1, axis=1)
+        note = ("the instrument's index.dimension_weights" if m.weights == "instrument"
+                else "equal weights" if m.weights == "equal" else "given by the user")
+    method_name = m.weights if isinstance(m.weights, str) else "user"
+    if method_name == "instrument":
+        method_name = "equal" if inst.index.dimension_weights == "equal" else "user"
+    comp = aggregate(dim_s, w, m.aggregation, m.power)
+    return {"dim_score": dim_s, "composite": comp, "weights": w, "weights_method": method_name,
+            "weights_note": note}
+
+
+def _pooled(a: dict, countries, country_w, how: str) -> np.ndarray:
+    """(targets, dimensions + composite, 1 + R) pooled across countries."""
+    both = np.concatenate([a["dim_score"], a["composite"][:, :, None, :]], axis=2)
+    if country_w is None:
+        v = np.ones(len(countries))
+    else:
+        missing = [c for c in countries if c not in country_w]
+        if missing:
+            raise EstimationError(f"populations: no population size for {missing}; give one per "
+                                  "surveyed country (column adults_millions)")
+        v = np.array([country_w[c] for c in countries], float)
+    return pool(both, v, how)
+
+
+def _country_weights(kind: str, populations) -> dict | None:
+    if kind == "equal":
+        return None
+    if kind != "population":
+        raise EstimationError(f"country_weights must be 'equal' or 'population', not {kind!r}")
+    if populations is None:
+        raise EstimationError("country_weights='population' needs populations=: a table with "
+                              "columns country and adults_millions (see sample_data/populations.csv)")
+    if isinstance(populations, dict):
+        return {str(k): float(v) for k, v in populations.items()}
+    df = populations if isinstance(populations, pd.DataFrame) else pd.read_csv(populations)
+    size = "adults_millions" if "adults_millions" in df.columns else "population"
+    if "country" not in df.columns or size not in df.columns:
+        raise EstimationError(f"populations needs columns country and adults_millions (or "
+                              f"population); got {list(df.columns)}")
+    return dict(zip(df["country"].astype(str), pd.to_numeric(df[size], errors="coerce")))
+
+
+def _outcome(resp, m: IndexMethod) -> np.ndarray:
+    if m.driver_outcome not in resp.single:
+        raise EstimationError(f"driver weights need the outcome item {m.driver_outcome!r} among the "
+                              f"instrument's single_items; available: {sorted(resp.single)}")
+    return resp.single[m.driver_outcome]
+
+
+def _full_sample_means(design, Y, mask) -> tuple[list, np.ndarray]:
+    """Weighted domain means by country with the analysis weights only."""
+    codes, labels = pd.factorize(design.data["country"], sort=True)
+    keep = np.asarray(mask, bool) & (codes >= 0)
+    w = np.where(keep, design.weights, 0.0)
+    valid = ~np.isnan(Y)
+    C = len(labels)
+    num = np.stack([np.bincount(codes, w * np.where(valid[:, v], Y[:, v], 0.0), C)
+                    for v in range(Y.shape[1])], 1)
+    den = np.stack([np.bincount(codes, w * valid[:, v], C) for v in range(Y.shape[1])], 1)
+    present = np.bincount(codes, keep, C) > 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return [str(c) for c in labels[present]], (num / den)[present]
+
+
+def _check_design(design: SurveyDesign):
     resp = design.responses
     if resp is None:
         raise EstimationError("the design was not built from responses: use "
@@ -85,172 +303,4 @@ def compute_index(design: SurveyDesign, audiences: list[str] | None = None, *,
         raise EstimationError("compute_index needs replicate weights to carry uncertainty through "
                               "the index: call design.with_replicates('bootstrap', n=200, seed=1) "
                               "before weighting")
-    inst = resp.instrument
-    audiences = audiences or ["all", *[a for a in inst.audiences if a != "all"]]
-    targets, dims, items = inst.target_codes, inst.dimension_ids, inst.item_ids
-    T, K, J = len(targets), len(dims), len(items)
-    scores = score_dimensions(resp, min_valid_items)
-    Y = np.concatenate([resp.values.reshape(design.n, T * J), scores.reshape(design.n, T * K)], 1)
-    lo, hi = inst.index.scale
-    smin = np.array([inst.scales[d.scale].min for d in inst.dimensions], float)
-    smax = np.array([inst.scales[d.scale].max for d in inst.dimensions], float)
-    dim_w = np.array([inst.dimension_weight_vector()[d] for d in dims])
-    z = norm.ppf(0.5 + level / 2)
-
-    per_aud = []
-    for aud in audiences:
-        est = estimate_means(design, Y, by="country", where=audience_mask(inst, design.data, aud),
-                             method="replicate")
-        countries = est.domains["country"].tolist()
-        C, R = len(countries), design.n_replicates
-        full = np.concatenate([est.estimate[:, :, None], est.replicates], axis=2)  # (C, V, 1+R)
-        item_m = full[:, : T * J].reshape(C, T, J, 1 + R)
-        dim_m = full[:, T * J:].reshape(C, T, K, 1 + R)
-        dim_s = lo + (hi - lo) * (dim_m - smin[:, None]) / (smax - smin)[:, None]
-        comp = np.einsum("ctkr,k->ctr", dim_s, dim_w)
-        per_aud.append({
-            "audience": aud, "countries": countries, "item_mean": item_m, "dim_mean": dim_m,
-            "dim_score": dim_s, "composite": comp,
-            "n_items": est.n[:, : T * J].reshape(C, T, J),
-            "n_dims": est.n[:, T * J:].reshape(C, T, K),
-            "neff_dims": est.n_eff[:, T * J:].reshape(C, T, K),
-        })
-    arrays = {"per_audience": per_aud, "scale": design.replicate_scale, "dims": dims,
-              "targets": targets, "items": items, "item_dims": [d.id for d, _ in inst.items()], "z": z}
-    comparison, leads = (_compare(arrays, 0, 1, targets[0], targets[1], level) if T >= 2
-                         else (pd.DataFrame(), pd.DataFrame()))
-    settings = {"targets": targets, "dimensions": dims, "audiences": audiences, "level": level,
-                "scale": (lo, hi), "dimension_weights": dict(zip(dims, dim_w.tolist())),
-                "aggregation": inst.index.aggregation,
-                "min_valid_items": min_valid_items or inst.scoring.min_valid_items,
-                "replicates": design.n_replicates, "replicate_type": design.replicate_type}
-    return IndexResult(
-        items=_items_table(arrays), dimensions=_dimensions_table(arrays),
-        composite=_composite_table(arrays), comparison=comparison, leads=leads,
-        settings=settings, _arrays=arrays,
-    )
-
-
-# -- tables -------------------------------------------------------------------------------------
-
-def _se(full: np.ndarray, scale: float) -> np.ndarray:
-    """Replicate SE along the last axis, whose first entry is the full-sample estimate."""
-    reps = full[..., 1:]
-    return np.sqrt(scale * ((reps - reps.mean(axis=-1, keepdims=True)) ** 2).sum(axis=-1))
-
-
-def _grid(countries, targets, inner=None, inner_name=None) -> dict:
-    """Country x target (x inner) label columns in C-order, matching array.reshape(-1)."""
-    if inner is None:
-        return {"country": np.repeat(countries, len(targets)), "target": np.tile(targets, len(countries))}
-    k = len(inner)
-    return {"country": np.repeat(countries, len(targets) * k),
-            "target": np.tile(np.repeat(targets, k), len(countries)),
-            inner_name: np.tile(inner, len(countries) * len(targets))}
-
-
-def _items_table(arrays) -> pd.DataFrame:
-    out = []
-    z, scale = arrays["z"], arrays["scale"]
-    for a in arrays["per_audience"]:
-        m, se = a["item_mean"][..., 0], _se(a["item_mean"], scale)
-        g = _grid(a["countries"], arrays["targets"], arrays["items"], "item")
-        df = pd.DataFrame({**g, "audience": a["audience"]})
-        df.insert(3, "dimension", np.tile(arrays["item_dims"], len(a["countries"]) * len(arrays["targets"])))
-        df["estimate"], df["se"] = m.ravel(), se.ravel()
-        df["ci_low"], df["ci_high"] = df.estimate - z * df.se, df.estimate + z * df.se
-        df["n"] = a["n_items"].ravel()
-        out.append(df)
-    return _tidy(pd.concat(out, ignore_index=True), ["country", "target", "audience", "dimension", "item"])
-
-
-def _dimensions_table(arrays) -> pd.DataFrame:
-    out = []
-    z, scale = arrays["z"], arrays["scale"]
-    for a in arrays["per_audience"]:
-        g = _grid(a["countries"], arrays["targets"], arrays["dims"], "dimension")
-        df = pd.DataFrame({**g, "audience": a["audience"]})
-        df["mean"], df["mean_se"] = a["dim_mean"][..., 0].ravel(), _se(a["dim_mean"], scale).ravel()
-        df["score"], df["se"] = a["dim_score"][..., 0].ravel(), _se(a["dim_score"], scale).ravel()
-        df["ci_low"], df["ci_high"] = df.score - z * df.se, df.score + z * df.se
-        df["n"], df["n_eff"] = a["n_dims"].ravel(), a["neff_dims"].ravel()
-        out.append(df)
-    return _tidy(pd.concat(out, ignore_index=True), ["country", "target", "audience", "dimension"])
-
-
-def _composite_table(arrays) -> pd.DataFrame:
-    out = []
-    z, scale = arrays["z"], arrays["scale"]
-    for a in arrays["per_audience"]:
-        comp = a["composite"]                                           # (C, T, 1+R)
-        df = pd.DataFrame({**_grid(a["countries"], arrays["targets"]), "audience": a["audience"]})
-        df["score"], df["se"] = comp[..., 0].ravel(), _se(comp, scale).ravel()
-        df["ci_low"], df["ci_high"] = df.score - z * df.se, df.score + z * df.se
-        df["n"] = a["n_dims"].min(axis=2).ravel()
-        rank, low, high = _ranks(comp)
-        df["rank"], df["rank_low"], df["rank_high"] = rank.ravel(), low.ravel(), high.ravel()
-        out.append(df)
-    return _tidy(pd.concat(out, ignore_index=True), ["country", "target", "audience"])
-
-
-def _ranks(comp: np.ndarray):
-    """Rank of each country per target (1 = highest), and its 95% interval over replicates."""
-    filled = np.where(np.isnan(comp), -np.inf, comp)
-    ranks = (-filled).argsort(axis=0).argsort(axis=0) + 1.0
-    ranks[np.isnan(comp)] = np.nan
-    reps = ranks[..., 1:]
-    return ranks[..., 0], np.percentile(reps, 2.5, axis=-1), np.percentile(reps, 97.5, axis=-1)
-
-
-def _compare(arrays, ia: int, ib: int, a: str, b: str, level: float):
-    z = norm.ppf(0.5 + level / 2)
-    alpha = 1 - level
-    scale = arrays["scale"]
-    rows, leads = [], []
-    measures = [*arrays["dims"], "composite"]
-    for aud in arrays["per_audience"]:
-        C = len(aud["countries"])
-        both = np.concatenate([aud["dim_score"], aud["composite"][:, :, None, :]], axis=2)
-        sa, sb = both[:, ia], both[:, ib]                              # (C, M, 1+R)
-        diff = sa - sb
-        se = _se(diff, scale)
-        est = diff[..., 0]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            p = 2 * norm.sf(np.abs(est / se))
-        for m, measure in enumerate(measures):
-            ok = ~np.isnan(p[:, m])
-            p_adj = np.full(C, np.nan)
-            if ok.any():
-                p_adj[ok] = multipletests(p[ok, m], alpha=alpha, method="holm")[1]
-            sig = p_adj < alpha
-            rows.append(pd.DataFrame({
-                "country": aud["countries"], "audience": aud["audience"], "measure": measure,
-                "target_a": a, "target_b": b, "score_a": sa[:, m, 0], "score_b": sb[:, m, 0],
-                "difference": est[:, m], "se": se[:, m],
-                "ci_low": est[:, m] - z * se[:, m], "ci_high": est[:, m] + z * se[:, m],
-                "p_value": p[:, m], "p_holm": p_adj, "significant": sig,
-            }).loc[ok])
-            d = diff[ok, m]                                             # (C_ok, 1+R)
-            if len(d) == 0:
-                continue
-            a_counts, b_counts = (d > 0).sum(axis=0), (d < 0).sum(axis=0)
-            leads.append({
-                "audience": aud["audience"], "measure": measure, "target_a": a, "target_b": b,
-                "n_countries": int(ok.sum()),
-                "a_leads": int(a_counts[0]),
-                "a_leads_ci_low": float(np.percentile(a_counts[1:], 100 * alpha / 2)),
-                "a_leads_ci_high": float(np.percentile(a_counts[1:], 100 * (1 - alpha / 2))),
-                "a_leads_significant": int((sig[ok] & (d[:, 0] > 0)).sum()),
-                "b_leads": int(b_counts[0]),
-                "b_leads_ci_low": float(np.percentile(b_counts[1:], 100 * alpha / 2)),
-                "b_leads_ci_high": float(np.percentile(b_counts[1:], 100 * (1 - alpha / 2))),
-                "b_leads_significant": int((sig[ok] & (d[:, 0] < 0)).sum()),
-            })
-    return pd.concat(rows, ignore_index=True), pd.DataFrame(leads)
-
-
-def _tidy(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """Drop domains with no respondents (an audience absent from a country)."""
-    value = "score" if "score" in df.columns else "estimate"
-    return df[df["n"] > 0].dropna(subset=[value], how="all").reset_index(drop=True)[
-        keys + [c for c in df.columns if c not in keys]]
+    return resp

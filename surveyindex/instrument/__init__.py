@@ -2,15 +2,20 @@
 
 from .audience import audience_mask
 from .load import bundled_instruments, load_instrument
-from .schema import Dimension, Instrument, Item, Scale, Target
+from .schema import Audience, Condition, Dimension, Instrument, Item, Scale, Scoring, Target
+from .translations import translation_gaps
 
 __all__ = [
+    "Audience",
+    "Condition",
     "Dimension",
     "Instrument",
     "Item",
     "Scale",
+    "Scoring",
     "Target",
     "audience_mask",
     "bundled_instruments",
     "load_instrument",
+    "translation_gaps",
 ]

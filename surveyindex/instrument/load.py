@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from .._resources import bundled_dir
 from ..errors import InstrumentError
-from .schema import Instrument
+from .schema import Instrument, _At
 
 
 def load_instrument(source: str | Path) -> Instrument:
@@ -68,10 +68,13 @@ def _describe(path: Path, root: yaml.Node | None, exc: ValidationError) -> str:
     lines = [f"{path}: {exc.error_count()} problem(s) in the instrument"]
     for err in exc.errors()[:10]:
         loc = [p for p in err["loc"] if p not in ("function-after", "function-before")]
+        msg = err["msg"].removeprefix("Value error, ")
+        cause = err.get("ctx", {}).get("error")
+        if isinstance(cause, _At):  # a cross-reference check knows the key it is about
+            loc, msg = [*loc, *cause.loc], cause.msg
         key = _key_path(loc) or "(top level)"
         line = _line_of(root, loc)
         where = f"line {line}, " if line else ""
-        msg = err["msg"].removeprefix("Value error, ")
         got = err.get("input")
         shown = "" if isinstance(got, (dict, list)) or got is None else f" (got {got!r})"
         lines.append(f"  {where}{key}: {msg}{shown}")

@@ -1,165 +1,36 @@
 """The instrument schema: a frozen, validated description of the questionnaire.
 
-The pydantic models here are the single source of truth for what an instrument file may contain;
-:func:`surveyindex.load_instrument` reads YAML into them and turns validation failures into an
-:class:`~surveyindex.errors.InstrumentError` that names the file, line and key path.
+The pydantic models here and in :mod:`.parts` are the single source of truth for what an
+instrument file may contain; :func:`surveyindex.load_instrument` reads YAML into them and turns
+validation failures into an :class:`~surveyindex.errors.InstrumentError` that names the file, line
+and key path. ``docs/instrument.md`` is generated from them (``tools/make_schema_doc.py``).
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from pydantic import Field, model_validator
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from .parts import (
+    Audience,
+    Condition,
+    Demographic,
+    DemographicText,
+    Dimension,
+    Groups,
+    IndexSettings,
+    Item,
+    Layout,
+    Scale,
+    Scoring,
+    SingleItem,
+    Target,
+    Weighting,
+    _Frozen,
+)
 
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
-
-
-class Scale(_Frozen):
-    """A response scale: valid codes ``min..max``, their labels and the missing codes."""
-
-    min: int
-    max: int
-    labels: dict[int, str] = Field(default_factory=dict)
-    missing: dict[int, str] = Field(default_factory=dict)
-
-    @model_validator(mode="after")
-    def _check(self) -> Scale:
-        if self.min >= self.max:
-            raise ValueError(f"min ({self.min}) must be below max ({self.max})")
-        outside = [c for c in self.labels if not self.min <= c <= self.max]
-        if outside:
-            raise ValueError(f"labels {outside} fall outside the scale {self.min}..{self.max}")
-        inside = [c for c in self.missing if self.min <= c <= self.max]
-        if inside:
-            raise ValueError(
-                f"missing codes {inside} fall inside the valid range {self.min}..{self.max}; "
-                "choose codes outside it (e.g. 8/9 for a 1-5 scale)"
-            )
-        return self
-
-
-class Target(_Frozen):
-    """A country (or other object) that respondents rate."""
-
-    code: str = Field(pattern=r"^[A-Za-z0-9_]+$")
-    name: str
-
-
-class Item(_Frozen):
-    """One rated statement; ``reverse`` marks items where agreement means a worse perception."""
-
-    id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$")
-    text: str
-    reverse: bool = False
-
-
-class Dimension(_Frozen):
-    """A group of items scored together (e.g. morality)."""
-
-    id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$")
-    label: str
-    scale: str
-    items: list[Item] = Field(min_length=1)
-
-
-class SingleItem(_Frozen):
-    """An item outside any dimension, such as overall favourability."""
-
-    id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$")
-    text: str
-    scale: str
-
-
-class Groups(_Frozen):
-    """Cut a numeric demographic into labelled groups (left-closed intervals starting at ``breaks``)."""
-
-    name: str
-    breaks: list[float] = Field(min_length=1)
-    labels: list[str]
-
-    @model_validator(mode="after")
-    def _check(self) -> Groups:
-        if len(self.labels) != len(self.breaks):
-            raise ValueError(
-                f"{len(self.breaks)} breaks need {len(self.breaks)} labels, got {len(self.labels)}"
-            )
-        if any(b2 <= b1 for b1, b2 in zip(self.breaks, self.breaks[1:])):
-            raise ValueError(f"breaks must increase, got {self.breaks}")
-        return self
-
-
-class Demographic(_Frozen):
-    """A respondent characteristic: a country code, a number or a set of codes."""
-
-    type: Literal["country", "numeric", "categorical"]
-    label: str = ""
-    min: float | None = None
-    max: float | None = None
-    codes: dict[int, str] | None = None
-    groups: Groups | None = None
-
-    @model_validator(mode="after")
-    def _check(self) -> Demographic:
-        if self.type == "categorical" and not self.codes:
-            raise ValueError("a categorical demographic needs 'codes'")
-        if self.groups is not None and self.type != "numeric":
-            raise ValueError("'groups' applies to numeric demographics only")
-        return self
-
-
-class Condition(_Frozen):
-    """A filter on one variable: a numeric range and/or a list of allowed values (or a group name)."""
-
-    min: float | None = None
-    max: float | None = None
-    in_: list[str | int] | str | None = Field(default=None, alias="in")
-
-
-class Audience(_Frozen):
-    """A named sub-population; all conditions must hold (an empty filter means everyone)."""
-
-    label: str
-    filter: dict[str, Condition] = Field(default_factory=dict)
-
-
-class Layout(_Frozen):
-    """How a wide response file names its columns."""
-
-    respondent_id: str = "resp_id"
-    item_column: str = "{target}_{item}"
-    weight: str | None = None
-
-    @field_validator("item_column")
-    @classmethod
-    def _pattern(cls, v: str) -> str:
-        if "{item}" not in v:
-            raise ValueError("item_column must contain the placeholder {item}")
-        return v
-
-
-class Weighting(_Frozen):
-    """Default weighting: rake within ``by`` to the margins of these variables."""
-
-    by: str = "country"
-    margins: list[str] = Field(default_factory=list)
-    tolerance: float = Field(default=1e-8, gt=0)
-    max_iterations: int = Field(default=100, ge=1)
-
-
-class Scoring(_Frozen):
-    """How respondents' item answers become dimension scores."""
-
-    min_valid_items: int = Field(default=1, ge=1)
-
-
-class IndexSettings(_Frozen):
-    """How dimension scores become the composite index."""
-
-    scale: tuple[float, float] = (0.0, 100.0)
-    dimension_weights: Literal["equal"] | dict[str, float] = "equal"
-    aggregation: Literal["arithmetic"] = "arithmetic"
+__all__ = ["Audience", "Condition", "Demographic", "DemographicText", "Dimension", "Groups",
+           "IndexSettings", "Instrument", "Item", "Layout", "Scale", "Scoring", "SingleItem",
+           "Target", "Weighting"]
 
 
 class Instrument(_Frozen):
@@ -173,40 +44,55 @@ class Instrument(_Frozen):
     'USA_mor1'
     """
 
-    id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_.-]*$")
-    version: str
-    title: str
-    description: str = ""
-    language: str = "en"
-    scales: dict[str, Scale]
-    targets: list[Target] = Field(min_length=1)
-    dimensions: list[Dimension] = Field(min_length=1)
-    single_items: list[SingleItem] = Field(default_factory=list)
-    demographics: dict[str, Demographic] = Field(default_factory=dict)
-    country_groups: dict[str, list[str]] = Field(default_factory=dict)
-    audiences: dict[str, Audience] = Field(default_factory=dict)
-    layout: Layout = Layout()
-    weighting: Weighting = Weighting()
-    scoring: Scoring = Scoring()
-    index: IndexSettings = IndexSettings()
+    id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_.-]*$", description=(
+        "Identifier of the instrument (`softpower`); the XLSForm `form_id`."))
+    version: str = Field(description="Version of the instrument, quoted (`\"1.0.0\"`).")
+    title: str = Field(description="Title shown in reports and on the form.")
+    description: str = Field(default="", description="What the instrument measures.")
+    language: str = Field(default="en", pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$",
+                          description="Language code of the texts given without translation.")
+    scales: dict[str, Scale] = Field(description="Response scales by id.")
+    targets: list[Target] = Field(min_length=1, description="What respondents rate, in order.")
+    targets_per_respondent: int | None = Field(default=None, ge=1, description=(
+        "Planned missingness: each respondent rates this many targets, drawn at random "
+        "(uniformly, independently per respondent); unset means every target."))
+    dimensions: list[Dimension] = Field(min_length=1, description=(
+        "Dimensions and their items; a single-question index is one dimension of one item."))
+    single_items: list[SingleItem] = Field(default_factory=list, description=(
+        "Items asked about each target but outside every dimension (not in the index)."))
+    demographics: dict[str, Demographic] = Field(default_factory=dict, description=(
+        "Respondent variables by column name; `country` (type country) is the surveyed country."))
+    country_groups: dict[str, list[str]] = Field(default_factory=dict, description=(
+        "Named lists of country codes (`G20: [ARG, AUS, ...]`) for audience filters."))
+    audiences: dict[str, Audience] = Field(default_factory=dict, description=(
+        "Named sub-populations reported beside everyone (`all` is always defined)."))
+    layout: Layout = Field(default=Layout(), description="Column names of the response file.")
+    weighting: Weighting = Field(default=Weighting(), description="Default weighting.")
+    scoring: Scoring = Field(default=Scoring(), description="Default respondent scoring.")
+    index: IndexSettings = Field(default=IndexSettings(), description="Default index settings.")
 
     @model_validator(mode="after")
     def _cross_references(self) -> Instrument:
         for i, d in enumerate(self.dimensions):
             if d.scale not in self.scales:
-                raise ValueError(
-                    f"dimensions[{i}] ({d.id}) uses scale {d.scale!r}, not one of {sorted(self.scales)}"
-                )
+                raise _At(("dimensions", i, "scale"),
+                          f"dimension {d.id!r} uses scale {d.scale!r}, not one of {sorted(self.scales)}")
             if self.scoring.min_valid_items > len(d.items):
-                raise ValueError(
-                    f"scoring.min_valid_items = {self.scoring.min_valid_items} but dimension "
-                    f"{d.id!r} has only {len(d.items)} items"
-                )
+                raise _At(("scoring", "min_valid_items"),
+                          f"is {self.scoring.min_valid_items} but dimension {d.id!r} has only "
+                          f"{len(d.items)} items")
+            scale = self.scales[d.scale]
+            for key in ("top_box", "bottom_box"):
+                bad = [c for c in getattr(self.scoring, key) or [] if not scale.min <= c <= scale.max]
+                if bad:
+                    raise _At(("scoring", key),
+                              f"codes {bad} are outside the scale {d.scale!r} "
+                              f"({scale.min}..{scale.max}) of dimension {d.id!r}")
         for i, s in enumerate(self.single_items):
             if s.scale not in self.scales:
-                raise ValueError(
-                    f"single_items[{i}] ({s.id}) uses scale {s.scale!r}, not one of {sorted(self.scales)}"
-                )
+                raise _At(("single_items", i, "scale"),
+                          f"single item {s.id!r} uses scale {s.scale!r}, not one of "
+                          f"{sorted(self.scales)}")
         ids = [it.id for d in self.dimensions for it in d.items] + [s.id for s in self.single_items]
         dup = sorted({x for x in ids if ids.count(x) > 1})
         if dup:
@@ -218,33 +104,24 @@ class Instrument(_Frozen):
         if len(set(codes)) != len(codes):
             raise ValueError(f"target codes must be unique, got {codes}")
         if len(self.targets) > 1 and "{target}" not in self.layout.item_column:
-            raise ValueError("with several targets, layout.item_column must contain {target}")
-        known = set(self.demographics) | {
-            g.groups.name for g in self.demographics.values() if g.groups is not None
-        }
-        for name, aud in self.audiences.items():
-            for var, cond in aud.filter.items():
-                if var not in known:
-                    raise ValueError(
-                        f"audiences.{name}.filter uses {var!r}, which is not a demographic "
-                        f"(known: {sorted(known)})"
-                    )
-                if isinstance(cond.in_, str) and cond.in_ not in self.country_groups:
-                    raise ValueError(
-                        f"audiences.{name}.filter.{var}.in names group {cond.in_!r}, not one of "
-                        f"country_groups {sorted(self.country_groups)}"
-                    )
-        for m in self.weighting.margins:
+            raise _At(("layout", "item_column"),
+                      "with several targets, the pattern must contain {target}")
+        k = self.targets_per_respondent
+        if k is not None and k > len(self.targets):
+            raise _At(("targets_per_respondent",),
+                      f"is {k} but there are only {len(self.targets)} targets")
+        _check_translations(self)
+        _check_audiences(self)
+        known = _variables(self)
+        for j, m in enumerate(self.weighting.margins):
             if m not in known:
-                raise ValueError(
-                    f"weighting.margins names {m!r}, which is not a demographic (known: {sorted(known)})"
-                )
+                raise _At(("weighting", "margins", j),
+                          f"names {m!r}, which is not a demographic (known: {sorted(known)})")
         if isinstance(self.index.dimension_weights, dict):
             if set(self.index.dimension_weights) != set(dims):
-                raise ValueError(
-                    f"index.dimension_weights must give a weight for each of {dims}, got "
-                    f"{sorted(self.index.dimension_weights)}"
-                )
+                raise _At(("index", "dimension_weights"),
+                          f"must give a weight for each of {dims}, got "
+                          f"{sorted(self.index.dimension_weights)}")
         return self
 
     # -- convenience views -------------------------------------------------------------------
@@ -277,3 +154,108 @@ class Instrument(_Frozen):
         raw = {d: 1.0 for d in self.dimension_ids} if w == "equal" else dict(w)
         total = sum(raw.values())
         return {d: v / total for d, v in raw.items()}
+
+    @property
+    def languages(self) -> list[str]:
+        """The instrument language first, then every language some text is translated into.
+
+        >>> import surveyindex as si
+        >>> si.load_instrument("favourability").languages
+        ['en', 'es', 'fr']
+        """
+        found: set[str] = set()
+        for part in (*self.scales.values(), *self.targets, *self.dimensions, *self.single_items,
+                     *self.demographics.values(), *(it for _, it in self.items())):
+            found.update(part.translations)
+        return [self.language, *sorted(found - {self.language})]
+
+    @property
+    def targets_rated(self) -> int:
+        """How many targets each respondent rates (``targets_per_respondent`` or all)."""
+        return self.targets_per_respondent or len(self.targets)
+
+    def item_weights(self, dimension: str) -> dict[str, float]:
+        """Weights of a dimension's items normalised to sum to one (unset weights count 1).
+
+        >>> import surveyindex as si
+        >>> si.load_instrument("softpower").item_weights("morality")
+        {'mor1': 0.25, 'mor2': 0.25, 'mor3': 0.25, 'mor4': 0.25}
+        """
+        dim = next((d for d in self.dimensions if d.id == dimension), None)
+        if dim is None:
+            raise KeyError(f"no dimension {dimension!r}; dimensions are {self.dimension_ids}")
+        raw = {it.id: 1.0 if it.weight is None else it.weight for it in dim.items}
+        total = sum(raw.values())
+        return {k: v / total for k, v in raw.items()}
+
+
+# -- cross-reference checks -----------------------------------------------------------------------
+
+class _At(ValueError):
+    """A cross-reference error at a key path, so the loader can name the key and its line."""
+
+    def __init__(self, loc: tuple, msg: str) -> None:
+        self.loc, self.msg = loc, msg
+        path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")
+        super().__init__(f"{path}: {msg}")
+
+
+def _variables(inst: Instrument) -> dict[str, set[str] | None]:
+    """Variables an audience or a margin may name, with their allowed values (None: any)."""
+    out: dict[str, set[str] | None] = {}
+    for name, d in inst.demographics.items():
+        out[name] = {str(c) for c in d.codes} if d.type == "categorical" else None
+        if d.groups is not None:
+            out[d.groups.name] = set(d.groups.labels)
+    return out
+
+
+def _check_translations(inst: Instrument) -> None:
+    texts = [(("dimensions", i, "items", j), it)
+             for i, d in enumerate(inst.dimensions) for j, it in enumerate(d.items)]
+    texts += [(("single_items", i), s) for i, s in enumerate(inst.single_items)]
+    for where, part in texts:
+        for lang, text in part.translations.items():
+            if ("{target}" in part.text) != ("{target}" in text):
+                raise _At((*where, "translations", lang),
+                          "must have the {target} placeholder exactly when the text has it")
+
+
+def _check_audiences(inst: Instrument) -> None:
+    known = _variables(inst)
+    names = set(inst.audiences) | {"all"}
+    for name, aud in inst.audiences.items():
+        for var, cond in aud.filter.items():
+            if var not in known:
+                raise _At(("audiences", name, "filter", var),
+                          f"{var!r} is not a demographic or group (known: {sorted(known)})")
+            for key, values in (("in", cond.in_), ("not_in", cond.not_in)):
+                if isinstance(values, str):
+                    if values not in inst.country_groups:
+                        raise _At(("audiences", name, "filter", var, key),
+                                  f"names group {values!r}, not one of country_groups "
+                                  f"{sorted(inst.country_groups)}")
+                elif values is not None and known[var] is not None:
+                    bad = [v for v in values if str(v) not in known[var]]
+                    if bad:
+                        raise _At(("audiences", name, "filter", var, key),
+                                  f"has {bad}, not among the values of {var!r}: "
+                                  f"{sorted(known[var])}")
+        for key in ("all_of", "any_of"):
+            bad = [a for a in getattr(aud, key) if a not in names]
+            if bad:
+                raise _At(("audiences", name, key),
+                          f"names {bad}, not defined audiences {sorted(names)}")
+    for name in inst.audiences:
+        _no_cycle(inst, name, (name,))
+
+
+def _no_cycle(inst: Instrument, name: str, path: tuple[str, ...]) -> None:
+    aud = inst.audiences.get(name)
+    if aud is None:
+        return
+    for ref in (*aud.all_of, *aud.any_of):
+        if ref in path:
+            raise _At(("audiences", path[0]), f"audiences refer to each other in a circle: "
+                                              f"{' -> '.join((*path, ref))}")
+        _no_cycle(inst, ref, (*path, ref))

@@ -28,18 +28,24 @@ class Ledger:
     rows_in: int
     excluded: pd.DataFrame
     warnings: pd.DataFrame
+    #: The full validation report (see :mod:`surveyindex.io.validate`): every problem found,
+    #: including quality flags and notes on how the file was read; None when not available.
+    issues: pd.DataFrame | None = None
 
     def __post_init__(self) -> None:
-        if self.rows_kept < 0:
+        rows = self.excluded["row"] if len(self.excluded) else pd.Series(dtype=int)
+        if self.rows_kept < 0 or rows.duplicated().any() or (
+                len(rows) and not rows.between(1, self.rows_in).all()):
             raise ResponseDataError(
                 f"{self.source}: ledger does not balance ({self.rows_in} rows in, "
-                f"{self.rows_excluded} excluded)"
+                f"{self.rows_excluded} excluded, each excluded row listed once)"
             )
 
     @staticmethod
     def empty_warnings() -> pd.DataFrame:
         """An empty warnings table with the standard columns."""
-        return pd.DataFrame(columns=["row", "line", "resp_id", "column", "value", "problem"])
+        return pd.DataFrame(columns=["row", "line", "resp_id", "column", "value", "expected",
+                                     "problem"])
 
     @property
     def rows_excluded(self) -> int:
@@ -66,7 +72,36 @@ class Ledger:
                 ("rows excluded", self.rows_excluded)]
         rows += [(f"  excluded: {r}", int(n)) for r, n in reasons.items()]
         rows += [("cell warnings (answer set to missing)", len(self.warnings))]
+        if self.issues is not None and len(self.issues):
+            flagged = self.issues.loc[self.issues["action"] == "flagged", "problem"]
+            flagged = flagged.str.replace(r" ?[:(].*$", "", regex=True).value_counts()
+            rows += [(f"  flagged, kept: {r}", int(n)) for r, n in flagged.items()]
+            rows += [("notes on reading the file",
+                      int((self.issues["action"] == "note").sum()))]
         return pd.DataFrame(rows, columns=["item", "count"])
+
+    def report(self) -> pd.DataFrame:
+        """The validation report: one row per problem (file, row, line, resp_id, column, value,
+        expected, problem, action)."""
+        from .validate import empty_report
+
+        return empty_report() if self.issues is None else self.issues
+
+    def describe(self) -> str:
+        """The ledger in words: the balance, then every problem grouped, with examples.
+
+        >>> import surveyindex as si
+        >>> led = si.read_responses(si.sample_paths()["responses"], si.load_instrument("softpower")).ledger
+        >>> print(led.describe())  # doctest: +ELLIPSIS
+        /...softpower_sample.csv: 14553 rows in = 14535 kept + 18 excluded; 0 cell warnings
+        /...softpower_sample.csv: 18 problems in 18 rows
+          age outside 18-99: 6 cases, row excluded
+            line 580 (id X000000): age = '17', expected a number in 18-99
+        ...
+        """
+        from .validate import describe
+
+        return f"{self}\n{describe(self.report(), self.source)}"
 
     def __str__(self) -> str:
         return (f"{self.source}: {self.rows_in} rows in = {self.rows_kept} kept + "

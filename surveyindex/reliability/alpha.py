@@ -217,7 +217,7 @@ def item_statistics(data, missing: str = "pairwise", weights=None) -> pd.DataFra
 
 def reliability(responses: Responses, by=("country", "target"), missing: str = "pairwise",
                 weights: str | np.ndarray | SurveyDesign | None = None,
-                level: float = 0.95) -> pd.DataFrame:
+                level: float = 0.95, omega: bool = False) -> pd.DataFrame:
     """Cronbach's alpha of every dimension in every group: the reliability table of the report.
 
     Parameters
@@ -236,12 +236,17 @@ def reliability(responses: Responses, by=("country", "target"), missing: str = "
         weight per respondent, or a design whose ``.weights`` to use (e.g. after raking).
     level : float
         Confidence level of the Feldt interval.
+    omega : bool
+        Also report McDonald's omega total (:func:`~surveyindex.reliability.omega`, fitted to the
+        same covariance matrix as alpha) in an ``omega`` column after ``average_r``; NaN where
+        the one-factor model cannot be fitted.
 
     Returns
     -------
     DataFrame
         One row per group x dimension: the ``by`` columns, ``dimension``, ``n_items``, ``n``,
-        ``n_eff``, ``alpha``, ``alpha_std``, ``ci_low``, ``ci_high``, ``average_r``, ``flag``.
+        ``n_eff``, ``alpha``, ``alpha_std``, ``ci_low``, ``ci_high``, ``average_r``, [``omega``],
+        ``flag``.
         ``flag`` is ``"alpha below .70"``, ``"alpha above .95: items may be redundant"``,
         ``"not estimable: <reason>"`` (alpha and the rest NaN) or ``""``.
 
@@ -303,9 +308,10 @@ def reliability(responses: Responses, by=("country", "target"), missing: str = "
                 if t is not None:
                     labels["target"] = code
                 rows.append({**{b: labels[b] for b in by}, "dimension": dim,
-                             **_alpha_row(block[:, cols], wt, names, missing, level)})
+                             **_alpha_row(block[:, cols], wt, names, missing, level, omega)})
     out = pd.DataFrame(rows, columns=[*by, "dimension", "n_items", "n", "n_eff", "alpha",
-                                      "alpha_std", "ci_low", "ci_high", "average_r", "flag"])
+                                      "alpha_std", "ci_low", "ci_high", "average_r",
+                                      *(["omega"] if omega else []), "flag"])
     if "target" in by and by.index("target") < len(by) - 1:
         # rows were built target-inside-groups; honour the order the caller gave in ``by``
         order = {c: i for i, c in enumerate(inst.target_codes)}
@@ -437,13 +443,16 @@ def _r_cor(r: np.ndarray) -> np.ndarray:
 
 
 def _alpha_row(x: np.ndarray, w: np.ndarray, names: list[str], missing: str,
-               level: float) -> dict:
+               level: float, omega: bool = False) -> dict:
     try:
-        res = _alpha(*_prepare(x, missing, w, names), missing, level)
+        prepared = _prepare(x, missing, w, names)
+        res = _alpha(*prepared, missing, level)
     except EstimationError as exc:
         return {"n_items": x.shape[1], "n": int((~np.isnan(x)).any(axis=1).sum()),
                 "n_eff": np.nan, "alpha": np.nan, "alpha_std": np.nan, "ci_low": np.nan,
-                "ci_high": np.nan, "average_r": np.nan, "flag": f"not estimable: {exc}"}
+                "ci_high": np.nan, "average_r": np.nan, "omega": np.nan,
+                "flag": f"not estimable: {exc}"}
+    extra = {"omega": _omega_or_nan(*prepared)} if omega else {}
     if res.alpha < ALPHA_ACCEPTABLE:
         flag = "alpha below .70"
     elif res.alpha > ALPHA_REDUNDANT:
@@ -452,7 +461,18 @@ def _alpha_row(x: np.ndarray, w: np.ndarray, names: list[str], missing: str,
         flag = ""
     return {"n_items": res.n_items, "n": res.n, "n_eff": res.n_eff, "alpha": res.alpha,
             "alpha_std": res.alpha_std, "ci_low": res.ci_low, "ci_high": res.ci_high,
-            "average_r": res.average_r, "flag": flag}
+            "average_r": res.average_r, **extra, "flag": flag}
+
+
+def _omega_or_nan(x: np.ndarray, w: np.ndarray, names) -> float:
+    from .omega import _omega_from_cov  # omega fits a CFA, which imports from here
+    c, count = _covariance(x, w, names)
+    if c.shape[0] < 3:  # a one-factor model of two items is not identified
+        return np.nan
+    try:
+        return _omega_from_cov(c * (count - 1) / count, len(x), names, True).omega
+    except EstimationError:
+        return np.nan
 
 
 def _respondent_weights(weights, respondents: pd.DataFrame) -> np.ndarray:

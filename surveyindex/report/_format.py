@@ -266,6 +266,53 @@ def add_score_chart(ws: Worksheet, anchor: str, composite: pd.DataFrame, data_ws
     return True
 
 
+def add_profile_chart(ws: Worksheet, anchor: str, profile: pd.DataFrame, first_row: int) -> bool:
+    """Column chart of each target's dimension profile, CI as error bars, data written on ``ws``.
+
+    ``profile`` is :func:`surveyindex.report.profile.dimension_profile`'s table. The chart block
+    (dimension, then per target the score and the CI's distance below and above) is written from
+    ``first_row`` in column A. Returns False, adding nothing, when there is nothing to plot.
+    """
+    if profile.empty or profile["score"].notna().sum() == 0:
+        return False
+    targets = list(dict.fromkeys(profile["target"].astype(str)))
+    dims = list(dict.fromkeys(profile["dimension"].astype(str)))
+    wide = profile.assign(target=profile["target"].astype(str),
+                          dimension=profile["dimension"].astype(str)).pivot(
+        index="dimension", columns="target").reindex(dims)
+    k = len(dims)
+    put(ws, first_row, 1, "Chart: dimension").font = BOLD
+    for i, d in enumerate(dims, start=first_row + 1):
+        put(ws, i, 1, d)
+    chart = BarChart()
+    chart.type, chart.grouping, chart.gapWidth = "col", "clustered", 80
+    chart.title = "Dimension profile: mean of the country scores, audience all"
+    chart.y_axis.title = "Score (0-100); lines show the confidence interval"
+    chart.y_axis.scaling.min, chart.y_axis.scaling.max, chart.y_axis.majorUnit = 0, 100, 10
+    chart.y_axis.number_format = "0"
+    chart.y_axis.majorGridlines = ChartLines()
+    chart.x_axis.delete = chart.y_axis.delete = False
+    chart.legend.position = "b"
+    for j, t in enumerate(targets):
+        col = 2 + 3 * j
+        score = wide[("score", t)]
+        for head, values, c in ((t, score, col), (f"{t} CI below", score - wide[("ci_low", t)], col + 1),
+                                (f"{t} CI above", wide[("ci_high", t)] - score, col + 2)):
+            put(ws, first_row, c, head).font = BOLD
+            for i, v in enumerate(values, start=first_row + 1):
+                put(ws, i, c, v, SCORE)
+        chart.add_data(Reference(ws, min_col=col, min_row=first_row, max_row=first_row + k),
+                       titles_from_data=True)
+        chart.series[-1].errBars = _ErrorBars(
+            errBarType="both", errValType="cust", noEndCap=False,
+            minus=_numbers(ws, col + 1, k, first_row + 1),
+            plus=_numbers(ws, col + 2, k, first_row + 1))
+    chart.set_categories(Reference(ws, min_col=1, min_row=first_row + 1, max_row=first_row + k))
+    chart.width, chart.height = 24, 10
+    ws.add_chart(chart, anchor)
+    return True
+
+
 class _ErrorBars(ErrorBars):
     """openpyxl's error bars, children in the chart schema's order (CT_ErrBars: plus, then minus).
 
@@ -278,6 +325,6 @@ class _ErrorBars(ErrorBars):
                     "spPr")
 
 
-def _numbers(ws: Worksheet, col: int, k: int) -> NumDataSource:
-    return NumDataSource(numRef=NumRef(f=str(Reference(ws, min_col=col, min_row=2,
-                                                        max_row=k + 1))))
+def _numbers(ws: Worksheet, col: int, k: int, first_row: int = 2) -> NumDataSource:
+    return NumDataSource(numRef=NumRef(f=str(Reference(ws, min_col=col, min_row=first_row,
+                                                        max_row=first_row + k - 1))))

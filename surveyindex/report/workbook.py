@@ -1,7 +1,7 @@
 """Stage 6, report: the result tables as one formatted Excel workbook a report writer can hand on.
 
-Sheets, in order: Summary, Index, Dimensions, "<A> vs <B>", Leads, Items, Reliability, Weighting,
-Exclusions, Methodology. The file is written to a temporary file beside the target and moved into
+Sheets, in order: Summary, Index, Dimensions, Profile, "<A> vs <B>", Leads, Items, Reliability,
+Weighting, Bases, Exclusions, Methodology. The file is written to a temporary file beside the target and moved into
 place, so an existing report is either replaced whole or left untouched.
 """
 
@@ -11,7 +11,7 @@ import contextlib
 import os
 import re
 import uuid
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import pandas as pd
@@ -22,6 +22,8 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from ..errors import ReportError
 from . import _format as fmt
+from .bases import BaseRule, sample_bases, suppress
+from .profile import dimension_profile
 
 _SE3 = "0.000"
 _INDEX = [("country", "Country", None), ("target", "Target", None), ("audience", "Audience", None),
@@ -29,13 +31,21 @@ _INDEX = [("country", "Country", None), ("target", "Target", None), ("audience",
           ("ci_high", "CI high", fmt.SCORE), ("n", "n", fmt.COUNT),
           # Rank intervals can be replicate quantiles, so may be fractional: show them as they are.
           ("rank", "Rank", fmt.GENERAL), ("rank_low", "Rank low", fmt.GENERAL),
-          ("rank_high", "Rank high", fmt.GENERAL)]
+          ("rank_high", "Rank high", fmt.GENERAL), ("base_note", "Base", None)]
 _DIMENSIONS = [("country", "Country", None), ("target", "Target", None),
                ("audience", "Audience", None), ("dimension", "Dimension", None),
                ("mean", "Mean (item scale)", fmt.RAW), ("mean_se", "Mean SE", _SE3),
                ("score", "Score", fmt.SCORE), ("se", "SE", fmt.SE), ("ci_low", "CI low", fmt.SCORE),
                ("ci_high", "CI high", fmt.SCORE), ("n", "n", fmt.COUNT),
-               ("n_eff", "Effective n", fmt.COUNT)]
+               ("n_eff", "Effective n", fmt.COUNT), ("base_note", "Base", None)]
+_PROFILE = [("target", "Target", None), ("dimension", "Dimension", None),
+            ("score", "Mean of countries", fmt.SCORE), ("se", "SE", fmt.SE),
+            ("ci_low", "CI low", fmt.SCORE), ("ci_high", "CI high", fmt.SCORE),
+            ("n_countries", "Countries", fmt.COUNT)]
+_BASES = [("country", "Country", None), ("target", "Target", None), ("audience", "Audience", None),
+          ("n", "Unweighted n", fmt.COUNT), ("n_eff", "Effective n", fmt.COUNT),
+          ("small", "Small base", None), ("suppressed", "Suppressed", None),
+          ("note", "Note", None)]
 _ITEMS = [("country", "Country", None), ("target", "Target", None), ("audience", "Audience", None),
           ("dimension", "Dimension", None), ("item", "Item", None),
           ("estimate", "Estimate", fmt.RAW), ("se", "SE", fmt.SE), ("ci_low", "CI low", fmt.RAW),
@@ -58,11 +68,13 @@ _EXCLUDED = [("row", "Row", fmt.GENERAL), ("line", "Line", fmt.GENERAL),
 _GUIDE = {
     "Index": "composite index (0-100) by country, target and audience, with CI and rank interval",
     "Dimensions": "each dimension's mean on the item scale and its 0-100 score",
+    "Profile": "each target's dimension scores averaged over countries (chart), and by country",
     "{pair}": "difference between the two targets by country and measure; * marks significance",
     "Leads": "in how many countries each target is rated higher, with intervals",
     "Items": "each item's estimate by country, target and audience",
     "Reliability": "Cronbach's alpha of each dimension; flagged rows are highlighted",
     "Weighting": "design effect, effective sample size and weight range by country",
+    "Bases": "unweighted and effective base of every cell; small bases flagged, some suppressed",
     "Exclusions": "rows read, kept and excluded, and each excluded row with its reason",
     "Methodology": "what was run, with which data, settings and versions",
 }
@@ -83,6 +95,10 @@ class ReportTables:
     containing "level" or "interval" whose text holds a percentage, e.g. ``"Intervals": "95%
     normal intervals"``, names the level of the intervals in the Summary's sentences). Scores are 0-100; a measure is a dimension id or ``"composite"``.
 
+    ``bases`` (country, target, audience, n, n_eff, small, suppressed, note) is computed from
+    ``dimensions`` with ``base_rule`` when left empty; cells it marks suppressed have their
+    estimates blanked in every sheet. ``level`` is the confidence level of the Profile sheet.
+
     >>> t = ReportTables("T", *[pd.DataFrame()] * 9, methodology={})
     >>> t.title, t.composite.empty
     ('T', True)
@@ -99,11 +115,15 @@ class ReportTables:
     ledger_summary: pd.DataFrame
     exclusions: pd.DataFrame
     methodology: dict[str, str]
+    bases: pd.DataFrame = field(default_factory=pd.DataFrame)
+    base_rule: BaseRule = BaseRule()
+    level: float = 0.95
 
     def __post_init__(self) -> None:
         for f in fields(self):
             value = getattr(self, f.name)
-            expected = {"title": str, "methodology": dict}.get(f.name, pd.DataFrame)
+            expected = {"title": str, "methodology": dict, "base_rule": BaseRule,
+                        "level": float}.get(f.name, pd.DataFrame)
             if not isinstance(value, expected):
                 raise ReportError(f"ReportTables.{f.name}: expected a {expected.__name__}, "
                                   f"got {type(value).__name__}")
@@ -144,7 +164,7 @@ def write_workbook(tables: ReportTables, path: str | Path) -> Path:
     ...     *[pd.DataFrame()] * 8, methodology={"Instrument": "softpower 1.0"})
     >>> out = write_workbook(tables, Path(tempfile.mkdtemp()) / "out" / "report.xlsx")
     >>> openpyxl.load_workbook(out).sheetnames
-    ['Summary', 'Index', 'Dimensions', 'USA vs CHN', 'Leads', 'Items', 'Reliability', 'Weighting', 'Exclusions', 'Methodology']
+    ['Summary', 'Index', 'Dimensions', 'Profile', 'USA vs CHN', 'Leads', 'Items', 'Reliability', 'Weighting', 'Bases', 'Exclusions', 'Methodology']
     """
     path = Path(path)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
@@ -168,24 +188,77 @@ def write_workbook(tables: ReportTables, path: str | Path) -> Path:
 def _build(t: ReportTables) -> Workbook:
     """The whole workbook, sheets in the documented order."""
     a, b = _pair(t.comparison, t.leads)
+    bases = t.bases if not t.bases.empty else sample_bases(t.dimensions, t.base_rule)
+    composite, dimensions = _with_notes(t.composite, bases), _with_notes(t.dimensions, bases)
+    composite, dimensions = suppress(composite, bases), suppress(dimensions, bases)
     wb = Workbook()
     wb.properties.title, wb.properties.creator = t.title[:255], "surveyindex"
     summary = wb.active
     summary.title = "Summary"
-    index = _table_sheet(wb, "Index", t.composite, _INDEX, scale="score")
-    _table_sheet(wb, "Dimensions", t.dimensions, _DIMENSIONS, scale="score")
+    index = _table_sheet(wb, "Index", composite, _INDEX, scale="score")
+    _table_sheet(wb, "Dimensions", dimensions, _DIMENSIONS, scale="score")
+    _profile_sheet(wb.create_sheet("Profile"), dimensions, t.level)
     pair = _sheet_name(f"{a} vs {b}")
-    _comparison_sheet(wb.create_sheet(pair), t.comparison, a, b)
+    _comparison_sheet(wb.create_sheet(pair), suppress(t.comparison, bases), a, b)
     _table_sheet(wb, "Leads", t.leads, _leads_columns(a, b))
-    _table_sheet(wb, "Items", t.items, _ITEMS)
+    _table_sheet(wb, "Items", suppress(t.items, bases), _ITEMS)
     rel = _table_sheet(wb, "Reliability", t.reliability, _RELIABILITY)
     flagged = [r for r, f in enumerate(t.reliability.get("flag", []), start=2) if _truthy(f)]
     fmt.style_rows(rel, flagged, 1, len(_RELIABILITY), fill=fmt.HIGHLIGHT)
     _table_sheet(wb, "Weighting", t.weighting, _WEIGHTING)
+    _bases_sheet(wb.create_sheet("Bases"), bases, t.base_rule)
     _exclusions_sheet(wb.create_sheet("Exclusions"), t.ledger_summary, t.exclusions)
-    _methodology_sheet(wb.create_sheet("Methodology"), t.methodology)
+    _methodology_sheet(wb.create_sheet("Methodology"),
+                       {**t.methodology, "Small bases": t.base_rule.describe()})
     _summary_sheet(summary, t, index, pair)
     return wb
+
+
+def _with_notes(table: pd.DataFrame, bases: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with its cell's base note (small, suppressed) as column ``base_note``."""
+    keys = ["country", "target", "audience"]
+    if table.empty or bases.empty or not set(keys) <= set(table.columns):
+        return table
+    notes = bases[[*keys, "note"]].rename(columns={"note": "base_note"})
+    return table.merge(notes, on=keys, how="left")
+
+
+def _profile_sheet(ws: Worksheet, dimensions: pd.DataFrame, level: float) -> None:
+    """Each target's profile over countries (table and chart), then country x dimension tables."""
+    profile = dimension_profile(dimensions, "all", level)
+    last = fmt.write_table(ws, profile, _PROFILE, note="no dimension scores")
+    k = profile["dimension"].nunique()
+    # The chart's data block sits under the table; the chart beside it, both on the first page.
+    if fmt.add_profile_chart(ws, f"{chr(ord('A') + len(_PROFILE) + 1)}2", profile, last + 3):
+        last += 3 + k
+    r, titles = last + 3, []
+    rows = dimensions[dimensions["audience"].astype(str) == "all"] if not dimensions.empty \
+        else dimensions
+    for target in dict.fromkeys(rows.get("target", pd.Series(dtype=str)).astype(str)):
+        wide = rows[rows["target"].astype(str) == target].pivot_table(
+            index="country", columns="dimension", values="score", sort=False).reset_index()
+        titles.append((r, f"{target}: score by country and dimension (audience all)"))
+        cols = [("country", "Country", None)] + [(d, str(d), fmt.SCORE) for d in wide.columns[1:]]
+        end = fmt.write_table(ws, wide, cols, row=r + 1)
+        for j in range(2, len(cols) + 1):
+            fmt.colour_scale(ws, j, r + 2, end)
+        r = end + 3
+    fmt.finish_sheet(ws, len(_PROFILE), last, filter_table=False)
+    # Titles after the widths are fitted: they overflow into empty cells, not widen column A.
+    for row, text in titles:
+        fmt.put(ws, row, 1, text).font = fmt.BOLD
+
+
+def _bases_sheet(ws: Worksheet, bases: pd.DataFrame, rule: BaseRule) -> None:
+    shown = bases.assign(small=bases["small"].map({True: "yes", False: ""}),
+                         suppressed=bases["suppressed"].map({True: "yes", False: ""})) \
+        if not bases.empty else bases
+    last = fmt.write_table(ws, shown, _BASES)
+    fmt.finish_sheet(ws, len(_BASES), last)
+    if not bases.empty:
+        fmt.style_rows(ws, [r for r, f in enumerate(bases["small"], start=2) if f], 1,
+                       len(_BASES), fill=fmt.HIGHLIGHT)
+    fmt.put(ws, last + 2, 1, f"Rule: {rule.describe()}.").font = fmt.NOTE
 
 
 def _table_sheet(wb: Workbook, name: str, df: pd.DataFrame, columns, scale: str | None = None):
@@ -356,6 +429,7 @@ def _sheet_name(name: str) -> str:
     name = re.sub(r"[\[\]:*?/\\]", "_", name).strip("'")[:31]
     return name if name and name.lower() not in {"history", "summary", "index", "dimensions",
                                                   "leads", "items", "reliability", "weighting",
+                                                  "profile", "bases",
                                                   "exclusions", "methodology"} else "Comparison"
 
 

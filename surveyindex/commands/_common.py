@@ -1,0 +1,49 @@
+"""What the project-file commands share: the PROJECT argument, overrides, and printing."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+EXAMPLE = "examples/softpower_project.yaml"
+
+
+def add_parser(sub, name: str, help: str, description: str, examples: list[str]):
+    """A sub-parser with the PROJECT argument and an epilog of worked examples."""
+    epilog = "examples:\n" + "\n".join(f"  {e}" for e in examples)
+    p = sub.add_parser(name, help=help, description=description, epilog=epilog,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("project", type=Path, metavar="PROJECT.yaml",
+                   help="the project file: instrument, responses, margins, settings, outputs "
+                        "(see docs/project-file.md)")
+    return p
+
+
+def add_run_options(p) -> None:
+    """Options of the commands that run the estimation (run, index, report)."""
+    p.add_argument("--replicates", type=_positive, metavar="N",
+                   help="override the project's number of bootstrap replicates "
+                        "(fewer = faster, for a trial run)")
+    p.add_argument("--no-progress", action="store_true", help="do not show a progress bar")
+
+
+def progress(args) -> bool | None:
+    return False if getattr(args, "no_progress", False) else None
+
+
+def print_summary(res) -> None:
+    """The ledger and the composite table with intervals, as the demo prints them."""
+    level = f"{res.index.settings['level']:.0%}"
+    print(res.responses.ledger)
+    print(f"\nComposite index, 0-100 ({level} CI), audience all:")
+    print(res.summary().to_string())
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 2:
+        raise argparse.ArgumentTypeError(f"expected at least 2, got {value}")
+    return value

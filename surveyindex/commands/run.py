@@ -1,0 +1,37 @@
+"""``surveyindex run PROJECT.yaml``: the whole pipeline, writing every output the project names."""
+
+from __future__ import annotations
+
+from . import _common
+
+
+def register(sub) -> None:
+    """Add the ``run`` sub-command."""
+    p = _common.add_parser(
+        sub, "run", help="run the whole pipeline from a project file and write its outputs",
+        description="Read the responses against the instrument, rake each country to its "
+                    "margins with bootstrap replicates, compute the index with intervals and "
+                    "reliability, and write the outputs listed under 'outputs:' in the project "
+                    "file (workbook, tables, weights, plots).",
+        examples=[f"surveyindex run {_common.EXAMPLE}",
+                  f"surveyindex run {_common.EXAMPLE} --replicates 50   # a quick trial",
+                  f"surveyindex --debug run {_common.EXAMPLE}            # full traceback on error"])
+    _common.add_run_options(p)
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    """Run the project, print the summary and list the files written."""
+    from ..project import load_project, run_project, write_outputs
+
+    project = load_project(args.project)
+    res = run_project(project, write=False, progress=_common.progress(args),
+                      replicates=args.replicates)
+    _common.print_summary(res)
+    written = write_outputs(res, project)
+    if not written:
+        print(f"\nnothing written: {args.project} lists no outputs (add e.g. "
+              "'outputs: {workbook: reports/report.xlsx}')")
+    for name, path in written.items():
+        print(f"{name} written to {path}")
+    return 0

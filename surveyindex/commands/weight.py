@@ -1,0 +1,48 @@
+"""``surveyindex weight PROJECT.yaml``: rake to the margins, print diagnostics, write the weights."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from . import _common
+
+
+def register(sub) -> None:
+    """Add the ``weight`` sub-command."""
+    p = _common.add_parser(
+        sub, "weight", help="rake each country to its margins and write the weights",
+        description="Read the responses, rake each group (by default each country) to its "
+                    "population margins, print the weighting diagnostics (Kish design effect, "
+                    "effective n, weight range) and write one weight per respondent as CSV. No "
+                    "replicates are made: the final weights are those 'run' uses (to within the "
+                    "raking tolerance).",
+        examples=[f"surveyindex weight {_common.EXAMPLE} -o reports/weights.csv"])
+    p.add_argument("--output", "-o", type=Path, metavar="FILE.csv",
+                   help="where to write the weights (default: outputs.weights of the project; "
+                        "none: print the diagnostics only)")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    """Rake and report."""
+    from ..design import make_design
+    from ..instrument import load_instrument
+    from ..io import read_responses
+    from ..pipeline import _read_margins
+    from ..project import load_project, write_weights
+
+    p = load_project(args.project)
+    inst = load_instrument(p.instrument)
+    resp = read_responses(p.responses, inst, sheet=p.sheet)
+    w = inst.weighting
+    by = p.weighting.by or w.by
+    design = make_design(resp, strata=by).rake(
+        _read_margins(p.margins), by=by, tolerance=p.weighting.tolerance or w.tolerance,
+        max_iterations=p.weighting.max_iterations or w.max_iterations)
+    print(resp.ledger)
+    print("\nWeighting diagnostics:")
+    print(design.diagnostics(by=by).to_string(index=False, float_format=lambda v: f"{v:.2f}"))
+    target = args.output or p.outputs.weights
+    if target is not None:
+        print(f"\nweights written to {write_weights(design, target)}")
+    return 0

@@ -1,0 +1,122 @@
+"""The machinery every estimator shares: domains as sorted row blocks, weighted sums in one pass.
+
+Respondents are sorted once by domain, so each domain is a contiguous slice of the sorted
+matrices, and replicate weights are materialised a block of columns at a time in that order;
+the sums for every domain, variable and replicate are then matrix products over slices.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..design.repweights import column_chunk, replicate_block
+from ..errors import EstimationError
+
+
+@dataclass(frozen=True)
+class Domains:
+    """Domain layout: ``order`` lists the rows in a domain sorted by domain, ``bounds[k]`` to
+    ``bounds[k + 1]`` is domain ``k``'s slice of it, ``table`` names the domains."""
+
+    table: pd.DataFrame
+    order: np.ndarray
+    bounds: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+    def rows(self, k: int) -> np.ndarray:
+        return self.order[self.bounds[k]:self.bounds[k + 1]]
+
+
+def domain_layout(design, by, where) -> Domains:
+    """Domains of ``by`` (column or columns of the design data) within the ``where`` mask."""
+    data = design.data
+    if by is None:
+        codes = np.zeros(design.n, dtype=np.int64)
+        table = pd.DataFrame(index=[0])
+    else:
+        cols = [by] if isinstance(by, str) else list(by)
+        missing = [c for c in cols if c not in data.columns]
+        if missing:
+            raise EstimationError(f"domain column(s) {missing} not in the design's data; "
+                                  f"columns: {list(data.columns)}")
+        grouped = data.groupby(cols, sort=True, dropna=True)
+        codes = grouped.ngroup().to_numpy(dtype=np.int64)
+        table = grouped.size().index.to_frame(index=False)
+    if where is not None:
+        where = np.asarray(where, dtype=bool)
+        if where.shape != (design.n,):
+            raise EstimationError(f"'where' mask has shape {where.shape}; expected ({design.n},)")
+        codes = np.where(where, codes, -1)
+    order = np.argsort(codes, kind="stable")
+    sorted_codes = codes[order]
+    start = np.searchsorted(sorted_codes, 0)
+    order = order[start:]
+    bounds = np.searchsorted(sorted_codes[start:], np.arange(len(table) + 1))
+    return Domains(table.reset_index(drop=True), order, bounds)
+
+
+def as_matrix(values, n: int, prefix: str = "V") -> tuple[list[str], np.ndarray]:
+    """Variable names and an (n, V) float matrix from a DataFrame, Series or array."""
+    if isinstance(values, pd.Series):
+        values = values.to_frame()
+    if isinstance(values, pd.DataFrame):
+        names = [str(c) for c in values.columns]
+        Y = values.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+    else:
+        Y = np.asarray(values, dtype=float)
+        Y = Y[:, None] if Y.ndim == 1 else Y
+        names = [f"{prefix}{j + 1}" for j in range(Y.shape[1])]
+    if Y.shape[0] != n:
+        raise EstimationError(f"values have {Y.shape[0]} rows; the design has {n} respondents")
+    return names, Y
+
+
+def resolve_method(design, method: str) -> str:
+    if method == "auto":
+        return "replicate" if design.replicate_weights is not None else "taylor"
+    if method == "replicate" and design.replicate_weights is None:
+        raise EstimationError("method='replicate' needs replicate weights: call "
+                              "design.with_replicates('bootstrap', n=..., seed=...) first")
+    if method not in ("replicate", "taylor"):
+        raise EstimationError(f"method must be 'replicate', 'taylor' or 'auto', not {method!r}")
+    return method
+
+
+def weighted_sums(design, dom: Domains, mats: list[np.ndarray], replicates: bool):
+    """For each (n, V) matrix in ``mats`` (NaN-free), its weighted column sums per domain.
+
+    Returns a list of arrays (D, V, 1 + R): column 0 uses the analysis weights, the others the
+    replicate weights (when ``replicates``). Replicate columns are materialised in blocks.
+    """
+    D = len(dom)
+    order, bounds = dom.order, dom.bounds
+    sorted_mats = [m[order] for m in mats]
+    w = design.weights[order]
+    R = design.replicate_weights.shape[1] if replicates else 0
+    outs = [np.zeros((D, m.shape[1], 1 + R)) for m in mats]
+    for k in range(D):
+        sl = slice(bounds[k], bounds[k + 1])
+        for out, m in zip(outs, sorted_mats):
+            out[k, :, 0] = m[sl].T @ w[sl]
+    if R:
+        step = column_chunk(len(order), R)
+        for c0 in range(0, R, step):
+            c1 = min(R, c0 + step)
+            W = replicate_block(design.replicate_weights, c0, c1, order)
+            for k in range(D):
+                sl = slice(bounds[k], bounds[k + 1])
+                for out, m in zip(outs, sorted_mats):
+                    out[k, :, 1 + c0:1 + c1] = m[sl].T @ W[sl]
+    return outs
+
+
+def counts(dom: Domains, valid: np.ndarray) -> np.ndarray:
+    """Respondents with a valid value, per domain and variable."""
+    cum = np.vstack([np.zeros((1, valid.shape[1]), np.int64),
+                     np.cumsum(valid[dom.order], axis=0, dtype=np.int64)])
+    return cum[dom.bounds[1:]] - cum[dom.bounds[:-1]]

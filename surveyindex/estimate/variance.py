@@ -1,0 +1,179 @@
+"""Design variances: Taylor linearisation (R ``svyrecvar``) and replicate variance.
+
+The Taylor variance of an estimator is the variance of the estimated total of its influence
+values. Stage one sums them to PSU totals within strata; with a first-stage fpc, later stages add
+their own within-cluster terms multiplied by the earlier sampling fractions (R's default
+``survey.ultimate.cluster = FALSE``). Weighting steps first adjust the influence values
+(:mod:`surveyindex.design.linearization`).
+"""
+
+from __future__ import annotations
+
+import weakref
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+from ..design.linearization import calibrated_influence
+from ..errors import EstimationError
+
+_LAYOUTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def taylor_variance(design, rows: np.ndarray, Z: np.ndarray, cov: bool = False) -> np.ndarray:
+    """Variance (or, with ``cov``, covariance matrix) of the totals of influence columns ``Z``.
+
+    ``Z`` has one row per entry of ``rows`` (respondent positions) and is zero elsewhere.
+
+    >>> import numpy as np, pandas as pd, surveyindex as si
+    >>> d = si.make_design(pd.DataFrame({"y": [1.0, 2, 3, 4, 5]}), strata=None)
+    >>> y = np.arange(1.0, 6)
+    >>> float(taylor_variance(d, np.arange(5), (y - 3)[:, None] / 5)[0])   # s^2 / n = 2.5 / 5
+    0.5
+    """
+    rows = np.asarray(rows, dtype=np.int64)
+    Z = np.asarray(Z, float).reshape(len(rows), -1)
+    rows, Z = calibrated_influence(design, rows, Z)
+    lay = _layout(design)
+    V = _stage(Z, lay["stages"][0], rows, design.lonely_psu, cov, 1)
+    for s, st in enumerate(lay["stages"][1:], start=2):
+        V = V + _stage(Z, st, rows, design.lonely_psu, cov, s)
+    return V
+
+
+def replicate_variance(design, full: np.ndarray, reps: np.ndarray) -> np.ndarray:
+    """``scale * sum_r rscale_r (theta_r - centre)^2`` over the last axis of ``reps``.
+
+    The centre is the mean of the replicates, or the full-sample estimate when the design says
+    ``replicate_mse`` (R ``svrepdesign(mse=)``).
+
+    >>> import numpy as np, pandas as pd
+    >>> from surveyindex.design import SurveyDesign
+    >>> d = SurveyDesign(pd.DataFrame(index=range(2)), np.ones(2), replicate_weights=np.ones((2, 2)),
+    ...                  replicate_scale=1.0)
+    >>> float(replicate_variance(d, np.array(2.75), np.array([2.5, 3.0])))
+    0.125
+    """
+    centre = full[..., None] if design.replicate_mse else reps.mean(axis=-1, keepdims=True)
+    dev2 = (reps - centre) ** 2
+    if design.replicate_rscales is not None:
+        dev2 = dev2 * design.replicate_rscales
+    return design.replicate_scale * dev2.sum(axis=-1)
+
+
+def degrees_of_freedom(design) -> int:
+    """Design degrees of freedom: PSUs minus strata (R ``degf``), or replicates - 1.
+
+    >>> import pandas as pd, surveyindex as si
+    >>> degrees_of_freedom(si.make_design(pd.DataFrame({"country": list("AABBB")})))
+    3
+    """
+    if design.replicate_weights is not None:
+        return int(design.replicate_weights.shape[1]) - 1
+    st = _layout(design)["stages"][0]
+    return int(len(st["parent_of_unit"]) - len(st["n"]))
+
+
+# -- the stage sums -----------------------------------------------------------------------------
+
+def _stage(Z, st, rows, lonely, cov, stage) -> np.ndarray:
+    unit = st["unit_of"][rows]
+    units, local = np.unique(unit, return_inverse=True)
+    totals = np.asarray(_indicator(local, len(units)) @ Z)
+    parent = st["parent_of_unit"][units]
+    P = len(st["n"])
+    n, f, mult = st["n"], st["f"], st["mult"]
+    s1 = np.asarray(_indicator(parent, P) @ totals)
+    lone = n == 1
+    certain = f < 1e-7
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scale = np.where(lone, f, f * n / (n - 1)) * mult
+        centre = np.where(lone & (lonely == "adjust"), 0.0, 1.0 / n)
+    scale = np.where(certain, 0.0, scale)
+    present = np.zeros(P, dtype=bool)
+    present[parent] = True
+    bad = lone & ~certain & present
+    if bad.any() and lonely == "fail":
+        raise EstimationError(
+            f"stratum {st['names'][int(np.flatnonzero(bad)[0])]} has only one PSU at stage "
+            f"{stage}: its variance cannot be estimated. Merge it with another stratum or pass "
+            "lonely_psu='certainty', 'remove', 'adjust' or 'average' to make_design")
+    if lonely in ("certainty", "remove"):
+        scale = np.where(lone, 0.0, scale)
+    dev = totals - (s1 * centre[:, None])[parent]
+    wdev = dev * np.sqrt(scale[parent])[:, None]
+    if lonely == "average" and stage == 1:
+        wdev = np.where(lone[parent][:, None], 0.0, wdev)
+        # Centred on its own mean, every PSU absent from the rows still deviates by -mean.
+    absent = (n - np.bincount(parent, minlength=P)) * scale
+    mean = s1 * centre[:, None]
+    if lonely == "average" and stage == 1:
+        absent = np.where(lone, 0.0, absent)
+    if cov:
+        V = wdev.T @ wdev + (mean * absent[:, None]).T @ mean
+    else:
+        V = (wdev ** 2).sum(axis=0) + (absent[:, None] * mean ** 2).sum(axis=0)
+    if lonely == "average" and stage == 1 and lone.any():
+        V = V * len(n) / (len(n) - lone.sum())
+    return V
+
+
+def _layout(design) -> dict:
+    """Per stage: each respondent's unit, each unit's parent (stratum or cluster), and per parent
+    the units sampled (in the whole design), the fpc factor and earlier sampling fractions."""
+    lay = _LAYOUTS.get(design)
+    if lay is not None:
+        return lay
+    n = design.n
+    strata = design.strata if design.strata is not None else np.zeros(n, dtype=np.int64)
+    ids = [design.psu if design.psu is not None else np.arange(n), *design.stages]
+    fpcs = [design.fpc, *design.stage_fpc]
+    parent = np.asarray(strata, np.int64)
+    mult_row = np.ones(n)
+    stages = []
+    for k, ident in enumerate(ids):
+        if k > 0 and design.fpc is None:
+            break            # R adds later stages only when the first has an fpc
+        unit_of = pd.factorize(parent.astype(np.int64) * (int(ident.max()) + 1)
+                               + np.asarray(ident, np.int64))[0]
+        first = np.unique(unit_of, return_index=True)[1]
+        parent_of_unit = parent[first]
+        P = int(parent.max()) + 1
+        n_p = np.bincount(parent_of_unit, minlength=P).astype(float)
+        first_row_of_parent = np.full(P, -1, dtype=np.int64)
+        first_row_of_parent[parent[::-1]] = np.arange(n)[::-1]
+        fpc = fpcs[k] if k < len(fpcs) else None
+        if fpc is None:
+            f = np.ones(P)
+            frac_row = None
+        else:
+            N = fpc[first_row_of_parent]
+            frac = np.where(N <= 1, N, n_p / N)
+            f = 1 - frac
+            frac_row = frac[parent]
+        stages.append({"unit_of": unit_of, "parent_of_unit": parent_of_unit, "n": n_p, "f": f,
+                       "mult": mult_row[first_row_of_parent],
+                       "names": np.arange(P) if k > 0 else _stratum_names(design, P)})
+        if frac_row is None:
+            break
+        mult_row = mult_row * frac_row
+        parent = unit_of
+    lay = {"stages": stages}
+    _LAYOUTS[design] = lay
+    return lay
+
+
+def _stratum_names(design, P):
+    """Stratum labels for messages: make_design codes the sorted values of its strata column."""
+    column = design.steps[0].get("strata") if design.steps else None
+    if isinstance(column, str) and column in design.data.columns:
+        labels = np.sort(design.data[column].dropna().unique())
+        if len(labels) == P:
+            return labels
+    return np.arange(P)
+
+
+def _indicator(codes: np.ndarray, size: int):
+    return sparse.csr_matrix((np.ones(len(codes)), (codes, np.arange(len(codes)))),
+                             shape=(size, len(codes)))

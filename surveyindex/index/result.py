@@ -1,0 +1,183 @@
+"""The index result: tidy tables built from the per-audience replicate arrays."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..errors import EstimationError
+from .uncertainty import paired_differences, rank_distribution, replicate_se
+
+
+@dataclass(frozen=True, eq=False)
+class IndexResult:
+    """Tidy tables of the index, plus the replicate arrays needed for further comparisons.
+
+    Tables (pandas DataFrames, domain columns first):
+
+    - ``items``: weighted item means on the response scale;
+    - ``dimensions``: ``mean`` (the raw dimension measure: mean item score, or top-box, bottom-box
+      or net share, per the scoring rule) and ``score`` (normalised), each with SE and CI;
+    - ``composite``: the composite per country x target x audience, with its rank among countries
+      and the rank's interval;
+    - ``ranks``: rank distributions (median rank, interval, share of replicates ranked first) of
+      each country among countries (``among == "countries"``) and of each target among targets
+      within a country (``"targets"``) and in the pooled figures (``"pooled"``);
+    - ``pooled``: dimension and composite scores pooled across the surveyed countries (mean or
+      median, equal or population weights);
+    - ``weights``: the dimension weights, how they were derived, and their SE (zero when fixed);
+    - ``comparison`` and ``leads``: paired differences between the first two targets, and in how
+      many countries each leads; :meth:`compare` gives them for any pair;
+    - ``sensitivity`` and ``sensitivity_indices``: the Monte Carlo sensitivity analysis, empty
+      unless requested (``compute_index(..., sensitivity=256)``).
+    """
+
+    items: pd.DataFrame
+    dimensions: pd.DataFrame
+    composite: pd.DataFrame
+    comparison: pd.DataFrame
+    leads: pd.DataFrame
+    settings: dict
+    _arrays: dict = field(repr=False)
+    ranks: pd.DataFrame = field(default_factory=pd.DataFrame)
+    pooled: pd.DataFrame = field(default_factory=pd.DataFrame)
+    weights: pd.DataFrame = field(default_factory=pd.DataFrame)
+    sensitivity: pd.DataFrame = field(default_factory=pd.DataFrame)
+    sensitivity_indices: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    def compare(self, a: str, b: str, level: float | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Paired differences ``a - b`` per country, audience and measure, and the k-of-n summary.
+
+        Per country and measure: the two scores, the difference, its SE and CI, the p-value and
+        whether it is significant after Holm's adjustment across countries; then, per measure,
+        in how many countries each target leads (and significantly leads), with the interval of
+        the count over replicates.
+
+        >>> import surveyindex as si
+        >>> res = si.run_pipeline(replicates=20, seed=1).index     # doctest: +SKIP
+        >>> diffs, leads = res.compare("CHN", "USA")                # doctest: +SKIP
+        """
+        level = self.settings["level"] if level is None else level
+        targets = self.settings["targets"]
+        for t in (a, b):
+            if t not in targets:
+                raise EstimationError(f"target {t!r} is not in the index; targets: {targets}")
+        arr = self._arrays
+        return paired_differences(arr["per_audience"], [*arr["dims"], "composite"],
+                                  targets.index(a), targets.index(b), a, b, level, arr["scale"])
+
+    def _repr_html_(self) -> str:  # pragma: no cover - notebook display
+        return "<h4>Composite index</h4>" + self.composite.to_html(index=False, float_format="%.2f")
+
+
+# -- tables -------------------------------------------------------------------------------------
+
+def grid(countries, targets, inner=None, inner_name=None) -> dict:
+    """Country x target (x inner) label columns in C-order, matching array.reshape(-1)."""
+    if inner is None:
+        return {"country": np.repeat(countries, len(targets)), "target": np.tile(targets, len(countries))}
+    k = len(inner)
+    return {"country": np.repeat(countries, len(targets) * k),
+            "target": np.tile(np.repeat(targets, k), len(countries)),
+            inner_name: np.tile(inner, len(countries) * len(targets))}
+
+
+def items_table(arrays) -> pd.DataFrame:
+    out = []
+    z, scale = arrays["z"], arrays["scale"]
+    for a in arrays["per_audience"]:
+        m, se = a["item_mean"][..., 0], replicate_se(a["item_mean"], scale)
+        g = grid(a["countries"], arrays["targets"], arrays["items"], "item")
+        df = pd.DataFrame({**g, "audience": a["audience"]})
+        df.insert(3, "dimension", np.tile(arrays["item_dims"], len(a["countries"]) * len(arrays["targets"])))
+        df["estimate"], df["se"] = m.ravel(), se.ravel()
+        df["ci_low"], df["ci_high"] = df.estimate - z * df.se, df.estimate + z * df.se
+        df["n"] = a["n_items"].ravel()
+        out.append(df)
+    return tidy(pd.concat(out, ignore_index=True), ["country", "target", "audience", "dimension", "item"])
+
+
+def dimensions_table(arrays) -> pd.DataFrame:
+    out = []
+    z, scale = arrays["z"], arrays["scale"]
+    for a in arrays["per_audience"]:
+        g = grid(a["countries"], arrays["targets"], arrays["dims"], "dimension")
+        df = pd.DataFrame({**g, "audience": a["audience"]})
+        df["mean"], df["mean_se"] = a["dim_mean"][..., 0].ravel(), replicate_se(a["dim_mean"], scale).ravel()
+        df["score"], df["se"] = a["dim_score"][..., 0].ravel(), replicate_se(a["dim_score"], scale).ravel()
+        df["ci_low"], df["ci_high"] = df.score - z * df.se, df.score + z * df.se
+        df["n"], df["n_eff"] = a["n_dims"].ravel(), a["neff_dims"].ravel()
+        out.append(df)
+    return tidy(pd.concat(out, ignore_index=True), ["country", "target", "audience", "dimension"])
+
+
+def composite_table(arrays, level: float) -> pd.DataFrame:
+    out = []
+    z, scale = arrays["z"], arrays["scale"]
+    for a in arrays["per_audience"]:
+        comp = a["composite"]                                           # (C, T, 1+R)
+        df = pd.DataFrame({**grid(a["countries"], arrays["targets"]), "audience": a["audience"]})
+        df["score"], df["se"] = comp[..., 0].ravel(), replicate_se(comp, scale).ravel()
+        df["ci_low"], df["ci_high"] = df.score - z * df.se, df.score + z * df.se
+        df["n"] = a["n_dims"].min(axis=2).ravel()
+        r = rank_distribution(comp, axis=0, level=level)
+        df["rank"], df["rank_low"], df["rank_high"] = (r[k].ravel() for k in ("rank", "rank_low", "rank_high"))
+        df["rank_median"] = r["rank_median"].ravel()
+        out.append(df)
+    return tidy(pd.concat(out, ignore_index=True), ["country", "target", "audience"])
+
+
+def ranks_table(arrays, level: float) -> pd.DataFrame:
+    out = []
+    for a in arrays["per_audience"]:
+        comp = a["composite"]
+        base = {**grid(a["countries"], arrays["targets"]), "audience": a["audience"]}
+        for among, axis in (("countries", 0), ("targets", 1)):
+            r = rank_distribution(comp, axis=axis, level=level)
+            out.append(pd.DataFrame({**base, "among": among, "score": comp[..., 0].ravel(),
+                                     **{k: v.ravel() for k, v in r.items()}}))
+        p = a["pooled"][:, -1]                                          # (T, 1+R) composite
+        r = rank_distribution(p, axis=0, level=level)
+        out.append(pd.DataFrame({"country": "(pooled)", "target": arrays["targets"],
+                                 "audience": a["audience"], "among": "pooled", "score": p[:, 0],
+                                 **{k: v.ravel() for k, v in r.items()}}))
+    df = pd.concat(out, ignore_index=True)
+    return df.dropna(subset=["score"]).reset_index(drop=True)
+
+
+def pooled_table(arrays, settings: dict) -> pd.DataFrame:
+    out = []
+    z, scale = arrays["z"], arrays["scale"]
+    measures = [*arrays["dims"], "composite"]
+    for a in arrays["per_audience"]:
+        p = a["pooled"]                                                 # (T, M, 1+R)
+        df = pd.DataFrame({"target": np.repeat(arrays["targets"], len(measures)),
+                           "audience": a["audience"], "measure": np.tile(measures, len(arrays["targets"]))})
+        df["score"], df["se"] = p[..., 0].ravel(), replicate_se(p, scale).ravel()
+        df["ci_low"], df["ci_high"] = df.score - z * df.se, df.score + z * df.se
+        df["n_countries"] = (~np.isnan(a["composite"][..., 0])).sum(axis=0).repeat(len(measures))
+        df["pooling"], df["country_weights"] = settings["pooling"], settings["country_weights"]
+        out.append(df)
+    return pd.concat(out, ignore_index=True).dropna(subset=["score"]).reset_index(drop=True)
+
+
+def weights_table(arrays, level: float) -> pd.DataFrame:
+    out = []
+    z, scale = arrays["z"], arrays["scale"]
+    for a in arrays["per_audience"]:
+        w = a["weights"]                                                # (K, 1+R)
+        se = replicate_se(w, scale)
+        out.append(pd.DataFrame({"audience": a["audience"], "dimension": arrays["dims"],
+                                 "method": a["weights_method"], "weight": w[:, 0], "se": se,
+                                 "ci_low": w[:, 0] - z * se, "ci_high": w[:, 0] + z * se,
+                                 "derivation": a["weights_note"]}))
+    return pd.concat(out, ignore_index=True)
+
+
+def tidy(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Drop domains with no respondents (an audience absent from a country)."""
+    value = "score" if "score" in df.columns else "estimate"
+    return df[df["n"] > 0].dropna(subset=[value], how="all").reset_index(drop=True)[
+        keys + [c for c in df.columns if c not in keys]]

@@ -1,0 +1,141 @@
+"""Checks on a response frame that already has the instrument's column names.
+
+Each check records its findings in an :class:`~surveyindex.io.validate.Issues` collector with
+the action taken; none of them raises, so one read reports every problem at once.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pycountry
+
+from ..instrument import Instrument
+from .readers import RawTable
+from .recode import INVALID, VALID, codes_from_labels, recode_column, to_number
+from .validate import ERROR, EXCLUDED, NOTE, SET_MISSING, Issues, cell_text
+
+_ISO3 = frozenset(c.alpha_3 for c in pycountry.countries)
+
+
+def required_columns(inst: Instrument) -> list[str]:
+    """Columns a wide file must have: respondent id, demographics, every item for every target.
+
+    >>> import surveyindex as si
+    >>> cols = required_columns(si.load_instrument("softpower"))
+    >>> cols[:3], len(cols)
+    (['resp_id', 'country', 'age'], 48)
+    """
+    cols = [inst.layout.respondent_id, *inst.demographics]
+    cols += [inst.column(t, i) for t in inst.target_codes for i in inst.item_ids]
+    return cols + [inst.column(t, s.id) for t in inst.target_codes for s in inst.single_items]
+
+
+def check_columns(frame: pd.DataFrame, inst: Instrument, issues: Issues) -> str | None:
+    """Record each missing required column as an error; returns a headline naming them."""
+    missing = [c for c in required_columns(inst) if c not in frame.columns]
+    for c in missing:
+        close = [k for k in frame.columns if str(k).casefold() == c.casefold()]
+        hint = f" (the file has {close[0]!r}: names are case-sensitive)" if close else ""
+        issues.add_file(c, None, f"a column named {c!r}{hint}", "missing required column", ERROR)
+    if not missing:
+        return None
+    shown = ", ".join(missing[:8]) + (f" and {len(missing) - 8} more" if len(missing) > 8 else "")
+    return (f"{issues.file}: {len(missing)} column(s) the instrument '{inst.id}' needs are "
+            f"missing: {shown}. Item columns follow the pattern {inst.layout.item_column!r}; "
+            "give the file's own pattern with pattern= or a mapping with columns=.")
+
+
+def check_rows(frame: pd.DataFrame, inst: Instrument, issues: Issues, decimal: str) -> pd.DataFrame:
+    """Respondent id and demographics; returns the frame with categorical labels made codes."""
+    idcol = inst.layout.respondent_id
+    ids = pd.Series(issues.ids)
+    blank = (ids == "").to_numpy()
+    issues.add(blank, idcol, frame[idcol], "a respondent id", "missing respondent id", EXCLUDED)
+    dup = ids.duplicated(keep="first").to_numpy() & ~blank
+    if dup.any():
+        first = ids.reset_index().groupby(0)["index"].transform("min").to_numpy() + 1
+        issues.add(dup, idcol, ids, "a respondent id not used before", "duplicate respondent id",
+                   EXCLUDED, "duplicate respondent id (first at row " + first.astype(str).astype(object) + ")")
+    frame = frame.copy()
+    for var, spec in inst.demographics.items():
+        col = frame[var]
+        if spec.type == "country":
+            code = col.astype(str).str.strip().str.upper()
+            bad = col.isna().to_numpy() | ~code.isin(_ISO3).to_numpy()
+            issues.add(bad, var, col, "an ISO 3166 alpha-3 code such as BRA",
+                       f"{var} not an ISO 3166 alpha-3 code", EXCLUDED,
+                       _got(col, bad, f"{var} not an ISO 3166 alpha-3 code (got '", "')"))
+            frame[var] = code.where(~bad, None)
+            continue
+        if spec.type == "categorical":
+            x, _ = codes_from_labels(col, spec.codes, decimal)
+        else:
+            x = to_number(col, decimal)
+        missing = np.isnan(x)
+        issues.add(missing, var, col, "a number" if spec.type == "numeric" else
+                   f"one of the codes {sorted(spec.codes)} or their labels",
+                   f"{var} missing or not a number", EXCLUDED)
+        if spec.type == "numeric":
+            lo = -np.inf if spec.min is None else spec.min
+            hi = np.inf if spec.max is None else spec.max
+            out = ~missing & ((x < lo) | (x > hi))
+            rng = f"{spec.min:g}-{spec.max:g}"
+            issues.add(out, var, col, f"a number in {rng}", f"{var} outside {rng}", EXCLUDED,
+                       _got(col, out, f"{var} outside {rng} (got ", ")"))
+        else:
+            out = ~missing & ~np.isin(x, list(spec.codes))
+            codes = sorted(spec.codes)
+            issues.add(out, var, col, f"one of the codes {codes}", f"{var} not one of the codes {codes}",
+                       EXCLUDED, _got(col, out, f"{var} not one of the codes {codes} (got ", ")"))
+        frame[var] = x
+    return frame
+
+
+def _got(col: pd.Series, mask: np.ndarray, before: str, after: str) -> np.ndarray:
+    """Reason texts quoting the cell, for the rows in ``mask`` only (17.0 shown as 17)."""
+    out = np.full(len(col), "", dtype=object)
+    rows = np.flatnonzero(mask)
+    out[rows] = [f"{before}{cell_text(v)}{after}" for v in col.to_numpy(object)[rows]]
+    return out
+
+
+def check_short_rows(raw: RawTable, issues: Issues, n_fields: int) -> None:
+    """Rows with fewer fields than the header: a file cut off mid-row, or a broken export."""
+    rows = raw.short_rows
+    rows = rows[rows < len(issues.lines)]
+    issues.add(rows, "(row)", None, f"{n_fields} fields, as in the header",
+               "row has fewer fields than the header (file truncated?)", EXCLUDED)
+
+
+def recode_items(frame: pd.DataFrame, inst: Instrument, raw: RawTable, issues: Issues):
+    """Codes (before reverse keying) and kinds of every item: (rows, targets, items) arrays.
+
+    Invalid answers are set to missing and recorded; a column with no answer at all is noted.
+    """
+    n, targets, pairs = len(frame), inst.target_codes, inst.items()
+    codes = np.full((n, len(targets), len(pairs)), np.nan)
+    kind = np.full(codes.shape, VALID, dtype=np.int8)
+    for j, (dim, item) in enumerate(pairs):
+        for t, target in enumerate(targets):
+            codes[:, t, j], kind[:, t, j] = recode_checked(
+                frame, inst.column(target, item.id), inst.scales[dim.scale], raw, issues)
+    return codes, kind
+
+
+def recode_checked(frame, col: str, scale, raw: RawTable, issues: Issues):
+    """Recode one item column, recording its invalid cells and a column with no answers."""
+    cells = frame[col]
+    codes, kind, unknown = recode_column(cells, scale, raw.user_missing.get(col), raw.decimal)
+    if len(cells) and cells.isna().all():
+        issues.add_file(col, None, "some answers", "column has no answers at all", NOTE)
+    bad = kind == INVALID
+    valid = f"{scale.min}-{scale.max}"
+    expected = (f"a code {valid}, a missing code {sorted(scale.missing)} or a label such as "
+                f"{next(iter(scale.labels.values()), '')!r}")
+    issues.add(bad & unknown, col, cells, expected, "unknown answer label; set to missing",
+               SET_MISSING)
+    issues.add(bad & ~unknown, col, cells, expected,
+               f"not a code of the scale {valid} or a missing code {sorted(scale.missing)}; "
+               "set to missing", SET_MISSING)
+    return codes, kind

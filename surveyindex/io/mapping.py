@@ -1,0 +1,261 @@
+"""From the file's columns to the instrument's: mapping table, wide pattern, long layout, headers.
+
+After this stage the frame has the instrument's column names (``resp_id``, demographics,
+``USA_mor1``...), one row per respondent, and ``lines`` gives each row's line in the file.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import ResponseDataError
+from ..instrument import Instrument
+from .readers import RawTable
+from .recode import normalise, recode_column
+from .validate import ERROR, NOTE, Issues
+
+LONG_COLUMNS = ("target", "item", "value")
+
+
+def mapping_table(columns) -> dict[str, str]:
+    """A column mapping as ``{file column: instrument column}``.
+
+    ``columns`` is a dict, or a table (DataFrame or CSV/Excel path) with a ``file_column`` column
+    and either a ``column`` column (the instrument's name, e.g. ``USA_mor1`` or ``age``) or
+    ``target`` and ``item`` columns, which are turned into item column names later.
+
+    >>> mapping_table(pd.DataFrame({"file_column": ["Q1a", "AGE"], "column": ["USA_mor1", "age"]}))
+    {'Q1a': 'USA_mor1', 'AGE': 'age'}
+    """
+    if columns is None:
+        return {}
+    if isinstance(columns, Mapping):
+        return {str(k).strip(): str(v).strip() for k, v in columns.items()}
+    if isinstance(columns, (str, Path)):
+        path = Path(columns)
+        if not path.exists():
+            raise ResponseDataError(f"{path}: column mapping file not found")
+        columns = (pd.read_excel(path, dtype=str) if path.suffix.lower() in (".xlsx", ".xlsm")
+                   else pd.read_csv(path, dtype=str, sep=None, engine="python"))
+    if not isinstance(columns, pd.DataFrame):
+        raise ResponseDataError(f"columns=: expected a dict, a table or a file path, "
+                                f"got {type(columns).__name__}")
+    tab = columns.rename(columns=lambda c: str(c).strip().lower())
+    if "file_column" not in tab or not ({"column"} <= set(tab) or {"target", "item"} <= set(tab)):
+        raise ResponseDataError(
+            f"column mapping table: expected columns file_column and column (or file_column, "
+            f"target and item), got {list(columns.columns)}")
+    if "column" not in tab:
+        tab = tab.assign(column="{" + tab["target"].str.strip() + "|" + tab["item"].str.strip() + "}")
+    tab = tab.dropna(subset=["file_column", "column"])
+    return dict(zip(tab["file_column"].str.strip(), tab["column"].str.strip()))
+
+
+def rename_columns(raw: RawTable, inst: Instrument, columns, pattern: str | None,
+                   issues: Issues) -> pd.DataFrame:
+    """The frame with the instrument's column names; duplicated and unmapped names reported.
+
+    ``pattern`` is the file's item-column pattern (e.g. ``"{item}_{target}"``) when it differs
+    from the instrument's layout.
+    """
+    frame = _deduplicate(raw, issues)
+    names = {c: c for c in frame.columns}
+    if pattern is not None:
+        if "{item}" not in pattern:
+            raise ResponseDataError(f"pattern={pattern!r}: must contain the placeholder {{item}}")
+        for t in inst.target_codes:
+            for i in [*inst.item_ids, *(s.id for s in inst.single_items)]:
+                names[pattern.format(target=t, item=i)] = inst.column(t, i)
+    for src, dst in mapping_table(columns).items():
+        m = re.fullmatch(r"\{(.+)\|(.+)\}", dst)
+        dst = inst.column(m.group(1), m.group(2)) if m else dst
+        if src not in frame.columns:
+            issues.add_file(src, None, f"a column named {src!r} (named in the column mapping)",
+                            "column in the mapping is not in the file")
+        names[src] = dst
+    frame = frame.rename(columns={c: names.get(c, c) for c in frame.columns})
+    dup = frame.columns[frame.columns.duplicated()].unique().tolist()
+    for c in dup:
+        issues.add_file(c, None, "one column per name", "two file columns map to the same name")
+    raw.variable_labels = {names.get(k, k): v for k, v in raw.variable_labels.items()}
+    raw.user_missing = {names.get(k, k): v for k, v in raw.user_missing.items()}
+    return frame
+
+
+def long_to_wide(frame: pd.DataFrame, raw: RawTable, inst: Instrument,
+                 issues: Issues) -> tuple[pd.DataFrame, np.ndarray]:
+    """Pivot a long file (one row per respondent x target x item) to one row per respondent.
+
+    Respondent-level columns (demographics, weight, duration) are taken from each respondent's
+    first record; records naming an unknown target or item, or repeating an answer, are listed
+    in the report and ignored. Returns the wide frame and each respondent's first line.
+    """
+    idcol = inst.layout.respondent_id
+    need = [idcol, *LONG_COLUMNS]
+    absent = [c for c in need if c not in frame.columns]
+    if absent:
+        for c in absent:
+            issues.add_file(c, None, f"a column named {c!r}: a long file has the columns "
+                            f"{need} (rename others with columns=)", "missing required column")
+        issues.raise_if()
+    lines = raw.first_line + np.arange(len(frame))
+    ids = frame[idcol].map(_id_text).to_numpy(object)
+    rec = Issues(issues.file, lines, ids)
+    target = frame["target"].astype(str).str.strip().str.upper()
+    item = frame["item"].astype(str).str.strip().str.casefold()
+    tmap = {t.upper(): t for t in inst.target_codes}
+    imap = {i.casefold(): i for i in [*inst.item_ids, *(s.id for s in inst.single_items)]}
+    t_ok, i_ok = target.isin(tmap).to_numpy(), item.isin(imap).to_numpy()
+    rec.add(~t_ok, "target", frame["target"], f"one of {inst.target_codes}",
+            "unknown target; record ignored", NOTE)
+    rec.add(t_ok & ~i_ok, "item", frame["item"], "an item id of the instrument",
+            "unknown item; record ignored", NOTE)
+    blank_id = frame[idcol].isna().to_numpy()
+    rec.add(blank_id, idcol, None, "a respondent id", "missing respondent id; record ignored", NOTE)
+    use = t_ok & i_ok & ~blank_id
+    pairs = {f"{t}\x00{i}": inst.column(tmap[t], imap[i]) for t in tmap for i in imap}
+    col = np.where(use, (target + "\x00" + item).map(pairs).fillna("").to_numpy(object), "")
+    key = pd.Series(ids) + "\x00" + pd.Series(col)
+    rep = use & key.duplicated(keep="first").to_numpy()
+    rec.add(rep, "value", frame["value"], "one answer per respondent, target and item",
+            "repeated answer; first kept, record ignored", NOTE)
+    issues.extend(_record_level(rec.table(with_reason=True)))
+    use &= ~rep
+
+    people = frame.loc[~blank_id].drop(columns=list(LONG_COLUMNS))
+    first = ~pd.Series(ids[~blank_id]).duplicated().to_numpy()
+    # Respondent-level columns should repeat unchanged; where they do not, the first is kept.
+    varying = people.groupby(ids[~blank_id], sort=False).nunique(dropna=False)
+    for c in varying.columns[(varying > 1).any()]:
+        who = varying.index[varying[c] > 1]
+        rows = np.flatnonzero(first & np.isin(ids[~blank_id], who))
+        rec2 = Issues(issues.file, lines[~blank_id], ids[~blank_id])
+        rec2.add(rows, c, people[c], "the same value in every record of a respondent",
+                 "value differs between a respondent's records; first kept", NOTE)
+        issues.extend(_record_level(rec2.table(with_reason=True)))
+    wide = people.loc[first].reset_index(drop=True)
+    first_lines = lines[~blank_id][first]
+    resp_codes, uniq = pd.factorize(pd.Series(ids[use]))
+    position = pd.Series(np.arange(len(wide)), index=wide[idcol].map(_id_text).to_numpy())
+    cols = [inst.column(t, i) for t in inst.target_codes
+            for i in [*inst.item_ids, *(s.id for s in inst.single_items)]]
+    cell = np.full((len(wide), len(cols)), np.nan, dtype=object)
+    cidx = pd.Index(cols).get_indexer(col[use])
+    cell[position.loc[uniq].to_numpy()[resp_codes], cidx] = frame["value"].to_numpy(object)[use]
+    wide = pd.concat([wide, pd.DataFrame(cell, columns=cols)], axis=1)
+    return wide, first_lines
+
+
+def drop_header_rows(frame: pd.DataFrame, raw: RawTable, inst: Instrument,
+                     header_rows: int | None, issues: Issues) -> pd.DataFrame:
+    """Remove rows under the header that hold question text rather than answers.
+
+    With ``header_rows=None`` a leading row counts as a header row when at least half its item
+    cells hold text that is neither a number nor a label of the item's scale (an agency export
+    with the question wording under the variable names); the text becomes the variable labels.
+    """
+    cols = [(inst.column(t, it.id), inst.scales[d.scale]) for t in inst.target_codes
+            for d, it in inst.items() if inst.column(t, it.id) in frame.columns]
+    extra = 0
+    if header_rows is not None:
+        if header_rows < 1:
+            raise ResponseDataError(f"header_rows={header_rows}: must be at least 1")
+        extra = header_rows - 1
+    elif cols:
+        while extra < min(3, len(frame)):
+            row = frame.iloc[[extra]]
+            cells = [(row[c].iloc[0], sc) for c, sc in cols]
+            filled = [(v, sc) for v, sc in cells if pd.notna(v)]
+            if len(filled) < max(1, len(cells) // 2):
+                break
+            if any(recode_column(pd.Series([v], dtype=object), sc)[1][0] != 4 for v, sc in filled):
+                break
+            extra += 1
+    if not extra:
+        return frame
+    for r in range(extra):
+        for c in frame.columns:
+            v = frame[c].iloc[r]
+            if isinstance(v, str) and c not in raw.variable_labels:
+                raw.variable_labels[c] = v
+    raw.first_line += extra
+    raw.short_rows = raw.short_rows[raw.short_rows >= extra] - extra
+    issues.add_file("", None, "", f"{extra} row(s) under the header read as question text "
+                    f"(header_rows={extra + 1})", NOTE)
+    return frame.iloc[extra:].reset_index(drop=True)
+
+
+def check_variable_labels(raw: RawTable, inst: Instrument, issues: Issues,
+                          threshold: float = 0.8) -> None:
+    """Report item columns whose variable label differs from the instrument's item text.
+
+    The item text's ``{target}`` is filled with the target's name (or code); labels and text
+    are compared case- and punctuation-insensitively, and one containing the other (an agency
+    prefix such as ``Q4a.``) counts as the same.
+    """
+    if not raw.variable_labels:
+        return
+    texts = {**{it.id: it.text for _, it in inst.items()},
+             **{s.id: s.text for s in inst.single_items}}
+    for t in inst.targets:
+        for item_id, text in texts.items():
+            col = inst.column(t.code, item_id)
+            label = raw.variable_labels.get(col)
+            if not label:
+                continue
+            got = _words(label)
+            options = [_words(text.format(target=x)) for x in (t.name, t.code)]
+            if any(o in got or got in o or difflib.SequenceMatcher(None, o, got).ratio()
+                   >= threshold for o in options):
+                continue
+            issues.add_file(col, label, repr(text.format(target=t.name)),
+                            "variable label differs from the instrument's item text", NOTE)
+
+
+def _deduplicate(raw: RawTable, issues: Issues) -> pd.DataFrame:
+    frame = raw.frame
+    cols = pd.Index(frame.columns)
+    keep = np.ones(len(cols), dtype=bool)
+    for j, name in enumerate(cols):
+        if name == "":
+            keep[j] = False
+            if frame.iloc[:, j].notna().any():
+                issues.add_file(f"column {j + 1}", None, "a column name",
+                                "column without a name ignored", NOTE)
+    for name in cols[cols.duplicated() & (cols != "")].unique():
+        where = np.flatnonzero(cols == name)
+        a = frame.iloc[:, where[0]]
+        same = all(a.equals(frame.iloc[:, k]) for k in where[1:])
+        keep[where[1:]] = False
+        if same:
+            issues.add_file(name, None, "one column per name",
+                            f"duplicated column name (columns {', '.join(map(str, where + 1))}, "
+                            "identical contents); first kept", NOTE)
+        else:
+            issues.add_file(name, None, "one column per name: rename or drop the extra ones",
+                            f"duplicated column name (columns {', '.join(map(str, where + 1))}) "
+                            "with different contents", ERROR)
+    return frame.loc[:, keep]
+
+
+def _record_level(table: pd.DataFrame) -> pd.DataFrame:
+    # In a long file the ledger's rows are respondents; a record is located by its line only.
+    return table.assign(row=None)
+
+
+def _words(text: str) -> str:
+    return re.sub(r"[^\w]+", " ", normalise(text)).strip()
+
+
+def _id_text(v) -> str:
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v).strip()

@@ -1,0 +1,161 @@
+"""Response-quality flags: straight-lining, speeding, item nonresponse, failed attention checks.
+
+Every respondent who trips a rule is listed in the report; only the rules named in
+``QualityRules.exclude`` exclude the row. By default nothing is excluded, so flags inform
+without changing the sample until the analyst decides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..errors import ResponseDataError
+from .recode import VALID, to_number
+from .validate import EXCLUDED, FLAGGED, Issues
+
+FLAGS = ("straightlining", "speeder", "nonresponse", "attention")
+
+
+@dataclass(frozen=True)
+class QualityRules:
+    """Which respondents to flag, and which flags exclude them.
+
+    Parameters
+    ----------
+    straightlining_min_items : int
+        A target's grid (its dimension items on one scale) counts as straight-lined when at
+        least this many items are answered and every answer is the same code (before reverse
+        keying, so agreeing with an item and with its reversal is caught).
+    straightlining : {"any", "all"}
+        Flag a respondent who straight-lined any target's grid, or only every one of them.
+    speeder_fraction : float
+        Flag interviews shorter than this fraction of the median duration.
+    speeder_by : str, optional
+        Compare durations with the median within groups of this column (e.g. ``"country"``,
+        as interview length differs by language).
+    duration : str, optional
+        Column of interview durations (any unit); defaults to the instrument's
+        ``layout.duration``. Without one, no one is flagged as a speeder.
+    max_nonresponse : float
+        Flag respondents whose share of item answers that are not valid (blank, don't know,
+        refused, invalid) exceeds this.
+    attention_checks : mapping
+        Column -> the accepted answer (or a list of them); a blank counts as failed.
+    max_failed_checks : int
+        Flag respondents failing more attention checks than this.
+    exclude : iterable of str
+        Flags that exclude the respondent: any of ``"straightlining"``, ``"speeder"``,
+        ``"nonresponse"``, ``"attention"``.
+
+    Examples
+    --------
+    >>> QualityRules(exclude={"speeder"}).exclude
+    frozenset({'speeder'})
+    """
+
+    straightlining_min_items: int = 5
+    straightlining: str = "any"
+    speeder_fraction: float = 0.3
+    speeder_by: str | None = None
+    duration: str | None = None
+    max_nonresponse: float = 0.5
+    attention_checks: Mapping = field(default_factory=dict)
+    max_failed_checks: int = 0
+    exclude: frozenset = frozenset()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "exclude", frozenset(self.exclude))
+        unknown = sorted(self.exclude - set(FLAGS))
+        if unknown:
+            raise ResponseDataError(f"QualityRules.exclude: unknown flag(s) {unknown}; "
+                                    f"expected some of {list(FLAGS)}")
+        if self.straightlining not in ("any", "all"):
+            raise ResponseDataError(f"QualityRules.straightlining: expected 'any' or 'all', "
+                                    f"got {self.straightlining!r}")
+        if not 0 < self.speeder_fraction < 1 or not 0 <= self.max_nonresponse <= 1:
+            raise ResponseDataError("QualityRules: speeder_fraction must lie in (0, 1) and "
+                                    "max_nonresponse in [0, 1]")
+
+
+def flag_quality(frame: pd.DataFrame, codes: np.ndarray, kind: np.ndarray, inst,
+                 rules: QualityRules, eligible: np.ndarray, issues: Issues,
+                 decimal: str = ".") -> None:
+    """Record quality flags (or exclusions) for the ``eligible`` rows in ``issues``.
+
+    ``codes`` and ``kind`` are (rows, targets, items) arrays of answers before reverse keying.
+    Medians of durations are taken over eligible rows only, so rows already excluded for bad
+    data do not shift the speeder threshold.
+    """
+    def record(mask, column, values, expected, problem, flag):
+        action = EXCLUDED if flag in rules.exclude else FLAGGED
+        issues.add(mask & eligible, column, values, expected, problem, action)
+
+    # Straight-lining: per target and scale, all answered grid items share one code.
+    scales = [d.scale for d, _ in inst.items()]
+    straight = np.zeros(codes.shape[:2], dtype=bool)
+    for sc in sorted(set(scales)):
+        j = [k for k, s in enumerate(scales) if s == sc]
+        sub = np.where(kind[:, :, j] == VALID, codes[:, :, j], np.nan)
+        n_valid = (kind[:, :, j] == VALID).sum(axis=2)
+        with np.errstate(all="ignore"):
+            same = np.nanmax(np.nan_to_num(sub, nan=-np.inf), axis=2) == np.nanmin(
+                np.nan_to_num(sub, nan=np.inf), axis=2)
+        straight |= same & (n_valid >= rules.straightlining_min_items)
+    hit = straight.any(axis=1) if rules.straightlining == "any" else straight.all(axis=1)
+    text = np.full(len(hit), "", dtype=object)
+    for t, code in enumerate(inst.target_codes):
+        text = text + np.where(straight[:, t], np.where(text == "", code, ", " + code), "")
+    record(hit, "(item grid)", text,
+           f"varied answers over a grid of at least {rules.straightlining_min_items} items",
+           "straight-lined the item grid (targets " + text + ")", "straightlining")
+
+    # Item nonresponse over all targets and items.
+    share = (kind != VALID).mean(axis=(1, 2))
+    record(share > rules.max_nonresponse, "(all items)", np.round(share, 3),
+           f"at most {rules.max_nonresponse:.0%} of items unanswered",
+           "high item nonresponse", "nonresponse")
+
+    _speeders(frame, inst, rules, eligible, record, issues.file, decimal)
+    _attention(frame, rules, record, issues.file, decimal)
+
+
+def _speeders(frame, inst, rules, eligible, record, file, decimal) -> None:
+    col = rules.duration or getattr(inst.layout, "duration", None)
+    if col is None:
+        return
+    if col not in frame.columns:
+        raise ResponseDataError(f"{file}: the duration column {col!r} is not in the file")
+    d = to_number(frame[col], decimal)
+    ok = eligible & np.isfinite(d) & (d > 0)
+    groups = (pd.Series(frame[rules.speeder_by].astype(str).to_numpy())
+              if rules.speeder_by else pd.Series(np.zeros(len(d), dtype=int)))
+    median = pd.Series(np.where(ok, d, np.nan)).groupby(groups.to_numpy()).transform("median")
+    limit = rules.speeder_fraction * median.to_numpy(dtype=float)
+    fast = ok & (d < limit)
+    record(fast, col, frame[col].to_numpy(object),
+           f"at least {rules.speeder_fraction:g} x the median duration",
+           "speeder: interview shorter than " + pd.Series(limit).round(1).astype(str).to_numpy(object)
+           + f" ({rules.speeder_fraction:g} x median)", "speeder")
+
+
+def _attention(frame, rules, record, file, decimal) -> None:
+    if not rules.attention_checks:
+        return
+    failed = np.zeros(len(frame), dtype=int)
+    for col, accepted in rules.attention_checks.items():
+        if col not in frame.columns:
+            raise ResponseDataError(f"{file}: the attention-check column {col!r} is not in the file")
+        ok_values = accepted if isinstance(accepted, (list, tuple, set)) else [accepted]
+        x = to_number(frame[col], decimal)
+        text = frame[col].astype(str).str.strip().str.casefold().to_numpy()
+        nums = [float(v) for v in ok_values if isinstance(v, (int, float))]
+        words = [str(v).strip().casefold() for v in ok_values if isinstance(v, str)]
+        passed = np.isin(x, nums) | np.isin(text, words)
+        failed += ~passed
+    record(failed > rules.max_failed_checks, ", ".join(rules.attention_checks), failed,
+           f"at most {rules.max_failed_checks} failed attention checks",
+           "failed attention check", "attention")

@@ -1,0 +1,310 @@
+"""Read a response file of any supported type into a :class:`RawTable`: cells plus metadata.
+
+Every reader returns the cells untouched apart from stripping text and turning the usual blank
+markers into missing; column names come from the file's first row as they are (duplicates kept,
+so they can be reported instead of being renamed silently as pandas does). What SPSS and Stata
+files know beyond the cells (variable labels, value labels, user-defined missing values) is kept
+in the metadata so the mapping stage can check and use it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import MissingDependencyError, ResponseDataError
+
+#: Cell texts that agencies and export tools use for "no answer" (SPSS writes #NULL! and ".").
+BLANK_MARKERS = frozenset({"", "NA", "N/A", "#N/A", "NULL", "#NULL!", ".", "nan", "NaN", "None"})
+_TEXT = (".csv", ".txt", ".tsv", ".tab")
+_EXCEL = (".xlsx", ".xlsm")
+_READSTAT = (".sav", ".zsav", ".dta")
+SUPPORTED = (*_TEXT, *_EXCEL, *_READSTAT, ".parquet")
+
+
+@dataclass
+class RawTable:
+    """The cells of a response file and what the file says about them.
+
+    ``frame`` has one row per data row and the file's own column names (possibly repeated);
+    ``first_line`` is the file line (or spreadsheet row) of ``frame``'s first row, so row ``i``
+    (0-based) sits on line ``first_line + i``. ``user_missing`` maps a column to its
+    declared-missing values and their labels; ``variable_labels`` and ``value_labels`` come from
+    SPSS/Stata metadata. ``notes`` record what the reader decided (encoding, delimiter...).
+    """
+
+    name: str
+    frame: pd.DataFrame
+    kind: str
+    first_line: int = 2
+    variable_labels: dict[str, str] = field(default_factory=dict)
+    value_labels: dict[str, dict] = field(default_factory=dict)
+    user_missing: dict[str, dict] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    decimal: str = "."
+    short_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
+    encoding: str = ""
+    delimiter: str = ""
+
+
+def read_table(path: str | Path, *, sheet: str | int = 0, encoding: str | None = None,
+               delimiter: str | None = None) -> RawTable:
+    """Read the cells of a response file, whatever its type; every failure is a ResponseDataError.
+
+    Parameters
+    ----------
+    path : str or Path
+        A .csv/.txt/.tsv, .xlsx/.xlsm, .sav/.zsav, .dta or .parquet file.
+    sheet : str or int
+        Excel sheet name or 0-based position.
+    encoding : str, optional
+        Text encoding of a delimited file; detected when omitted (a BOM, else UTF-8, else
+        Windows-1252, the encoding of most European Excel exports).
+    delimiter : str, optional
+        Field delimiter of a delimited file; detected from the first lines when omitted.
+
+    Returns
+    -------
+    RawTable
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "w.csv"
+    >>> _ = p.write_bytes("resp_id;country\\n1;FRA\\n2;DEU\\n".encode("cp1252"))
+    >>> t = read_table(p)
+    >>> list(t.frame.columns), t.frame.shape, t.notes
+    (['resp_id', 'country'], (2, 2), ["delimiter ';' detected"])
+    """
+    path = Path(path)
+    if not path.exists():
+        raise ResponseDataError(f"{path}: file not found")
+    if path.is_dir():
+        raise ResponseDataError(f"{path}: is a folder, not a response file")
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED:
+        raise ResponseDataError(
+            f"{path}: unsupported file type {suffix!r}; expected .csv, .xlsx, .sav, .dta or .parquet"
+        )
+    if path.stat().st_size == 0:
+        raise ResponseDataError(f"{path}: the file is empty (0 bytes)")
+    try:
+        if suffix in _TEXT:
+            return _read_text(path, encoding, delimiter)
+        if suffix in _EXCEL:
+            return _read_excel(path, sheet)
+        if suffix in _READSTAT:
+            return _read_readstat(path)
+        return _read_parquet(path)
+    except (MissingDependencyError, ResponseDataError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - readers raise many types; the user needs file and cause
+        raise ResponseDataError(
+            f"{path}: cannot be read as a {suffix} file ({type(exc).__name__}: {exc}); "
+            "is it complete and of the type its name says?"
+        ) from None
+
+
+def decode(data: bytes, name: str, encoding: str | None) -> tuple[str, str]:
+    """Decode file bytes: the given encoding strictly, or BOM / UTF-8 / Windows-1252 in turn.
+
+    >>> decode("café".encode("cp1252"), "f.csv", None)
+    ('café', 'cp1252')
+    >>> decode(b"\\xef\\xbb\\xbfa,b", "f.csv", None)
+    ('a,b', 'utf-8-sig')
+    """
+    if encoding is not None:
+        try:
+            return data.decode(encoding), encoding
+        except LookupError:
+            raise ResponseDataError(f"{name}: unknown encoding {encoding!r}") from None
+        except UnicodeDecodeError as exc:
+            line = data[: exc.start].count(b"\n") + 1
+            raise ResponseDataError(
+                f"{name}: not valid {encoding} text (byte 0x{data[exc.start]:02x} on line {line}); "
+                "pass the file's encoding, e.g. encoding='cp1252' for a Windows export, or omit "
+                "encoding= to detect it"
+            ) from None
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="replace"), "utf-8-sig"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16", errors="replace"), "utf-16"
+    if data.startswith(b"PK\x03\x04"):
+        raise ResponseDataError(f"{name}: is a zip/Excel file, not delimited text; rename it .xlsx")
+    if b"\x00" in data[:4096]:
+        raise ResponseDataError(
+            f"{name}: contains NUL bytes, so it is not delimited text (a binary file, or UTF-16 "
+            "without a byte-order mark: pass encoding='utf-16-le')"
+        )
+    for enc in ("utf-8", "cp1252"):
+        try:
+            return data.decode(enc), enc
+        except UnicodeDecodeError:
+            continue
+    return data.decode("latin-1"), "latin-1"
+
+
+def sniff_delimiter(text: str) -> str:
+    """The field delimiter among , ; tab | that splits the first lines most consistently.
+
+    >>> sniff_delimiter('id;text\\n1;"a, b, c"\\n')
+    ';'
+    """
+    sample = "\n".join(text.splitlines()[:20])
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+    except csv.Error:
+        header = sample.split("\n", 1)[0]
+        counts = {d: header.count(d) for d in (",", ";", "\t", "|")}
+        best = max(counts, key=counts.get)
+        return best if counts[best] else ","
+
+
+# -- one reader per file type -------------------------------------------------------------------
+
+def _read_text(path: Path, encoding: str | None, delimiter: str | None) -> RawTable:
+    text, used = decode(path.read_bytes(), str(path), encoding)
+    if not text.strip():
+        raise ResponseDataError(f"{path}: the file is empty (no text)")
+    notes = [] if encoding or used in ("utf-8", "utf-8-sig") else [f"encoding {used} detected"]
+    sep = delimiter or sniff_delimiter(text)
+    if delimiter is None and sep != ",":
+        notes.append(f"delimiter {sep!r} detected")
+    try:
+        # na_filter=False keeps empty fields as "" so that NaN marks only the fields a short
+        # (truncated) row lacks; dtype=str keeps ids such as 007 and label text intact.
+        cells = pd.read_csv(io.StringIO(text), sep=sep, header=None, dtype=str, na_filter=False,
+                            skip_blank_lines=True, engine="c")
+    except pd.errors.ParserError as exc:
+        raise ResponseDataError(f"{path}: malformed delimited text ({_parser_detail(exc)}); "
+                                f"delimiter {sep!r}") from None
+    except pd.errors.EmptyDataError:
+        raise ResponseDataError(f"{path}: the file is empty") from None
+    frame = _with_header(cells, str(path))
+    short = _short_rows(text, sep, len(cells), cells.shape[1])
+    return RawTable(str(path), clean_cells(frame), "text", 2, notes=notes,
+                    decimal="," if sep == ";" else ".", short_rows=np.flatnonzero(short),
+                    encoding=used, delimiter=sep)
+
+
+def _read_excel(path: Path, sheet: str | int) -> RawTable:
+    try:
+        book = pd.ExcelFile(path, engine="openpyxl")
+    except Exception as exc:  # noqa: BLE001 - openpyxl/zipfile errors: report the cause plainly
+        raise ResponseDataError(f"{path}: cannot be opened as an Excel workbook "
+                                f"({type(exc).__name__}: {exc}); is the file complete?") from None
+    names = book.sheet_names
+    if isinstance(sheet, int) and not 0 <= sheet < len(names):
+        raise ResponseDataError(f"{path}: no sheet number {sheet}; the workbook has {names}")
+    if isinstance(sheet, str) and sheet not in names:
+        raise ResponseDataError(f"{path}: no sheet named {sheet!r}; the workbook has {names}")
+    cells = pd.read_excel(book, sheet_name=sheet, header=None, dtype=object)
+    if cells.empty:
+        raise ResponseDataError(f"{path}: sheet {sheet!r} is empty")
+    # Excel adds empty trailing rows/columns when cells were once formatted; they are not data.
+    cells = cells.dropna(how="all", axis=1)
+    notes = [f"sheet {names[sheet] if isinstance(sheet, int) else sheet!r} of {names}"] \
+        if len(names) > 1 else []
+    return RawTable(str(path), clean_cells(_with_header(cells, str(path))), "excel", 2, notes=notes)
+
+
+def _read_readstat(path: Path) -> RawTable:
+    try:
+        import pyreadstat
+    except ImportError:
+        raise MissingDependencyError(
+            f"{path}: reading SPSS/Stata files needs pyreadstat: pip install 'surveyindex[sav]'"
+        ) from None
+    reader = pyreadstat.read_dta if path.suffix.lower() == ".dta" else pyreadstat.read_sav
+    # user_missing=True keeps codes declared missing (8 "Don't know", Stata's .a) as values: the
+    # default turns them into NaN, which would count a don't-know as a skipped question.
+    frame, meta = reader(str(path), user_missing=True)
+    missing = _declared_missing(meta)
+    labels = {k: dict(v) for k, v in (meta.variable_value_labels or {}).items()}
+    user_missing = {col: {v: labels.get(col, {}).get(v, "") for v in vals}
+                    for col, vals in missing.items()}
+    frame = frame.astype(object).where(frame.notna(), np.nan)
+    return RawTable(str(path), clean_cells(frame), "readstat", 1,
+                    variable_labels={k: v for k, v in meta.column_names_to_labels.items() if v},
+                    value_labels=labels, user_missing=user_missing)
+
+
+def _read_parquet(path: Path) -> RawTable:
+    try:
+        import pyarrow  # noqa: F401 - pandas' parquet engine
+    except ImportError:
+        raise MissingDependencyError(
+            f"{path}: reading Parquet needs pyarrow: pip install 'surveyindex[parquet]'"
+        ) from None
+    frame = pd.read_parquet(path)
+    frame.columns = [str(c) for c in frame.columns]
+    return RawTable(str(path), clean_cells(frame.astype(object)), "parquet", 1)
+
+
+# -- helpers ------------------------------------------------------------------------------------
+
+def _declared_missing(meta) -> dict[str, list]:
+    """Values a SPSS/Stata file declares missing, per column (discrete values and ranges)."""
+    out: dict[str, list] = {}
+    for col, vals in (getattr(meta, "missing_user_values", None) or {}).items():
+        out.setdefault(col, []).extend(vals)
+    labels = getattr(meta, "variable_value_labels", None) or {}
+    for col, ranges in (getattr(meta, "missing_ranges", None) or {}).items():
+        for r in ranges:
+            lo, hi = r["lo"], r["hi"]
+            if lo == hi:
+                out.setdefault(col, []).append(lo)
+            else:  # a range such as 97-99: the labelled codes inside it, and its ends
+                inner = [v for v in labels.get(col, {}) if isinstance(v, (int, float))
+                         and lo <= v <= hi]
+                out.setdefault(col, []).extend(sorted({lo, hi, *inner}))
+    return out
+
+
+def _short_rows(text: str, sep: str, n_records: int, n_fields: int) -> np.ndarray:
+    """Data rows with fewer fields than the header (pandas pads them silently with "")."""
+    counts = np.fromiter((len(r) for r in csv.reader(io.StringIO(text), delimiter=sep) if r),
+                         dtype=int)
+    if len(counts) != n_records:  # records split differently from pandas: do not guess
+        return np.zeros(0, dtype=bool)
+    return counts[1:] < n_fields
+
+
+def _with_header(cells: pd.DataFrame, name: str) -> pd.DataFrame:
+    header = ["" if pd.isna(h) else str(h).strip() for h in cells.iloc[0]]
+    frame = cells.iloc[1:].reset_index(drop=True)
+    frame.columns = header
+    if not any(header):
+        raise ResponseDataError(f"{name}: the first row has no column names")
+    return frame
+
+
+def clean_cells(frame: pd.DataFrame) -> pd.DataFrame:
+    """Strip text cells and turn blank markers into NaN, column by column (names may repeat)."""
+    out = {}
+    for j in range(frame.shape[1]):
+        s = frame.iloc[:, j]
+        if s.dtype != object and pd.api.types.is_string_dtype(s):
+            text = s.str.strip()  # vectorised on pandas' string dtype, then plain objects
+            s = text.where(~text.isin(BLANK_MARKERS), None).astype(object)
+            s = s.where(s.notna(), np.nan)
+        elif s.dtype == object:
+            if pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty"):
+                text = s.str.strip()
+            else:  # Excel/SPSS columns mix numbers and text
+                text = s.map(lambda v: v.strip() if isinstance(v, str) else v)
+            s = text.where(~text.isin(BLANK_MARKERS), np.nan)
+        out[j] = s.reset_index(drop=True)
+    clean = pd.DataFrame(out)
+    clean.columns = list(frame.columns)
+    return clean
+
+
+def _parser_detail(exc: Exception) -> str:
+    msg = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+    return msg.replace("Error tokenizing data. C error: ", "")

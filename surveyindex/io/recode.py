@@ -1,0 +1,120 @@
+"""Answers to codes: numbers, label text, and the missing values a file declares.
+
+An answer may arrive as a code (``4``, ``"4"``, ``4.0``), as its label (``"Agree"``, ``" agree "``,
+``"Don’t know"``), or as a value the SPSS/Stata file declares missing. Each cell gets a code (or
+NaN) and a kind: valid, blank, don't know, refused or invalid.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+VALID, BLANK, DONT_KNOW, REFUSED, INVALID = 0, 1, 2, 3, 4
+_SPACE = re.compile(r"\s+")
+
+
+def normalise(text: pd.Series | str):
+    """Label text as compared: case-folded, curly quotes made straight, spaces collapsed.
+
+    >>> normalise("  Don’t   KNOW. ")
+    "don't know"
+    """
+    if isinstance(text, str):
+        return _SPACE.sub(" ", text.replace("’", "'").replace("‘", "'")).strip().rstrip(".").casefold()
+    s = text.astype(str).str.replace("[’‘]", "'", regex=True)
+    return s.str.replace(_SPACE, " ", regex=True).str.strip().str.rstrip(".").str.casefold()
+
+
+def missing_kind_of(label: str) -> int:
+    """DONT_KNOW or REFUSED for a missing code's label (refusals say so; anything else is DK).
+
+    >>> missing_kind_of("Refused") == REFUSED, missing_kind_of("No answer") == DONT_KNOW
+    (True, True)
+    """
+    return REFUSED if "refus" in label.casefold() else DONT_KNOW
+
+
+def to_number(col: pd.Series, decimal: str = ".") -> np.ndarray:
+    """Cells as floats; text that is not a number becomes NaN.
+
+    >>> to_number(pd.Series(["3", " 4 ", "2,5", "x", None], dtype=object), ",").tolist()
+    [3.0, 4.0, 2.5, nan, nan]
+    """
+    if col.dtype != object:
+        return np.array(pd.to_numeric(col, errors="coerce"), dtype=float)
+    s = col
+    if decimal == ",":
+        s = s.map(lambda v: v.replace(",", ".") if isinstance(v, str) else v)
+    return np.array(pd.to_numeric(s, errors="coerce"), dtype=float)
+
+
+def codes_from_labels(col: pd.Series, labels: dict[int, str], decimal: str = "."):
+    """Numbers, with label text replaced by its code; returns (codes, unknown-text mask).
+
+    >>> c, bad = codes_from_labels(pd.Series(["1", " female", "MALE", "other"], dtype=object),
+    ...                            {1: "Male", 2: "Female"})
+    >>> c.tolist(), bad.tolist()
+    ([1.0, 2.0, 1.0, nan], [False, False, False, True])
+    """
+    x = to_number(col, decimal)
+    text = col.notna().to_numpy() & np.isnan(x)
+    unknown = np.zeros(len(x), dtype=bool)
+    if text.any():
+        lookup = {normalise(v): float(k) for k, v in labels.items()}
+        found = normalise(col[text]).map(lookup).to_numpy(dtype=float)
+        x[text] = found
+        unknown[text] = np.isnan(found)
+    return x, unknown
+
+
+def recode_column(col: pd.Series, scale, declared: dict | None = None, decimal: str = "."):
+    """Codes and kinds of one item column on ``scale``.
+
+    Parameters
+    ----------
+    col : Series
+        The cells (numbers, numeric text or label text).
+    scale : Scale
+        The item's response scale (valid ``min..max``, labels, missing codes).
+    declared : dict, optional
+        Values the file declares missing, with their labels (from SPSS/Stata metadata).
+    decimal : str
+        Decimal separator of numeric text.
+
+    Returns
+    -------
+    codes : ndarray
+        The valid codes, NaN elsewhere.
+    kind : ndarray of int8
+        VALID, BLANK, DONT_KNOW, REFUSED or INVALID per cell.
+    unknown_label : ndarray of bool
+        Invalid cells holding text that is neither a number nor a label of the scale.
+
+    Examples
+    --------
+    >>> from surveyindex.instrument import Scale
+    >>> sc = Scale(min=1, max=5, labels={4: "Agree"}, missing={8: "Don't know", 9: "Refused"})
+    >>> codes, kind, unk = recode_column(pd.Series([4, "agree ", "DON'T KNOW", 9, 7, "yes"]), sc)
+    >>> codes.tolist()[:2], kind.tolist(), unk.tolist()
+    ([4.0, 4.0], [0, 0, 2, 3, 4, 4], [False, False, False, False, False, True])
+    """
+    labels = {**scale.labels, **scale.missing}
+    x, unknown = codes_from_labels(col, labels, decimal)
+    blank = col.isna().to_numpy()
+    kind = np.full(len(x), INVALID, dtype=np.int8)
+    kind[(x >= scale.min) & (x <= scale.max) & (np.floor(x) == x)] = VALID
+    kind[blank] = BLANK
+    for code, label in scale.missing.items():
+        kind[x == code] = missing_kind_of(label)
+    for value, label in (declared or {}).items():
+        if isinstance(value, str):  # Stata's extended missing values .a-.z arrive as letters
+            hit = (col == value).to_numpy()
+        else:
+            hit = x == float(value)
+        if not (isinstance(value, (int, float)) and value in scale.missing):
+            kind[hit] = missing_kind_of(label or "")
+        unknown &= ~hit
+    return np.where(kind == VALID, x, np.nan), kind, unknown

@@ -1,0 +1,342 @@
+"""A project file: one YAML file naming everything a run needs, from instrument to outputs.
+
+``surveyindex run PROJECT.yaml`` and :func:`run_project` read it. Relative paths are taken from the
+project file's folder, so a project folder can be moved or shared as a whole. Every key is checked
+before any data is read; an error names the file, the line and the key, and says what was expected.
+
+A minimal project file::
+
+    instrument: softpower                 # a bundled name, or a path to an instrument YAML
+    responses: data/wave1.csv             # CSV, Excel, SPSS .sav, Stata .dta or Parquet
+    margins: data/margins.csv             # population margins, as si.rake() takes them
+    outputs:
+      workbook: reports/wave1.xlsx
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import ProjectError
+
+
+class _Strict(BaseModel):
+    # A misspelt key must be an error, not a setting silently ignored.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class WeightingOptions(_Strict):
+    """Raking options; unset values come from the instrument's ``weighting`` section."""
+
+    by: str | None = None
+    tolerance: float | None = Field(default=None, gt=0)
+    max_iterations: int | None = Field(default=None, ge=1)
+
+
+class ReplicateOptions(_Strict):
+    """Replicate weights for the variance of every estimate (Rao-Wu bootstrap)."""
+
+    method: Literal["bootstrap"] = "bootstrap"
+    n: int = Field(default=200, ge=2)
+    seed: int = 1
+
+
+class IndexOptions(_Strict):
+    """Which audiences to estimate, the interval level and the minimum-valid-items rule."""
+
+    audiences: list[str] | None = None
+    level: float = Field(default=0.95, gt=0, lt=1)
+    min_valid_items: int | None = Field(default=None, ge=1)
+
+
+class ReportOptions(_Strict):
+    """Small-base rules applied in the report (see :class:`surveyindex.report.BaseRule`)."""
+
+    flag_below: float = Field(default=100, ge=0)
+    suppress_below: float | None = Field(default=None, ge=0)
+    base: Literal["n", "n_eff"] = "n_eff"
+
+
+class Outputs(_Strict):
+    """Files the run writes; each is optional, and relative to the project file."""
+
+    workbook: Path | None = None
+    tables: Path | None = None
+    weights: Path | None = None
+    plots: Path | None = None
+
+
+class Project(_Strict):
+    """A validated project file; paths already resolved against its folder."""
+
+    instrument: str
+    responses: Path
+    margins: Path
+    sheet: str | int = 0
+    weighting: WeightingOptions = WeightingOptions()
+    replicates: ReplicateOptions = ReplicateOptions()
+    index: IndexOptions = IndexOptions()
+    report: ReportOptions = ReportOptions()
+    outputs: Outputs = Outputs()
+    source: Path | None = Field(default=None, exclude=True)
+
+
+def load_project(path: str | Path) -> Project:
+    """Read and validate a project file.
+
+    Parameters
+    ----------
+    path : str or Path
+        The project YAML file.
+
+    Returns
+    -------
+    Project
+        With every relative path (instrument file, responses, margins, outputs) resolved against
+        the project file's folder.
+
+    Raises
+    ------
+    ProjectError
+        If the file is missing, is not YAML, or a key is unknown, missing or of the wrong type;
+        the message names the file, the line and the key path.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "p.yaml").write_text("instrument: softpower\\nresponses: w1.csv\\n"
+    ...                                    "margins: m.csv\\nreplicates: {n: 50}\\n")
+    >>> p = load_project(folder / "p.yaml")
+    >>> p.responses == folder / "w1.csv", p.replicates.n, p.replicates.seed
+    (True, 50, 1)
+    >>> _ = (folder / "bad.yaml").write_text("instrument: softpower\\nresponses: w1.csv\\n"
+    ...                                      "margins: m.csv\\nreplicate: {n: 50}\\n")
+    >>> load_project(folder / "bad.yaml")
+    Traceback (most recent call last):
+    ...
+    surveyindex.errors.ProjectError: .../bad.yaml: line 4, replicate: unknown key (expected one of: ...)
+    """
+    path = Path(path)
+    if not path.exists():
+        raise ProjectError(f"{path}: project file not found")
+    try:
+        text = path.read_text(encoding="utf-8")
+        root = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ProjectError(f"{path}: cannot read the project file ({exc})") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or " ".join(str(exc).split())
+        raise ProjectError(f"{path}: not valid YAML: {where}{problem}") from None
+    if not isinstance(data, dict):
+        raise ProjectError(f"{path}: expected a mapping of project keys (instrument, responses, "
+                           "margins, ...) at the top level")
+    try:
+        project = Project.model_validate(data)
+    except ValidationError as exc:
+        raise ProjectError(_describe(path, root, exc)) from None
+    return _resolve(project, path)
+
+
+def _resolve(p: Project, path: Path) -> Project:
+    base = path.parent
+
+    def rel(x: Path | None) -> Path | None:
+        # normpath: "examples/../reports/x.xlsx" reads better as "reports/x.xlsx" in messages.
+        return None if x is None else Path(os.path.normpath(x if x.is_absolute() else base / x))
+
+    inst = p.instrument
+    if inst.endswith((".yaml", ".yml")) and not Path(inst).is_absolute():
+        inst = os.path.normpath(base / inst)
+    outputs = p.outputs.model_copy(update={k: rel(getattr(p.outputs, k))
+                                           for k in ("workbook", "tables", "weights", "plots")})
+    return p.model_copy(update={"instrument": inst, "responses": rel(p.responses),
+                                "margins": rel(p.margins), "outputs": outputs, "source": path})
+
+
+def _describe(path: Path, root, exc: ValidationError) -> str:
+    """One line per problem (at most five): file, line, key path, what was expected."""
+    problems = []
+    for err in exc.errors()[:5]:
+        loc = list(err["loc"])
+        key = ".".join(str(p) for p in loc) or "(top level)"
+        line = _line_of(root, loc)
+        where = f"line {line}, " if line else ""
+        if err["type"] == "extra_forbidden":
+            msg = f"unknown key (expected one of: {', '.join(_allowed(loc[:-1]))})"
+        elif err["type"] == "missing":
+            msg = "required key missing"
+        else:
+            got = err.get("input")
+            msg = err["msg"] + ("" if isinstance(got, (dict, list)) or got is None
+                                else f" (got {got!r})")
+        problems.append(f"{where}{key}: {msg}")
+    more = exc.error_count() - len(problems)
+    tail = f"; and {more} more" if more > 0 else ""
+    return f"{path}: " + "; ".join(problems) + tail
+
+
+def _allowed(loc: list) -> list[str]:
+    model = Project
+    for part in loc:
+        field = model.model_fields.get(str(part))
+        if field is None or not isinstance(field.annotation, type):
+            return []
+        model = field.annotation
+    return [k for k in model.model_fields if k != "source"]
+
+
+def _line_of(node, loc: list) -> int | None:
+    """Line (1-based) of the deepest YAML node found along ``loc``."""
+    line = None
+    for part in loc:
+        if not isinstance(node, yaml.MappingNode):
+            break
+        match = next(((k, v) for k, v in node.value if str(k.value) == str(part)), None)
+        if match is None:
+            break
+        line, node = match[0].start_mark.line + 1, match[1]
+    return line
+
+
+def run_project(project: str | Path | Project, *, write: bool = True,
+                progress: bool | None = None, replicates: int | None = None):
+    """Run the whole pipeline as a project file says, and write its outputs.
+
+    Parameters
+    ----------
+    project : str, Path or Project
+        The project file (or one already loaded with :func:`load_project`).
+    write : bool
+        Write the outputs the project names (workbook, tables, weights, plots).
+    progress : bool or None
+        Progress bar over the stages (see :func:`surveyindex.run_pipeline`).
+    replicates : int or None
+        Override the project's number of replicates (e.g. for a quick trial run).
+
+    Returns
+    -------
+    PipelineResult
+
+    Raises
+    ------
+    ProjectError
+        If the project file is invalid or names an input file that does not exist.
+
+    Examples
+    --------
+    >>> import surveyindex as si, tempfile, pathlib, shutil
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> for name in ("responses", "margins"):
+    ...     _ = shutil.copy(si.sample_paths()[name], folder)
+    >>> _ = (folder / "p.yaml").write_text(
+    ...     "instrument: softpower\\nresponses: softpower_sample.csv\\nmargins: margins.csv\\n"
+    ...     "replicates: {n: 10, seed: 4}\\noutputs: {workbook: out/report.xlsx}\\n")
+    >>> res = run_project(folder / "p.yaml", progress=False)
+    >>> res.design.n_replicates, (folder / "out" / "report.xlsx").exists()
+    (10, True)
+    """
+    from .pipeline import run_pipeline
+
+    p = project if isinstance(project, Project) else load_project(project)
+    for key in ("responses", "margins"):
+        path = getattr(p, key)
+        if not path.exists():
+            raise ProjectError(f"{p.source or 'project'}: {key}: file not found: {path}")
+    res = run_pipeline(p.instrument, p.responses, p.margins,
+                       replicates=replicates or p.replicates.n, seed=p.replicates.seed,
+                       audiences=p.index.audiences, level=p.index.level, by=p.weighting.by,
+                       tolerance=p.weighting.tolerance,
+                       max_iterations=p.weighting.max_iterations,
+                       min_valid_items=p.index.min_valid_items, sheet=p.sheet, progress=progress)
+    if write:
+        write_outputs(res, p)
+    return res
+
+
+def base_rule(p: Project):
+    """The project's small-base rule as a :class:`surveyindex.report.BaseRule`.
+
+    >>> base_rule(Project(instrument="softpower", responses="r.csv", margins="m.csv")).describe()
+    'effective n below 100 flagged'
+    """
+    from .report import BaseRule
+
+    r = p.report
+    return BaseRule(flag_below=r.flag_below, suppress_below=r.suppress_below, base=r.base)
+
+
+def write_outputs(res, p: Project) -> dict[str, Path]:
+    """Write the outputs named in ``p.outputs``; returns what was written, by output name.
+
+    ``workbook``: the Excel report. ``tables``: a folder of CSV files, one per table
+    (composite, dimensions, items, comparison, leads, reliability, weighting, bases, exclusions).
+    ``weights``: one row per respondent (id, weighting group, final weight). ``plots``: a folder
+    of PNG files (forest, profile, ranks, weighting; needs the ``plot`` extra).
+    """
+    from .pipeline import write_report
+    from .report import sample_bases
+
+    out: dict[str, Path] = {}
+    o, rule = p.outputs, base_rule(p)
+    if o.workbook:
+        out["workbook"] = write_report(res, o.workbook, base_rule=rule)
+    if o.tables:
+        tables = {"composite": res.index.composite, "dimensions": res.index.dimensions,
+                  "items": res.index.items, "comparison": res.index.comparison,
+                  "leads": res.index.leads, "reliability": res.reliability,
+                  "weighting": res.weighting, "bases": sample_bases(res.index.dimensions, rule),
+                  "exclusions": res.responses.ledger.excluded}
+        _write(o.tables, lambda d: [t.to_csv(d / f"{k}.csv", index=False)
+                                    for k, t in tables.items()], folder=True)
+        out["tables"] = o.tables
+    if o.weights:
+        out["weights"] = write_weights(res.design, o.weights)
+    if o.plots:
+        from . import plot
+
+        figures = {"forest": plot.forest_plot(res.index.comparison),
+                   "profile": plot.profile_plot(res.index.dimensions),
+                   "ranks": plot.rank_plot(res.index.composite),
+                   "weighting": plot.weighting_plot(res.design, by=res.design.steps[0].get(
+                       "strata") or "country")}
+        _write(o.plots, lambda d: [f.savefig(d / f"{k}.png", dpi=150) for k, f in figures.items()],
+               folder=True)
+        out["plots"] = o.plots
+    return out
+
+
+def write_weights(design, path: str | Path) -> Path:
+    """Write each respondent's final weight as CSV: resp_id, the weighting group, weight.
+
+    >>> import surveyindex as si, tempfile, pathlib, pandas as pd
+    >>> d = si.make_design(si.read_responses(si.sample_paths()["responses"],
+    ...                                      si.load_instrument("softpower")))
+    >>> out = write_weights(d, pathlib.Path(tempfile.mkdtemp()) / "w.csv")
+    >>> list(pd.read_csv(out).columns)
+    ['resp_id', 'country', 'weight']
+    """
+    path = Path(path)
+    cols = [c for c in ("resp_id", "country") if c in design.data.columns]
+    table = design.data[cols].assign(weight=design.weights)
+    _write(path, lambda p: table.to_csv(p, index=False))
+    return path
+
+
+def _write(path: Path, writer, folder: bool = False) -> None:
+    """Run ``writer`` on ``path`` (a folder if ``folder``), turning OS errors into ReportError."""
+    from .errors import ReportError
+
+    try:
+        (path if folder else path.parent).mkdir(parents=True, exist_ok=True)
+        writer(path)
+    except OSError as exc:
+        raise ReportError(f"{path}: cannot write ({exc.strerror or exc})") from None

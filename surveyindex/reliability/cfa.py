@@ -1,0 +1,410 @@
+"""Confirmatory factor analysis by maximum likelihood, one group or several, as R ``lavaan`` fits it.
+
+The model is the simple-structure CFA of a questionnaire: every item loads on exactly one factor,
+residuals are uncorrelated and factors may correlate. Several groups (countries) are fitted at once;
+equality constraints across groups (``"loadings"``, ``"intercepts"``, ``"residuals"``) are made by
+letting the groups share one parameter, so the optimiser never sees a constraint. The discrepancy,
+the identification and the fit statistics follow lavaan 0.6 defaults (``estimator="ML"``,
+``likelihood="normal"``: covariances divided by N; first loading of each factor fixed to 1; with
+several groups a mean structure, and under equal intercepts latent means free except in group 1).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import minimize
+
+from ..errors import EstimationError
+from .fit_measures import fit_measures
+
+_EQUAL = ("loadings", "intercepts", "residuals")
+
+
+@dataclass(frozen=True)
+class CFAResult:
+    """A fitted CFA: estimates, fit statistics and the sample and implied moments per group.
+
+    Attributes
+    ----------
+    factors : the model, factor name -> its items.
+    groups : group labels, in order of first appearance in the data (as lavaan orders them).
+    n : respondents used per group (complete cases on the model's items).
+    parameters : tidy table ``group, lhs, op, rhs, est, free`` in lavaan's notation
+        (``=~`` loading, ``~~`` (co)variance, ``~1`` intercept or latent mean); ``free`` is the
+        parameter number (shared across groups under an equality constraint; 0 when fixed).
+    fit : fit statistics (chisq, df, pvalue, cfi, tli, rmsea, rmsea_ci_low, rmsea_ci_high,
+        rmsea_pvalue, srmr, logl, unrestricted_logl, npar, aic, bic, ntotal, baseline_chisq,
+        baseline_df), named as lavaan's ``fitMeasures`` with ``_`` for ``.``.
+    chisq_by_group, srmr_by_group : each group's part of chisq and its SRMR.
+    sample_cov, sample_mean, implied_cov, implied_mean : per group, arrays (covariances / N).
+    converged : whether the optimiser reported convergence.
+    """
+
+    factors: dict[str, list[str]]
+    groups: list
+    n: np.ndarray
+    parameters: pd.DataFrame
+    fit: dict[str, float]
+    chisq_by_group: np.ndarray
+    srmr_by_group: np.ndarray
+    sample_cov: np.ndarray = field(repr=False)
+    sample_mean: np.ndarray = field(repr=False)
+    implied_cov: np.ndarray = field(repr=False)
+    implied_mean: np.ndarray = field(repr=False)
+    converged: bool = True
+    estimates: dict = field(default=None, repr=False, compare=False)  # parameter key -> value
+
+    def loadings(self, group: int = 0) -> pd.Series:
+        """Loadings of one group (by position), indexed by item."""
+        p, lab = self.parameters, self.groups[group]
+        same = p["group"].isna() if lab is None else p["group"] == lab
+        sel = p[(p["op"] == "=~") & same]
+        return pd.Series(sel["est"].to_numpy(), index=sel["rhs"].to_numpy(), name="loading")
+
+
+def fit_cfa(data: pd.DataFrame, factors: dict[str, list[str]], group: str | None = None,
+            equal: tuple[str, ...] | list[str] = (), std_lv: bool = False) -> CFAResult:
+    """Fit a confirmatory factor model by maximum likelihood, in one group or across groups.
+
+    Parameters
+    ----------
+    data : DataFrame
+        One row per respondent with the items (numeric) and, for several groups, the group column.
+        Rows missing any of the model's items are dropped (lavaan's default listwise deletion).
+    factors : dict
+        Factor name -> list of its item columns (at least 2 items per factor; an item loads on one
+        factor only). The first item of each factor is the marker (loading fixed to 1).
+    group : str, optional
+        Column whose values define the groups (e.g. ``"country"``): a multi-group model.
+    equal : sequence of {"loadings", "intercepts", "residuals"}
+        Parameters held equal across groups (lavaan ``group.equal``). ``()`` is the configural
+        model, ``("loadings",)`` the metric one and ``("loadings", "intercepts")`` the scalar one.
+    std_lv : bool
+        Identify by fixing factor variances to 1 and freeing every loading (lavaan ``std.lv``);
+        single group only.
+
+    Returns
+    -------
+    CFAResult
+
+    Raises
+    ------
+    EstimationError
+        Unknown or non-numeric columns, an item on two factors, a factor with fewer than 2 items,
+        a group with fewer complete cases than items or with a singular covariance matrix.
+
+    Notes
+    -----
+    With ``S_g``, ``ybar_g`` the group's covariance (divided by ``N_g``) and mean, the model
+    ``Sigma_g = L_g Phi_g L_g' + Theta_g``, ``mu_g = nu_g + L_g alpha_g``, and::
+
+        F_g = log|Sigma_g| + tr(S_g Sigma_g^-1) - log|S_g| - p + (ybar_g - mu_g)' Sigma_g^-1 (ybar_g - mu_g)
+
+    the estimates minimise ``sum_g N_g F_g``, which at the minimum is the chi-square statistic
+    (lavaan: ``2 N fmin``). One group has no mean structure (``mu = ybar``), as lavaan's default.
+    The gradient is analytic; with ``W_g = Sigma^-1 - Sigma^-1 (S + d d') Sigma^-1`` and
+    ``d = ybar - mu``: ``dF/dL = 2 W L Phi - 2 Sigma^-1 d alpha'``, ``dF/dPhi = L' W L``,
+    ``dF/dTheta_jj = W_jj``, ``dF/dnu = -2 Sigma^-1 d``, ``dF/dalpha = -2 L' Sigma^-1 d``.
+    Parameters shared by groups receive the sum of their groups' gradients. See
+    :func:`surveyindex.reliability.fit_measures.fit_measures` for the fit statistics.
+
+    References
+    ----------
+    Rosseel, Y. (2012). lavaan: An R package for structural equation modeling. Journal of
+    Statistical Software, 48(2), 1-36.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from surveyindex.reliability import fit_cfa
+    >>> rng = np.random.default_rng(1)
+    >>> f = rng.normal(size=(500, 1))
+    >>> x = pd.DataFrame(f @ [[1.0, 0.8, 0.6, 0.7]] + rng.normal(scale=0.6, size=(500, 4)),
+    ...                  columns=["a", "b", "c", "d"])
+    >>> res = fit_cfa(x, {"f": ["a", "b", "c", "d"]})  # In R: lavaan::cfa("f =~ a + b + c + d", x)
+    >>> res.fit["df"], res.fit["npar"]
+    (2.0, 8.0)
+    >>> res.loadings().round(2).tolist()
+    [1.0, 0.88, 0.55, 0.78]
+    """
+    items, fidx = _check_model(data, factors, group)
+    equal = tuple(equal)
+    bad = [e for e in equal if e not in _EQUAL]
+    if bad:
+        raise EstimationError(f"equal accepts {list(_EQUAL)}; got {bad}")
+    x = data[items].to_numpy(dtype=float)
+    if group is None:
+        labels, codes = [None], np.zeros(len(data), dtype=int)
+    else:
+        codes, uniques = pd.factorize(data[group], sort=False)
+        labels = list(uniques)
+        if (codes < 0).any():
+            raise EstimationError(f"group column {group!r} has missing values")
+    keep = ~np.isnan(x).any(axis=1)
+    stats = group_moments(x[keep], codes[keep], len(labels), labels, items)
+    if std_lv and len(labels) > 1:
+        raise EstimationError("std_lv=True is supported for a single group only")
+    return fit_moments(*stats, factors=factors, item_names=items, factor_index=fidx,
+                       groups=labels, equal=equal, std_lv=std_lv)
+
+
+def group_moments(x: np.ndarray, codes: np.ndarray, n_groups: int, labels, items):
+    """Per-group counts, means and covariances (divided by N), checked to be usable."""
+    n = np.bincount(codes, minlength=n_groups).astype(float)
+    p = x.shape[1]
+    for g in range(n_groups):
+        if n[g] <= p:
+            raise EstimationError(
+                f"group {labels[g]!r} has {int(n[g])} complete case(s) on {items}; a CFA needs "
+                f"more than {p} (one per item)"
+            )
+    onehot = np.zeros((len(x), n_groups))
+    onehot[np.arange(len(x)), codes] = 1.0
+    mean = (onehot.T @ x) / n[:, None]
+    z = x - mean[codes]
+    cov = np.einsum("ig,ij,ik->gjk", onehot, z, z) / n[:, None, None]
+    small = np.linalg.eigvalsh(cov)[:, 0] <= 1e-10 * np.trace(cov, axis1=1, axis2=2)
+    if small.any():
+        g = int(np.flatnonzero(small)[0])
+        raise EstimationError(
+            f"group {labels[g]!r}: the covariance matrix of {items} is singular (a constant item "
+            "or items that are exact combinations of others); drop the offending item"
+        )
+    return n, mean, cov
+
+
+def fit_moments(n, mean, cov, *, factors, item_names, factor_index, groups, equal=(),
+                std_lv=False, release=(), start: CFAResult | None = None,
+                measures: bool = True) -> CFAResult:
+    """Fit the model to per-group moments (the engine behind :func:`fit_cfa`).
+
+    ``release`` lists groups (by position) exempted from the ``equal`` constraints: the partial
+    invariance model that frees one country. A released group's latent means stay at 0, as its
+    intercepts are then its own. ``start``, a fit of a nested model to the same moments, gives
+    the start values (a warm start: the next model of an invariance sequence is close by).
+    ``measures=False`` skips the fit statistics (``fit`` is then empty), for omega.
+    """
+    G, p = mean.shape
+    m = len(factors)
+    spec = _Spec(factor_index, G, p, m, equal, std_lv, meanstructure=G > 1, release=release)
+    x0 = spec.start(cov, mean, None if start is None else start.estimates)
+    wn = n / n.sum()
+    logdet_s = np.linalg.slogdet(cov)[1]
+
+    def objective(theta):
+        lam, phi, th, nu, al = spec.unpack(theta, mean)
+        sigma = lam @ phi @ lam.transpose(0, 2, 1)
+        sigma[:, np.arange(p), np.arange(p)] += th
+        try:  # a positive determinant is not enough: two negative eigenvalues have one too
+            chol = np.linalg.cholesky(sigma)
+        except np.linalg.LinAlgError:
+            # outside the admissible region: a large finite value makes the line search step
+            # back (L-BFGS-B does not recover from inf)
+            return 1e10, np.zeros_like(theta)
+        logdet = 2 * np.log(np.diagonal(chol, axis1=1, axis2=2)).sum(axis=1)
+        inv = np.linalg.inv(sigma)
+        d = mean - nu - np.einsum("gpm,gm->gp", lam, al)
+        inv_d = np.einsum("gjk,gk->gj", inv, d)
+        f = logdet + np.einsum("gjk,gkj->g", cov, inv) - logdet_s - p + np.einsum("gj,gj->g", d, inv_d)
+        sdd = cov + d[:, :, None] * d[:, None, :]
+        w = inv - inv @ sdd @ inv
+        g_lam = 2 * w @ lam @ phi - 2 * inv_d[:, :, None] * al[:, None, :]
+        g_phi = lam.transpose(0, 2, 1) @ w @ lam
+        g_th = w[:, np.arange(p), np.arange(p)]
+        g_nu = -2 * inv_d
+        g_al = -2 * np.einsum("gpm,gp->gm", lam, inv_d)
+        grads = [a * wn.reshape((G,) + (1,) * (a.ndim - 1)) for a in (g_lam, g_phi, g_th, g_nu, g_al)]
+        return float(wn @ f), spec.gather(grads)
+
+    with _one_blas_thread():
+        res = minimize(objective, x0, jac=True, method="L-BFGS-B",
+                       options={"maxiter": 20000, "maxcor": 30, "ftol": 1e-16, "gtol": 1e-10})
+    theta = res.x
+    lam, phi, th, nu, al = spec.unpack(theta, mean)
+    sigma = lam @ phi @ lam.transpose(0, 2, 1)
+    sigma[:, np.arange(p), np.arange(p)] += th
+    mu = nu + np.einsum("gpm,gm->gp", lam, al)
+    # L-BFGS-B may stop on 'no further reduction' at the optimum; judge by the gradient instead
+    converged = bool(np.max(np.abs(res.jac)) < 1e-6)
+    if measures:
+        fm, chisq_g, srmr_g = fit_measures(n, mean, cov, mu, sigma, npar=spec.npar,
+                                           meanstructure=spec.meanstructure)
+    else:
+        fm, chisq_g, srmr_g = {}, np.full(G, np.nan), np.full(G, np.nan)
+    return CFAResult(factors={k: list(v) for k, v in factors.items()}, groups=list(groups), n=n,
+                     parameters=spec.table(theta, mean, item_names, list(factors), groups),
+                     fit=fm, chisq_by_group=chisq_g, srmr_by_group=srmr_g, sample_cov=cov,
+                     sample_mean=mean, implied_cov=sigma, implied_mean=mu, converged=converged,
+                     estimates=dict(zip(spec.keys, theta)))
+
+
+# -- helpers ------------------------------------------------------------------------------------
+
+def _one_blas_thread():
+    """Limit BLAS to one thread while optimising: on these tiny matrices, OpenBLAS threads only
+    contend (measured 10-30 times slower on a busy 2-core machine)."""
+    global _CONTROLLER
+    if _CONTROLLER is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+        except ImportError:  # only a matter of speed
+            return contextlib.nullcontext()
+        _CONTROLLER = ThreadpoolController()  # inspecting the loaded libraries takes ms: once
+    return _CONTROLLER.limit(limits=1, user_api="blas")
+
+
+_CONTROLLER = None
+
+
+def _check_model(data, factors: dict, group):
+    if not isinstance(data, pd.DataFrame):
+        raise EstimationError(f"data must be a pandas DataFrame; got {type(data).__name__}")
+    if not factors:
+        raise EstimationError("factors is empty; give e.g. {'visual': ['x1', 'x2', 'x3']}")
+    items, fidx = [], []
+    for k, (name, its) in enumerate(factors.items()):
+        its = list(its)
+        if len(its) < 2:
+            raise EstimationError(f"factor {name!r} has {len(its)} item(s); a CFA needs at least 2")
+        for it in its:
+            if it in items:
+                raise EstimationError(f"item {it!r} is on two factors; each item loads on one")
+            items.append(it)
+            fidx.append(k)
+    missing = [c for c in items + ([group] if group else []) if c not in data.columns]
+    if missing:
+        raise EstimationError(f"columns {missing} not found in the data; columns: {list(data.columns)}")
+    bad = [c for c in items if not pd.api.types.is_numeric_dtype(data[c])]
+    if bad:
+        raise EstimationError(f"item columns must be numeric; {bad} are not")
+    return items, np.asarray(fidx)
+
+
+class _Spec:
+    """Which entries of the stacked model matrices are free, fixed or shared across groups.
+
+    The matrices of all groups live in one flat vector (``L`` (G,p,m), ``Phi`` (G,m,m),
+    ``Theta`` diagonal (G,p), ``nu`` (G,p), ``alpha`` (G,m)); ``pos[k]`` is an entry of it and
+    ``idx[k]`` the free parameter written there. Sharing one parameter between groups is how
+    equality constraints are imposed; the symmetric ``Phi`` shares ``(a, b)`` with ``(b, a)``.
+    """
+
+    def __init__(self, fidx, G, p, m, equal, std_lv, meanstructure, release=()):
+        self.fidx, self.G, self.p, self.m = fidx, G, p, m
+        self.meanstructure = meanstructure
+        self.shapes = [(G, p, m), (G, m, m), (G, p), (G, p), (G, m)]
+        self.offsets = np.cumsum([0] + [int(np.prod(s)) for s in self.shapes])
+        self.template = np.zeros(self.offsets[-1])
+        keys, pos = {}, []
+        marker = {k: int(np.flatnonzero(fidx == k)[0]) for k in range(m)}
+
+        def add(block, index, key):
+            flat = self.offsets[block] + np.ravel_multi_index(index, self.shapes[block])
+            pos.append((flat, keys.setdefault(key, len(keys))))
+
+        def fix(block, index, value):
+            self.template[self.offsets[block] + np.ravel_multi_index(index, self.shapes[block])] = value
+
+        for g in range(G):
+            eq = () if g in release else equal
+            for j in range(p):
+                k = fidx[j]
+                if j == marker[k] and not std_lv:
+                    fix(0, (g, j, k), 1.0)
+                else:
+                    add(0, (g, j, k), ("lam", j) if "loadings" in eq else ("lam", j, g))
+                add(2, (g, j), ("th", j) if "residuals" in eq else ("th", j, g))
+                if meanstructure:
+                    add(3, (g, j), ("nu", j) if "intercepts" in eq else ("nu", j, g))
+            for a in range(m):
+                for b in range(a, m):
+                    if std_lv and a == b:
+                        fix(1, (g, a, a), 1.0)
+                        continue
+                    add(1, (g, a, b), ("phi", a, b, g))
+                    if a != b:
+                        add(1, (g, b, a), ("phi", a, b, g))
+                if meanstructure and "intercepts" in eq and g > min(set(range(G)) - set(release)):
+                    add(4, (g, a), ("alpha", a, g))
+        self.pos = np.array([q for q, _ in pos])
+        self.idx = np.array([i for _, i in pos])
+        self.keys = list(keys)
+        self.npar = len(keys)
+
+    def unpack(self, theta, mean):
+        full = self.template.copy()
+        full[self.pos] = theta[self.idx]
+        lam, phi, th, nu, al = (full[self.offsets[i]:self.offsets[i + 1]].reshape(s)
+                                for i, s in enumerate(self.shapes))
+        if not self.meanstructure:
+            nu = mean  # saturated means: they fit exactly and carry no parameter
+        return lam, phi, th, nu, al
+
+    def gather(self, grads):
+        flat = np.concatenate([g.ravel() for g in grads])
+        return np.bincount(self.idx, weights=flat[self.pos], minlength=self.npar)
+
+    def start(self, cov, mean, previous=None):
+        """Start values: loadings 1 (or sqrt(phi) under std_lv), factor variance from the mean
+        covariance among its items, residual variance the rest, intercepts the sample means;
+        or, from ``previous`` estimates, the same parameter (a group's own, or the shared one)."""
+        full = np.zeros_like(self.template)
+        G, p, m = self.G, self.p, self.m
+        lam = np.zeros((G, p, m))
+        phi = np.zeros((G, m, m))
+        th = np.zeros((G, p))
+        var = cov[:, np.arange(p), np.arange(p)]
+        for k in range(m):
+            its = np.flatnonzero(self.fidx == k)
+            block = cov[:, its][:, :, its]
+            off = (block.sum(axis=(1, 2)) - np.trace(block, axis1=1, axis2=2)) / (len(its) * (len(its) - 1))
+            ph = np.maximum(off, 0.1 * var[:, its].mean(axis=1))
+            use_std = self.template[self.offsets[1] + np.ravel_multi_index((0, k, k), (G, m, m))] == 1.0
+            lam[:, its, k] = np.sqrt(ph)[:, None] if use_std else 1.0
+            phi[:, k, k] = 1.0 if use_std else ph
+            th[:, its] = np.maximum(var[:, its] - ph[:, None], 0.1 * var[:, its])
+        for i, a in enumerate((lam, phi, th, mean, np.zeros((G, m)))):
+            full[self.offsets[i]:self.offsets[i + 1]] = a.ravel()
+        x0 = np.zeros(self.npar)
+        np.add.at(x0, self.idx, full[self.pos])
+        x0 /= np.bincount(self.idx, minlength=self.npar)  # shared: the groups' average
+        if previous:
+            shared = {}
+            for key, v in previous.items():  # group-specific values, pooled for a shared key
+                if key[0] in ("lam", "th", "nu"):
+                    shared.setdefault(key[:2], []).append(v)
+            for i, key in enumerate(self.keys):
+                if key in previous:
+                    x0[i] = previous[key]
+                elif key[:2] in previous:  # released group: start at the common value
+                    x0[i] = previous[key[:2]]
+                elif key in shared:
+                    x0[i] = np.mean(shared[key])
+        return x0
+
+    def table(self, theta, mean, items, fnames, groups):
+        lam, phi, th, nu, al = self.unpack(theta, mean)
+        free = np.zeros(self.offsets[-1], dtype=int)
+        free[self.pos] = self.idx + 1
+        fr = [free[self.offsets[i]:self.offsets[i + 1]].reshape(s) for i, s in enumerate(self.shapes)]
+        rows = []
+        for g in range(self.G):
+            lab = groups[g]
+            for j, it in enumerate(items):
+                k = self.fidx[j]
+                rows.append((lab, fnames[k], "=~", it, lam[g, j, k], fr[0][g, j, k]))
+            for j, it in enumerate(items):
+                rows.append((lab, it, "~~", it, th[g, j], fr[2][g, j]))
+            for a in range(self.m):
+                for b in range(a, self.m):
+                    rows.append((lab, fnames[a], "~~", fnames[b], phi[g, a, b], fr[1][g, a, b]))
+            if self.meanstructure:
+                for j, it in enumerate(items):
+                    rows.append((lab, it, "~1", "", nu[g, j], fr[3][g, j]))
+                for a in range(self.m):
+                    rows.append((lab, fnames[a], "~1", "", al[g, a], fr[4][g, a]))
+        return pd.DataFrame(rows, columns=["group", "lhs", "op", "rhs", "est", "free"])

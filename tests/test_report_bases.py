@@ -1,0 +1,140 @@
+"""Sample bases, suppression, the dimension profile and its chart, and the PDF rendering check."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from dataclasses import replace
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+
+from surveyindex.errors import ReportError
+from surveyindex.report import BaseRule, dimension_profile, sample_bases, suppress, write_workbook
+from test_report import make_tables
+
+
+def dims_with_bases(n_eff: dict[str, float]) -> pd.DataFrame:
+    """Two dimensions per country (USA, all); effective bases differ slightly by dimension."""
+    rows = []
+    for country, base in n_eff.items():
+        for k, dim in enumerate(["morality", "culture"]):
+            rows.append({"country": country, "target": "USA", "audience": "all", "dimension": dim,
+                         "score": 50.0 + k, "se": 2.0, "n": int(base * 1.5) + k,
+                         "n_eff": base + k})
+    return pd.DataFrame(rows)
+
+
+def test_base_is_the_smallest_over_dimensions_and_the_rule_applies():
+    dims = dims_with_bases({"BRA": 250.0, "DEU": 90.0, "IND": 40.0})
+    b = sample_bases(dims, BaseRule(flag_below=100, suppress_below=50))
+    assert b["n_eff"].tolist() == [250.0, 90.0, 40.0]
+    assert b["n"].tolist() == [375, 135, 60]
+    assert b["small"].tolist() == [False, True, True]
+    assert b["suppressed"].tolist() == [False, False, True]
+    assert b["note"].tolist() == ["", "small base (90)", "suppressed: base 40 below 50"]
+    unweighted = sample_bases(dims, BaseRule(flag_below=100, base="n"))
+    assert unweighted["small"].tolist() == [False, False, True]  # n 375, 135, 60
+
+
+def test_rule_checked():
+    with pytest.raises(ReportError, match="base"):
+        BaseRule(base="weighted")
+    with pytest.raises(ReportError, match="must not exceed"):
+        BaseRule(flag_below=50, suppress_below=100)
+
+
+def test_suppression_blanks_estimates_only_in_suppressed_cells():
+    dims = dims_with_bases({"BRA": 250.0, "DEU": 40.0})
+    bases = sample_bases(dims, BaseRule(suppress_below=50))
+    out = suppress(dims, bases)
+    deu = out["country"] == "DEU"
+    assert out.loc[deu, ["score", "se"]].isna().all().all()
+    assert out.loc[deu, "n"].notna().all()                       # the base itself stays shown
+    pd.testing.assert_frame_equal(out[~deu], dims[~deu], check_dtype=False)
+    comparison = pd.DataFrame({"country": ["BRA", "DEU"], "audience": "all", "difference": 1.0,
+                               "significant": [True, True]})
+    shown = suppress(comparison, bases)                          # no target column: by country
+    assert shown["difference"].isna().tolist() == [False, True]
+    assert shown["significant"].isna().tolist() == [False, True]
+
+
+def test_profile_is_the_equal_country_mean_with_independent_variances():
+    # Hand-worked: USA culture in three countries, scores 40, 50, 66 and SEs 2, 3, 6.
+    # Mean 52; SE sqrt(4 + 9 + 36) / 3 = 7 / 3; 95% CI 52 -/+ 1.959964 * 7 / 3.
+    dims = pd.DataFrame({"country": ["A", "B", "C", "D"], "target": "USA",
+                         "audience": ["all", "all", "all", "young"], "dimension": "culture",
+                         "score": [40.0, 50.0, 66.0, 99.0], "se": [2.0, 3.0, 6.0, 1.0]})
+    p = dimension_profile(dims).iloc[0]
+    assert p["score"] == pytest.approx(52.0) and p["se"] == pytest.approx(7 / 3)
+    assert p["ci_low"] == pytest.approx(52 - 1.959963984540054 * 7 / 3)
+    assert p["n_countries"] == 3
+
+
+@pytest.fixture
+def small_tables():
+    t = make_tables()
+    dims = t.dimensions.copy()
+    # BRA's young-audience cells get a tiny effective base: flagged and suppressed.
+    young = (dims["country"] == "BRA") & (dims["audience"] == "young")
+    dims.loc[young, "n_eff"] = 30.0
+    return replace(t, dimensions=dims, base_rule=BaseRule(flag_below=100, suppress_below=50))
+
+
+def test_bases_sheet_and_suppressed_cells(small_tables, tmp_path):
+    book = openpyxl.load_workbook(write_workbook(small_tables, tmp_path / "r.xlsx"))
+    ws = book["Bases"]
+    header = [c.value for c in ws[1]][:8]
+    assert header == ["Country", "Target", "Audience", "Unweighted n", "Effective n", "Small base",
+                      "Suppressed", "Note"]
+    rows = {(ws.cell(r, 1).value, ws.cell(r, 2).value, ws.cell(r, 3).value): r
+            for r in range(2, 22)}
+    r = rows[("BRA", "USA", "young")]
+    assert ws.cell(r, 5).value == 30 and ws.cell(r, 7).value == "yes"
+    assert ws.cell(r, 1).fill.fgColor.rgb == "00FFE699"
+    assert ws.cell(rows[("BRA", "USA", "all")], 6).value is None
+    index = book["Index"]
+    for row in range(2, 22):
+        cell = (index.cell(row, 1).value, index.cell(row, 2).value, index.cell(row, 3).value)
+        suppressed = cell[0] == "BRA" and cell[2] == "young"
+        assert (index.cell(row, 4).value is None) == suppressed, cell
+        assert (index.cell(row, 12).value or "").startswith("suppressed") == suppressed
+    notes = {book["Methodology"].cell(r, 1).value: book["Methodology"].cell(r, 2).value
+             for r in range(2, 15)}
+    assert notes["Small bases"] == "effective n below 100 flagged; below 50 suppressed"
+
+
+def test_profile_sheet_has_the_chart_with_error_bars(tmp_path):
+    t = make_tables()
+    book = openpyxl.load_workbook(write_workbook(t, tmp_path / "r.xlsx"))
+    ws = book["Profile"]
+    chart = ws._charts[0]
+    assert chart.type == "col" and len(chart.series) == 2
+    assert chart.series[0].errBars.errValType == "cust"
+    expected = dimension_profile(t.dimensions)
+    assert ws["C2"].value == pytest.approx(expected["score"].iloc[0])
+    # The chart block under the table: the CI's distance below the USA's first dimension.
+    assert ws["C14"].value == "USA CI below"
+    assert ws["C15"].value == pytest.approx(expected["score"].iloc[0] - expected["ci_low"].iloc[0])
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None or shutil.which("pdftotext") is None,
+                    reason="LibreOffice (soffice) and pdftotext needed to render the workbook")
+def test_workbook_renders_to_pdf_in_libreoffice(small_tables, tmp_path):
+    """Every sheet prints: LibreOffice converts the workbook, each sheet's content is on a page."""
+    path = write_workbook(small_tables, tmp_path / "report.xlsx")
+    profile = f"-env:UserInstallation=file://{tmp_path / 'lo-profile'}"
+    subprocess.run(["soffice", profile, "--headless", "--convert-to", "pdf", "--outdir",
+                    str(tmp_path), str(path)], check=True, capture_output=True, timeout=240)
+    text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "report.pdf"), "-"],
+                          check=True, capture_output=True, text=True).stdout
+    pages = text.split("\f")
+    assert len(pages) >= 12  # at least a page per sheet
+    for needle in ("How the world sees the United States and China", "Dimension profile",
+                   "Mean of countries", "USA \u2212 CHN", "Standardised", "Kish deff",
+                   "Effective n", "suppressed: base 30 below 50", "Reason excluded",
+                   "Rule: effective n below 100 flagged", "Setting"):
+        assert needle in text, needle
+    assert not np.any([p.count("#NAME?") or p.count("Err:") for p in pages])
