@@ -60,18 +60,20 @@ def timed(fn):
     return sec, peak
 
 
-def speed(sizes: list[int], replicates: int) -> None:
+RUNS = {"default": ("default (mean, scale, equal, arithmetic)", {}),
+        "pca": ("pca weights + geometric", {"weights": "pca", "aggregation": "geometric"}),
+        "driver": ("driver weights", {"weights": "driver"})}
+
+
+def speed(sizes: list[int], replicates: int, methods: list[str]) -> None:
     for n in sizes:
         t0 = time.perf_counter()
         design = design_of_size(n, replicates)
         prep = time.perf_counter() - t0
         print(f"n = {design.n:,} respondents, {replicates} replicates, "
               f"{design.data['country'].nunique()} countries (data + replicates: {prep:.1f} s)")
-        runs = {"default (mean, scale, equal, arithmetic)": {},
-                "pca weights + geometric": {"weights": "pca", "aggregation": "geometric"},
-                "driver weights": {"weights": "driver"}}
-        for label, kw in runs.items():
-            sec, peak = timed(lambda kw=kw: si.compute_index(design, ["all", "g20_youth"], **kw))
+        for label, kw in (RUNS[m] for m in methods):
+            sec, peak = timed(lambda kw=kw, d=design: si.compute_index(d, ["all", "g20_youth"], **kw))
             rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
             print(f"  {label:<42} {sec:7.2f} s   index peak alloc {peak:5.2f} GiB   "
                   f"process peak RSS {rss:5.2f} GiB")
@@ -107,12 +109,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--sizes", type=int, nargs="+", default=[BASE])
     ap.add_argument("--replicates", type=int, default=200)
+    ap.add_argument("--methods", nargs="+", choices=list(RUNS), default=list(RUNS))
     ap.add_argument("--coverage", type=int, default=0, help="number of simulated surveys")
     args = ap.parse_args()
     if args.coverage:
         coverage(args.coverage, min(args.replicates, 100))
     else:
-        speed(args.sizes, args.replicates)
+        speed(args.sizes, args.replicates, args.methods)
 
 
 if __name__ == "__main__":

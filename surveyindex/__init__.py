@@ -25,6 +25,7 @@ from .index import IndexResult, compute_index, score_dimensions
 from .instrument import Instrument, audience_mask, load_instrument
 from .io import Ledger, QualityRules, Responses, ResponseValidationError, read_responses
 from .pipeline import PipelineResult, run_pipeline, write_report
+from .project import load_project, run_project
 from .reliability import cronbach_alpha, item_statistics, reliability
 from .report import ReportTables, write_workbook
 
@@ -47,11 +48,13 @@ __all__ = [
     "estimate_means",
     "item_statistics",
     "load_instrument",
+    "load_project",
     "make_design",
     "rake",
     "read_responses",
     "reliability",
     "run_pipeline",
+    "run_project",
     "sample_paths",
     "score_dimensions",
     "simulate_softpower",

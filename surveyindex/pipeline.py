@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import hashlib
 import platform
-from dataclasses import dataclass
+import importlib
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +36,8 @@ class PipelineResult:
     reliability: pd.DataFrame
     weighting: pd.DataFrame
     methodology: dict[str, str]
+    flags: pd.DataFrame = field(default_factory=pd.DataFrame)
+    invariance: object = None
 
     @property
     def bases(self) -> pd.DataFrame:
@@ -75,7 +78,8 @@ def run_pipeline(instrument: str | Path | Instrument = "softpower",
                  replicates: int = 200, seed: int = 1, audiences: list[str] | None = None,
                  level: float = 0.95, by: str | None = None, tolerance: float | None = None,
                  max_iterations: int | None = None, min_valid_items: int | None = None,
-                 sheet: str | int = 0, progress: bool | None = None) -> PipelineResult:
+                 sheet: str | int = 0, method: dict | None = None, invariance: bool = False,
+                 progress: bool | None = None) -> PipelineResult:
     """Run every stage; with no file arguments, on the bundled soft-power sample.
 
     Steps: read and validate the responses (ledger of exclusions); build the design (strata =
@@ -84,7 +88,10 @@ def run_pipeline(instrument: str | Path | Instrument = "softpower",
     alpha per country x target x dimension; weighting diagnostics.
 
     ``by``, ``tolerance`` and ``max_iterations`` override the instrument's ``weighting`` section,
-    ``min_valid_items`` its ``scoring`` section. ``progress`` shows a progress bar over the stages
+    ``min_valid_items`` its ``scoring`` section; ``method`` passes index choices to
+    :func:`surveyindex.compute_index` (e.g. ``{"aggregation": "geometric"}``). ``invariance``
+    also tests measurement invariance across countries (multi-group CFA; slower) and adds its
+    flags to ``flags``, beside the alpha flags. ``progress`` shows a progress bar over the stages
     (needs ``tqdm``: ``pip install 'surveyindex[progress]'``); None shows it when tqdm is
     installed and the output is a terminal or a notebook, False never.
 
@@ -109,23 +116,24 @@ def run_pipeline(instrument: str | Path | Instrument = "softpower",
         design = design.rake(margin_table, by=by, tolerance=tolerance or w.tolerance,
                              max_iterations=max_iterations or w.max_iterations)
         step()
-        index = compute_index(design, audiences, level=level, min_valid_items=min_valid_items)
+        index = compute_index(design, audiences, level=level, min_valid_items=min_valid_items,
+                              **(method or {}))
         step()
-        rel = _reliability(resp)
+        rel, flags, inv = _reliability(resp, invariance)
         step()
     weighting = design.diagnostics(by=by)
     methodology = _methodology(inst, resp, design, index, responses, margins, seed)
-    return PipelineResult(inst, resp, design, index, rel, weighting, methodology)
+    return PipelineResult(inst, resp, design, index, rel, weighting, methodology, flags, inv)
 
 
-def _reliability(resp: Responses) -> pd.DataFrame:
-    """Alpha per country x target x dimension, with the reliability stage's flags when it has them."""
-    from . import reliability as rel_module
-
+def _reliability(resp: Responses, invariance: bool = False):
+    """Alpha per country x target x dimension, the flags to show beside scores, invariance."""
+    # The module, not the function of the same name that surveyindex/__init__ exports.
+    module = importlib.import_module(".reliability", __package__)
     table = reliability(resp, by=("country", "target"))
-    # Hook for surveyindex.reliability.reliability_flags (issue 4); used once it exists.
-    flags = getattr(rel_module, "reliability_flags", None)
-    return flags(table) if callable(flags) else table
+    inv = module.invariance(resp) if invariance else None
+    flags = module.reliability_flags(table, inv)
+    return table, flags, inv
 
 
 def _read_margins(margins) -> pd.DataFrame:
@@ -170,18 +178,31 @@ def _methodology(inst, resp, design, index, responses, margins, seed) -> dict[st
         "Scoring": f"dimension score = mean of a respondent's valid items after reverse keying, "
                    f"when at least {s['min_valid_items']} are valid; don't know and refused "
                    "are missing",
-        "Normalisation": f"linear rescaling of the response scale to {s['scale'][0]:g}-"
-                         f"{s['scale'][1]:g}",
-        "Dimension weights": weights,
-        "Aggregation": f"{s['aggregation']} mean of the dimension scores",
+        "Normalisation": _normalisation(s),
+        "Dimension weights": f"{s.get('weights_method', 'instrument')}: {weights}",
+        "Aggregation": f"{s['aggregation']} mean of the dimension scores"
+                       + (f" (power {s.get('power')})" if s["aggregation"] == "generalised"
+                          else ""),
         "Intervals": f"{s['level']:.0%} normal intervals from the replicate SE; rank and "
                      "k-of-n intervals are the 2.5th-97.5th percentiles over replicates",
         "Significance": "paired differences tested per country; p-values adjusted by Holm's "
                         "method across countries within each measure and audience",
         "Audiences": ", ".join(s["audiences"]),
+        "Reliability": "Cronbach's alpha per country x target x dimension (Feldt interval); "
+                       "alpha below .70 flagged (see the Flags sheet)",
         "Software": f"surveyindex {__version__}, Python {platform.python_version()}, "
                     f"numpy {np.__version__}, pandas {pd.__version__}",
     }
+
+
+def _normalisation(s: dict) -> str:
+    method = s.get("normalisation", "scale")
+    lo, hi = s["scale"]
+    if method == "scale":
+        return f"linear rescaling of the response scale to {lo:g}-{hi:g}"
+    extra = {"distance": f", reference {s.get('reference')}",
+             "goalposts": f", goalposts {s.get('goalposts')}"}.get(method, "")
+    return f"{method} across {s.get('across', 'countries')}{extra}"
 
 
 def write_report(result: PipelineResult, path: str | Path, base_rule=None) -> Path:
@@ -211,6 +232,7 @@ def write_report(result: PipelineResult, path: str | Path, base_rule=None) -> Pa
         ledger_summary=led.summary(),
         exclusions=led.excluded,
         methodology=result.methodology,
+        flags=result.flags,
         base_rule=base_rule or BaseRule(),
         level=float(result.index.settings["level"]),
     )

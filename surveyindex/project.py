@@ -47,11 +47,28 @@ class ReplicateOptions(_Strict):
 
 
 class IndexOptions(_Strict):
-    """Which audiences to estimate, the interval level and the minimum-valid-items rule."""
+    """Audiences, interval level, scoring rule and the index's method (see compute_index)."""
 
     audiences: list[str] | None = None
     level: float = Field(default=0.95, gt=0, lt=1)
     min_valid_items: int | None = Field(default=None, ge=1)
+    normalisation: Literal["scale", "minmax", "zscore", "rank", "distance", "goalposts"] | None = None
+    weights: Literal["instrument", "equal", "pca", "driver"] | dict[str, float] | None = None
+    aggregation: Literal["arithmetic", "geometric", "generalised"] | None = None
+    power: float | None = None
+    pooling: Literal["mean", "median"] | None = None
+    country_weights: Literal["equal", "population"] | None = None
+
+    def method(self) -> dict:
+        """The options compute_index takes as keyword arguments, those set only."""
+        keys = ("normalisation", "weights", "aggregation", "power", "pooling", "country_weights")
+        return {k: getattr(self, k) for k in keys if getattr(self, k) is not None}
+
+
+class ReliabilityOptions(_Strict):
+    """Whether to test measurement invariance across countries (multi-group CFA; slower)."""
+
+    invariance: bool = False
 
 
 class ReportOptions(_Strict):
@@ -81,6 +98,7 @@ class Project(_Strict):
     weighting: WeightingOptions = WeightingOptions()
     replicates: ReplicateOptions = ReplicateOptions()
     index: IndexOptions = IndexOptions()
+    reliability: ReliabilityOptions = ReliabilityOptions()
     report: ReportOptions = ReportOptions()
     outputs: Outputs = Outputs()
     source: Path | None = Field(default=None, exclude=True)
@@ -256,7 +274,9 @@ def run_project(project: str | Path | Project, *, write: bool = True,
                        audiences=p.index.audiences, level=p.index.level, by=p.weighting.by,
                        tolerance=p.weighting.tolerance,
                        max_iterations=p.weighting.max_iterations,
-                       min_valid_items=p.index.min_valid_items, sheet=p.sheet, progress=progress)
+                       min_valid_items=p.index.min_valid_items, sheet=p.sheet,
+                       method=p.index.method(), invariance=p.reliability.invariance,
+                       progress=progress)
     if write:
         write_outputs(res, p)
     return res

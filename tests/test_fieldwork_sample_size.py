@@ -139,3 +139,12 @@ def test_design_sample_command_errors(capsys):
     assert main(["design-sample", "--moe", "0.03", "--instrument", "softpower",
                  "--audience", "teens=0.1"]) == 1
     assert "not audiences of softpower" in capsys.readouterr().err
+
+
+def test_audience_fpc_uses_the_audience_population():
+    # Population 10,000, audience 30% of it: 3,000 people. Krejcie-Morgan formula:
+    # 3000 * 384.146 / (2999 + 384.146) = 340.63 -> 341 audience members; 341 / 0.3 = 1136.7 ->
+    # 1137 per country. Everyone: 10,000 gives 369.96 -> 370.
+    plan = sample_plan(0.05, population=10000, audiences={"aud": 0.3}).set_index("audience")
+    assert plan.loc["all", "ratings"] == 370
+    assert plan.loc["aud", "ratings"] == 341 and plan.loc["aud", "country_n"] == 1137

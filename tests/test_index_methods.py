@@ -7,14 +7,21 @@ from itertools import product
 
 import numpy as np
 import pytest
+from conftest import reference
 
 import surveyindex as si
 from surveyindex.errors import EstimationError
-from surveyindex.index import (aggregate, driver_weights, fixed_weights, normalise, pca_weights,
-                               pool, score_bounds, sobol_indices)
+from surveyindex.index import (
+    aggregate,
+    driver_weights,
+    fixed_weights,
+    normalise,
+    pca_weights,
+    pool,
+    score_bounds,
+    sobol_indices,
+)
 from surveyindex.index.uncertainty import rank_distribution, ranks, replicate_se
-
-from conftest import reference
 
 REF = reference("index_methods.json")
 X = np.array(REF["data"]["X"]["data"])                         # 12 units x 5 indicators
@@ -175,6 +182,14 @@ def test_aggregation_matches_handbook_formulas_in_r():
     np.testing.assert_allclose(aggregate(x, v, "generalised", power=-1)[:, 0], 1 / (v / X).sum(1))
 
 
+def test_geometric_with_zero_scores():
+    """A zero score makes the geometric composite 0 (Handbook: not compensable), unless the
+    dimension has weight 0: (0^0.5 * 4^0.5) = 0 but 0^0 * 4^1 = 4."""
+    x = np.array([[0.0], [4.0]])
+    assert float(aggregate(x, np.array([0.5, 0.5]), "geometric")[0]) == 0.0
+    assert float(aggregate(x, np.array([0.0, 1.0]), "geometric")[0]) == 4.0
+
+
 def test_aggregation_errors():
     with pytest.raises(EstimationError, match="non-negative"):
         aggregate(np.array([[-1.0], [2.0]]), np.array([0.5, 0.5]), "geometric")
@@ -232,3 +247,13 @@ def test_sobol_indices_against_exact_decomposition():
     again, _, _ = sobol_indices(lambda c: np.array([c[0] + c[1] + 2.0 * c[0] * c[1]]),
                                 [2, 3], n=4000, seed=7)
     np.testing.assert_array_equal(first, again)
+
+
+def test_holm_matches_statsmodels():
+    """Holm's adjustment against statsmodels' multipletests(method='holm') (independent code)."""
+    from statsmodels.stats.multitest import multipletests
+
+    from surveyindex.index.uncertainty import holm
+
+    p = np.random.default_rng(3).uniform(0, 0.2, size=17)
+    np.testing.assert_allclose(holm(p), multipletests(p, method="holm")[1], rtol=1e-14)

@@ -61,3 +61,12 @@ def test_instrument_needs_an_action(capsys):
     with pytest.raises(SystemExit) as e:
         main(["instrument"])
     assert e.value.code == 2
+
+
+def test_check_warns_when_the_form_cannot_be_exported(tmp_path, capsys):
+    from surveyindex._resources import bundled_dir
+    text = (bundled_dir("instruments") / "softpower.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "digits.yaml"
+    path.write_text(text.replace("  - code: CHN\n", "  - code: 9CH\n"), encoding="utf-8")
+    assert main(["instrument", "check", str(path)]) == 0
+    assert "warning: no XLSForm export: layout.item_column: '9CH_mor1'" in capsys.readouterr().out

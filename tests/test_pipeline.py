@@ -89,23 +89,22 @@ def test_notebook_display_shows_the_headline_tables(capsys):
     for table in (res.index.composite, res.bases, res.weighting, res.reliability, res.summary()):
         assert type(table) is pd.DataFrame
     assert capsys.readouterr().err == ""  # progress=False: nothing on stderr
+    # The reliability stage's flags (alpha below .70) are carried to the result and the report.
+    low = res.reliability[res.reliability["alpha"] < 0.70]
+    flagged = res.flags[res.flags["source"] == "alpha"]
+    assert len(flagged) == len(low)
 
 
 def test_progress_bar_on_request_and_its_extra_named(monkeypatch, capsys):
+    from surveyindex._progress import stages
+
     si.run_pipeline(replicates=5, seed=1, progress=True)
     assert "5/5" in capsys.readouterr().err  # five stages, tqdm writes to stderr
     monkeypatch.setitem(sys.modules, "tqdm.auto", None)
     with pytest.raises(si.errors.MissingDependencyError, match=r"surveyindex\[progress\]"):
-        si.run_pipeline(replicates=5, seed=1, progress=True)
-    si.run_pipeline(replicates=5, seed=1)  # the default stays quiet without tqdm
-
-
-def test_reliability_flags_hook_used_when_present(monkeypatch):
-    import surveyindex.reliability as rel
-
-    def flags(table):
-        return table.assign(flag="checked")
-
-    monkeypatch.setattr(rel, "reliability_flags", flags, raising=False)
-    res = si.run_pipeline(replicates=5, seed=1, progress=False)
-    assert (res.reliability["flag"] == "checked").all()
+        with stages(["a"], progress=True):
+            pass
+    with stages(["a", "b"]) as step:  # the default stays quiet without tqdm
+        step()
+        step()
+    assert capsys.readouterr().err == ""

@@ -10,10 +10,11 @@ import pytest
 
 matplotlib.use("Agg")
 
+from matplotlib.figure import Figure  # noqa: E402
+
 import surveyindex as si  # noqa: E402
 from surveyindex import plot  # noqa: E402
 from surveyindex.errors import MissingDependencyError, ReportError  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
 
 
 @pytest.fixture(scope="module")

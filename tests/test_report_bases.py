@@ -10,10 +10,10 @@ import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
+from test_report import make_tables
 
 from surveyindex.errors import ReportError
 from surveyindex.report import BaseRule, dimension_profile, sample_bases, suppress, write_workbook
-from test_report import make_tables
 
 
 def dims_with_bases(n_eff: dict[str, float]) -> pd.DataFrame:
@@ -138,3 +138,22 @@ def test_workbook_renders_to_pdf_in_libreoffice(small_tables, tmp_path):
                    "Rule: effective n below 100 flagged", "Setting"):
         assert needle in text, needle
     assert not np.any([p.count("#NAME?") or p.count("Err:") for p in pages])
+
+
+def test_reliability_flags_listed_and_shown_beside_the_score(tmp_path):
+    t = make_tables()
+    flags = pd.DataFrame({"country": ["BRA", "BRA"], "target": "USA", "dimension": "culture",
+                          "flag": ["alpha below .70", "loadings differ from other countries"],
+                          "source": ["alpha", "invariance"], "value": [0.61, 0.002]})
+    book = openpyxl.load_workbook(write_workbook(replace(t, flags=flags), tmp_path / "r.xlsx"))
+    ws = book["Flags"]
+    assert [ws.cell(r, 4).value for r in (2, 3)] == flags["flag"].tolist()
+    dims = book["Dimensions"]
+    assert dims.cell(1, 14).value == "Reliability flag"
+    shown = {(dims.cell(r, 1).value, dims.cell(r, 2).value, dims.cell(r, 4).value):
+             dims.cell(r, 14).value for r in range(2, dims.max_row + 1)}
+    assert shown[("BRA", "USA", "culture")] == ("alpha below .70; loadings differ from other "
+                                                "countries")
+    assert shown[("BRA", "CHN", "culture")] is None and shown[("DEU", "USA", "culture")] is None
+    empty = openpyxl.load_workbook(write_workbook(t, tmp_path / "e.xlsx"))["Flags"]
+    assert empty["A2"].value == "nothing flagged"

@@ -72,7 +72,9 @@ def run(args) -> int:
         rows = []
         for name, share in {"all": 1.0, **shares}.items():
             ratings = math.floor(args.n * share * (k or targets) / targets + 1e-9)
-            moe = margin_of_error(ratings, **common) if ratings >= 1 else float("nan")
+            pop = None if args.population is None else args.population * share
+            moe = (margin_of_error(ratings, **{**common, "population": pop})
+                   if ratings >= 1 else float("nan"))
             rows.append({"audience": name, "share": share, "ratings": ratings,
                          "moe": round(moe, 4)})
         print(f"\nMargin of error with n = {args.n} per country:")

@@ -32,6 +32,8 @@ def register(sub) -> None:
 
 def run_check(args) -> int:
     """Load the instrument (errors say where) and print a summary."""
+    from ..errors import InstrumentError
+    from ..fieldwork import xlsform_tables
     from ..instrument import load_instrument, translation_gaps
 
     inst = load_instrument(args.file)
@@ -51,6 +53,10 @@ def run_check(args) -> int:
     sc = inst.scoring
     box = f", top box {sc.top_box}" if sc.top_box else ""
     print(f"  scoring       {sc.method}{box}, at least {sc.min_valid_items} valid item(s)")
+    try:
+        xlsform_tables(inst)
+    except InstrumentError as exc:  # valid for analysis, but not exportable for fieldwork
+        print(f"  warning: no XLSForm export: {exc}")
     gaps = translation_gaps(inst)
     for g in gaps[:20]:
         print(f"  warning: {g}")

@@ -48,22 +48,24 @@ class RakeAdjustment:
         self.margin_index, self.factors = margin_index, factors
 
     def adjust(self, Z: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        cell = self.cell_of[rows]
+        # psw_m = w0 * F_m[cell], so every backfitting step changes x / w0 by a constant per
+        # raking cell: the ten sweeps run on the cell table, exactly, and one pass maps back.
+        cells, local = np.unique(self.cell_of[rows], return_inverse=True)
         w0 = self.w0[rows]
+        v0 = np.divide(Z, w0[:, None], out=np.zeros_like(Z), where=w0[:, None] > 0)
+        S = _sum_rows(v0, local, len(cells))
+        n_c = np.bincount(local, minlength=len(cells)).astype(float)[:, None]
         plans = []
         for m, index in enumerate(self.margin_index):
-            psw = (w0 * self.factors[cell, m])[:, None]
-            psw[psw == 0] = 1.0
-            codes, local = np.unique(index[cell], return_inverse=True)
-            A = _indicator(local, len(codes))
-            count = np.asarray(A.sum(axis=1)).ravel()
-            plans.append((psw, A, local, count))
-        Z = Z.copy()
+            codes, mlocal = np.unique(index[cells], return_inverse=True)
+            A = _indicator(mlocal, len(codes))
+            plans.append((self.factors[cells, m][:, None], A, mlocal, A @ n_c))
+        delta = np.zeros_like(S)
         for _ in range(10):          # R uses exactly ten sweeps, converged or not
-            for psw, A, local, count in plans:
-                mean = np.asarray(A @ (Z / psw)) / count[:, None]
-                Z -= psw * mean[local]
-        return Z
+            for F, A, mlocal, count in plans:
+                mean = np.asarray(A @ ((S - n_c * delta) / F)) / count
+                delta += F * mean[mlocal]
+        return Z - w0[:, None] * delta[local]
 
 
 class GregAdjustment:

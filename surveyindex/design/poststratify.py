@@ -10,7 +10,7 @@ import pandas as pd
 from ..errors import WeightingError
 from .design import SurveyDesign
 from .linearization import PostStratAdjustment
-from .rake import _category_key, _group_codes, _where, category_keys
+from .rake import _group_codes, _where, category_keys
 from .repweights import FactorReplicates, column_chunk, replicate_block
 
 _VALUES = ("Freq", "count", "proportion", "total")

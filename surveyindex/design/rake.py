@@ -62,8 +62,7 @@ def rake(design: SurveyDesign, margins, by: str | None = "country", *, tolerance
     cat_codes, cat_lists = [], []
     for v in variables:
         cats = list(dict.fromkeys(table.loc[table.variable == v, "category"]))
-        values = category_keys(data[v])
-        code = pd.Categorical(values, categories=cats).codes.astype(np.int64)
+        code = category_codes(data[v], cats)
         if (code < 0).any():
             i = int(np.flatnonzero(code < 0)[0])
             g = group_names[groups[i]] if by else "all"
@@ -75,7 +74,8 @@ def rake(design: SurveyDesign, margins, by: str | None = "country", *, tolerance
         cat_codes.append(code)
         cat_lists.append(cats)
 
-    cells, cell_of, cell_keys = _cells(groups, cat_codes)
+    cells, cell_of, cell_keys = _cells(groups, cat_codes,
+                                       [len(group_names)] + [len(c) for c in cat_lists])
     indicator = sparse.csr_matrix((np.ones(len(cell_of)), (cell_of, np.arange(len(cell_of)))),
                                   shape=(cells, len(cell_of)))
     T0 = _cell_totals(design, indicator)
@@ -129,6 +129,15 @@ def _cell_totals(design: SurveyDesign, indicator) -> np.ndarray:
 
 
 # -- margins ------------------------------------------------------------------------------------
+
+def category_codes(values: pd.Series, categories: list[str]) -> np.ndarray:
+    """Position of each value's category key in ``categories`` (-1 if absent), one lookup per
+    distinct value."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    where = {c: i for i, c in enumerate(categories)}
+    lut = np.array([where.get(_category_key(u), -1) for u in uniques] + [-1], dtype=np.int64)
+    return lut[codes]
+
 
 def category_keys(values: pd.Series) -> pd.Series:
     """:func:`_category_key` of every value, computed once per distinct value (fast at 2M rows)."""
@@ -293,10 +302,29 @@ def _group_codes(data: pd.DataFrame, by: str | None):
     return codes.astype(np.int64), list(names)
 
 
-def _cells(groups, cat_codes):
-    keys = np.column_stack([groups, *cat_codes])
-    uniq, cell_of = np.unique(keys, axis=0, return_inverse=True)
-    return len(uniq), cell_of.ravel(), [uniq[:, k] for k in range(uniq.shape[1])]
+def _cells(groups, cat_codes, sizes):
+    """Number the occupied cells of group x categories; return (count, cell of each respondent,
+    each cell's group and category codes). Mixed-radix keys make it one O(n) pass."""
+    total = int(np.prod(np.array(sizes, dtype=float)))
+    if total > 1 << 40:
+        keys = np.column_stack([groups, *cat_codes])
+        uniq, cell_of = np.unique(keys, axis=0, return_inverse=True)
+        return len(uniq), cell_of.ravel(), [uniq[:, k] for k in range(uniq.shape[1])]
+    key = groups.astype(np.int64)
+    for code, k in zip(cat_codes, sizes[1:]):
+        key = key * k + code
+    if total <= 8 * len(key) + (1 << 20):
+        present = np.bincount(key, minlength=total) > 0
+        uniq = np.flatnonzero(present)
+        cell_of = (np.cumsum(present) - 1)[key]
+    else:
+        uniq, cell_of = np.unique(key, return_inverse=True)
+    columns = []
+    rest = uniq
+    for k in reversed(sizes[1:]):
+        rest, code = np.divmod(rest, k)
+        columns.append(code)
+    return len(uniq), cell_of.ravel(), [rest, *reversed(columns)]
 
 
 def _sum_by(T, codes, size) -> np.ndarray:

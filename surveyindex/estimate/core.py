@@ -66,7 +66,11 @@ def as_matrix(values, n: int, prefix: str = "V") -> tuple[list[str], np.ndarray]
         values = values.to_frame()
     if isinstance(values, pd.DataFrame):
         names = [str(c) for c in values.columns]
-        Y = values.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+        if all(pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t)
+               for t in values.dtypes):
+            Y = values.to_numpy(dtype=float, na_value=np.nan)
+        else:
+            Y = values.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
     else:
         Y = np.asarray(values, dtype=float)
         Y = Y[:, None] if Y.ndim == 1 else Y
@@ -95,8 +99,10 @@ def weighted_sums(design, dom: Domains, mats: list[np.ndarray], replicates: bool
     """
     D = len(dom)
     order, bounds = dom.order, dom.bounds
-    sorted_mats = [m[order] for m in mats]
-    w = design.weights[order]
+    # Data sorted by domain already (one country after another) need no reordered copy.
+    in_place = len(order) == design.n and bool((order[1:] > order[:-1]).all())
+    sorted_mats = mats if in_place else [m[order] for m in mats]
+    w = design.weights if in_place else design.weights[order]
     R = design.replicate_weights.shape[1] if replicates else 0
     outs = [np.zeros((D, m.shape[1], 1 + R)) for m in mats]
     for k in range(D):
@@ -107,7 +113,7 @@ def weighted_sums(design, dom: Domains, mats: list[np.ndarray], replicates: bool
         step = column_chunk(len(order), R)
         for c0 in range(0, R, step):
             c1 = min(R, c0 + step)
-            W = replicate_block(design.replicate_weights, c0, c1, order)
+            W = replicate_block(design.replicate_weights, c0, c1, None if in_place else order)
             for k in range(D):
                 sl = slice(bounds[k], bounds[k + 1])
                 for out, m in zip(outs, sorted_mats):
@@ -117,6 +123,7 @@ def weighted_sums(design, dom: Domains, mats: list[np.ndarray], replicates: bool
 
 def counts(dom: Domains, valid: np.ndarray) -> np.ndarray:
     """Respondents with a valid value, per domain and variable."""
-    cum = np.vstack([np.zeros((1, valid.shape[1]), np.int64),
-                     np.cumsum(valid[dom.order], axis=0, dtype=np.int64)])
-    return cum[dom.bounds[1:]] - cum[dom.bounds[:-1]]
+    out = np.zeros((len(dom), valid.shape[1]), dtype=np.int64)
+    for k in range(len(dom)):
+        out[k] = np.count_nonzero(valid[dom.rows(k)], axis=0)
+    return out

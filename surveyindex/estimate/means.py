@@ -150,18 +150,19 @@ def _ratio(design, names, Y, X, by, where, method, kind) -> DomainEstimates:
     valid = ~np.isnan(Y) if X is None else ~(np.isnan(Y) | np.isnan(X))
     Y0 = np.where(valid, Y, 0.0)
     X0 = valid.astype(float) if X is None else np.where(valid, X, 0.0)
-    mats = [Y0] if kind == "total" else [Y0, X0]
-    sums = weighted_sums(design, dom, mats, method == "replicate")
+    Vf = valid.astype(float)
+    mats = [Y0] if kind == "total" else [Y0] if X is None else [Y0, X0]
+    sums = weighted_sums(design, dom, mats + ([Vf] if X is None else []), method == "replicate")
     num = sums[0]
-    den = sums[1] if kind != "total" else None
+    den = sums[-1] if kind != "total" else None
     with np.errstate(invalid="ignore", divide="ignore"):
         theta = num if den is None else num / den
     est = theta[:, :, 0]
     n = counts(dom, valid)
     w = design.weights
-    wv = valid * w[:, None]
-    wsum = weighted_sums_plain(dom, wv)
-    w2sum = weighted_sums_plain(dom, valid * (w * w)[:, None])
+    wv = Vf * w[:, None]
+    wsum = sums[-1][:, :, 0] if X is None else weighted_sums_plain(dom, wv)
+    w2sum = weighted_sums_plain(dom, wv * w[:, None])
     with np.errstate(invalid="ignore", divide="ignore"):
         n_eff = wsum ** 2 / w2sum
     if method == "replicate":
@@ -188,8 +189,10 @@ def _ratio(design, names, Y, X, by, where, method, kind) -> DomainEstimates:
 
 def weighted_sums_plain(dom, M: np.ndarray) -> np.ndarray:
     """Column sums of ``M`` per domain, shape (D, V)."""
-    cum = np.vstack([np.zeros((1, M.shape[1])), np.cumsum(M[dom.order], axis=0)])
-    return cum[dom.bounds[1:]] - cum[dom.bounds[:-1]]
+    out = np.zeros((len(dom), M.shape[1]))
+    for k in range(len(dom)):
+        out[k] = M[dom.rows(k)].sum(axis=0)
+    return out
 
 
 def _deff(dom, Y0, wv, est, wsum, n, var, kind):

@@ -58,6 +58,11 @@ def sample_size(moe: float, *, confidence: float = 0.95, p: float = 0.5, deff: f
     population : float, optional
         Population size, for the finite-population correction.
 
+    Returns
+    -------
+    int
+        The sample size, rounded up.
+
     Examples
     --------
     By hand: 1.959964^2 * 0.25 * 1 / 0.03^2 = 1067.07, rounded up.
@@ -128,13 +133,15 @@ def sample_plan(moe: float, *, confidence: float = 0.95, p: float = 0.5, deff: f
     k = targets_per_respondent or targets
     if not 1 <= k <= targets:
         raise SampleDesignError(f"targets_per_respondent must be 1..{targets}, got {k}")
-    ratings = sample_size(moe, confidence=confidence, p=p, deff=deff, population=population)
-    respondents = math.ceil(ratings * targets / k - 1e-9)
     rows = []
     for name, share in shares.items():
+        # The finite-population correction of an audience uses the audience's own population.
+        pop = None if population is None else population * share
+        ratings = sample_size(moe, confidence=confidence, p=p, deff=deff, population=pop)
+        respondents = math.ceil(ratings * targets / k - 1e-9)
         n = math.ceil(respondents / share - 1e-9)
         achieved = margin_of_error(math.floor(n * share * k / targets + 1e-9), confidence=confidence,
-                                   p=p, deff=deff, population=population)
+                                   p=p, deff=deff, population=pop)
         rows.append({"audience": name, "share": share, "ratings": ratings,
                      "respondents": respondents, "country_n": n, "moe": round(achieved, 4)})
     return pd.DataFrame(rows)

@@ -41,7 +41,8 @@ def aggregate(x: np.ndarray, weights: np.ndarray, method: str = "arithmetic",
                               "aggregation")
     with np.errstate(divide="ignore", invalid="ignore"):
         if method == "geometric":
-            return np.exp((np.log(x) * w).sum(axis=-2))
+            # A zero-weight dimension drops out even where its score is 0 (log 0 * 0 is NaN).
+            return np.exp(np.where(w > 0, np.log(x) * w, 0.0).sum(axis=-2))
         if power == 0:
             raise EstimationError("generalised mean with power 0 is the geometric mean: use "
                                   "aggregation='geometric'")

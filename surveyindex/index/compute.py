@@ -152,9 +152,10 @@ def index_arrays(design: SurveyDesign, m: IndexMethod, masks: dict, country_w,
     bounds = score_bounds(inst, m.scoring)
     outcome = _outcome(resp, m) if m.weights == "driver" else None
     per_aud = []
+    if replicates:
+        Y = np.concatenate([resp.values.reshape(design.n, T * J), scores.reshape(design.n, T * K)], 1)
     for name, mask in masks.items():
         if replicates:
-            Y = np.concatenate([resp.values.reshape(design.n, T * J), scores.reshape(design.n, T * K)], 1)
             est = estimate_means(design, Y, by="country", where=mask, method="replicate")
             present = est.n.sum(axis=1) > 0                     # the audience may miss a country
             countries = est.domains["country"][present].astype(str).tolist()

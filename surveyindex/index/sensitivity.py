@@ -10,6 +10,7 @@ the A, B and A_B^(i) sample matrices). Everything is seeded.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import replace
 from itertools import product
 
@@ -127,7 +128,8 @@ def _tables(base, targets, base_rank, samples, first, total, names, level):
         countries = a["countries"]
         sl = slice(start, start + C * T)
         r = samples[:, sl]
-        with np.errstate(invalid="ignore"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
             unit_rows.append(pd.DataFrame({
                 "country": np.repeat(countries, T), "target": np.tile(targets, C),
                 "audience": a["audience"], "rank": base_rank[sl],

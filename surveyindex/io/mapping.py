@@ -157,8 +157,9 @@ def drop_header_rows(frame: pd.DataFrame, raw: RawTable, inst: Instrument,
     """Remove rows under the header that hold question text rather than answers.
 
     With ``header_rows=None`` a leading row counts as a header row when at least half its item
-    cells hold text that is neither a number nor a label of the item's scale (an agency export
-    with the question wording under the variable names); the text becomes the variable labels.
+    cells are filled, none holds a number or a label of the item's scale, and most hold three
+    or more words (an agency export with the question wording under the variable names); the
+    text becomes the variable labels and the report notes the rows skipped.
     """
     cols = [(inst.column(t, it.id), inst.scales[d.scale]) for t in inst.target_codes
             for d, it in inst.items() if inst.column(t, it.id) in frame.columns]
@@ -175,6 +176,9 @@ def drop_header_rows(frame: pd.DataFrame, raw: RawTable, inst: Instrument,
             if len(filled) < max(1, len(cells) // 2):
                 break
             if any(recode_column(pd.Series([v], dtype=object), sc)[1][0] != 4 for v, sc in filled):
+                break
+            # Question wording, not a respondent's unknown answer labels: mostly 3+ words.
+            if sum(len(str(v).split()) >= 3 for v, _ in filled) < len(filled) / 2:
                 break
             extra += 1
     if not extra:

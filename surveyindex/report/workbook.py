@@ -37,7 +37,11 @@ _DIMENSIONS = [("country", "Country", None), ("target", "Target", None),
                ("mean", "Mean (item scale)", fmt.RAW), ("mean_se", "Mean SE", _SE3),
                ("score", "Score", fmt.SCORE), ("se", "SE", fmt.SE), ("ci_low", "CI low", fmt.SCORE),
                ("ci_high", "CI high", fmt.SCORE), ("n", "n", fmt.COUNT),
-               ("n_eff", "Effective n", fmt.COUNT), ("base_note", "Base", None)]
+               ("n_eff", "Effective n", fmt.COUNT), ("base_note", "Base", None),
+               ("flag", "Reliability flag", None)]
+_FLAGS = [("country", "Country", None), ("target", "Target", None),
+          ("dimension", "Dimension", None), ("flag", "Flag", None), ("source", "Source", None),
+          ("value", "Value", "0.000")]
 _PROFILE = [("target", "Target", None), ("dimension", "Dimension", None),
             ("score", "Mean of countries", fmt.SCORE), ("se", "SE", fmt.SE),
             ("ci_low", "CI low", fmt.SCORE), ("ci_high", "CI high", fmt.SCORE),
@@ -73,6 +77,7 @@ _GUIDE = {
     "Leads": "in how many countries each target is rated higher, with intervals",
     "Items": "each item's estimate by country, target and audience",
     "Reliability": "Cronbach's alpha of each dimension; flagged rows are highlighted",
+    "Flags": "dimensions to read with care: low alpha, loadings or intercepts that differ",
     "Weighting": "design effect, effective sample size and weight range by country",
     "Bases": "unweighted and effective base of every cell; small bases flagged, some suppressed",
     "Exclusions": "rows read, kept and excluded, and each excluded row with its reason",
@@ -97,7 +102,9 @@ class ReportTables:
 
     ``bases`` (country, target, audience, n, n_eff, small, suppressed, note) is computed from
     ``dimensions`` with ``base_rule`` when left empty; cells it marks suppressed have their
-    estimates blanked in every sheet. ``level`` is the confidence level of the Profile sheet.
+    estimates blanked in every sheet. ``flags`` (country, target, dimension, flag, source,
+    value: :func:`surveyindex.reliability.reliability_flags`) are listed on the Flags sheet and
+    beside each flagged dimension score. ``level`` is the confidence level of the Profile sheet.
 
     >>> t = ReportTables("T", *[pd.DataFrame()] * 9, methodology={})
     >>> t.title, t.composite.empty
@@ -116,6 +123,7 @@ class ReportTables:
     exclusions: pd.DataFrame
     methodology: dict[str, str]
     bases: pd.DataFrame = field(default_factory=pd.DataFrame)
+    flags: pd.DataFrame = field(default_factory=pd.DataFrame)
     base_rule: BaseRule = BaseRule()
     level: float = 0.95
 
@@ -164,7 +172,7 @@ def write_workbook(tables: ReportTables, path: str | Path) -> Path:
     ...     *[pd.DataFrame()] * 8, methodology={"Instrument": "softpower 1.0"})
     >>> out = write_workbook(tables, Path(tempfile.mkdtemp()) / "out" / "report.xlsx")
     >>> openpyxl.load_workbook(out).sheetnames
-    ['Summary', 'Index', 'Dimensions', 'Profile', 'USA vs CHN', 'Leads', 'Items', 'Reliability', 'Weighting', 'Bases', 'Exclusions', 'Methodology']
+    ['Summary', 'Index', 'Dimensions', 'Profile', 'USA vs CHN', 'Leads', 'Items', 'Reliability', 'Flags', 'Weighting', 'Bases', 'Exclusions', 'Methodology']
     """
     path = Path(path)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
@@ -190,6 +198,7 @@ def _build(t: ReportTables) -> Workbook:
     a, b = _pair(t.comparison, t.leads)
     bases = t.bases if not t.bases.empty else sample_bases(t.dimensions, t.base_rule)
     composite, dimensions = _with_notes(t.composite, bases), _with_notes(t.dimensions, bases)
+    dimensions = _with_flags(dimensions, t.flags)
     composite, dimensions = suppress(composite, bases), suppress(dimensions, bases)
     wb = Workbook()
     wb.properties.title, wb.properties.creator = t.title[:255], "surveyindex"
@@ -205,6 +214,7 @@ def _build(t: ReportTables) -> Workbook:
     rel = _table_sheet(wb, "Reliability", t.reliability, _RELIABILITY)
     flagged = [r for r, f in enumerate(t.reliability.get("flag", []), start=2) if _truthy(f)]
     fmt.style_rows(rel, flagged, 1, len(_RELIABILITY), fill=fmt.HIGHLIGHT)
+    _table_sheet(wb, "Flags", t.flags, _FLAGS, note="nothing flagged")
     _table_sheet(wb, "Weighting", t.weighting, _WEIGHTING)
     _bases_sheet(wb.create_sheet("Bases"), bases, t.base_rule)
     _exclusions_sheet(wb.create_sheet("Exclusions"), t.ledger_summary, t.exclusions)
@@ -221,6 +231,16 @@ def _with_notes(table: pd.DataFrame, bases: pd.DataFrame) -> pd.DataFrame:
         return table
     notes = bases[[*keys, "note"]].rename(columns={"note": "base_note"})
     return table.merge(notes, on=keys, how="left")
+
+
+def _with_flags(dimensions: pd.DataFrame, flags: pd.DataFrame) -> pd.DataFrame:
+    """``dimensions`` with its reliability flags (joined by '; ') as column ``flag``."""
+    keys = ["country", "target", "dimension"]
+    if dimensions.empty or flags.empty or not set(keys) <= set(flags.columns) \
+            or not set(keys) <= set(dimensions.columns):
+        return dimensions
+    joined = flags.groupby(keys, sort=False)["flag"].agg(lambda f: "; ".join(map(str, f)))
+    return dimensions.merge(joined.reset_index(), on=keys, how="left")
 
 
 def _profile_sheet(ws: Worksheet, dimensions: pd.DataFrame, level: float) -> None:
@@ -261,9 +281,10 @@ def _bases_sheet(ws: Worksheet, bases: pd.DataFrame, rule: BaseRule) -> None:
     fmt.put(ws, last + 2, 1, f"Rule: {rule.describe()}.").font = fmt.NOTE
 
 
-def _table_sheet(wb: Workbook, name: str, df: pd.DataFrame, columns, scale: str | None = None):
+def _table_sheet(wb: Workbook, name: str, df: pd.DataFrame, columns, scale: str | None = None,
+                 note: str = "no rows"):
     ws = wb.create_sheet(name)
-    last = fmt.write_table(ws, df, columns)
+    last = fmt.write_table(ws, df, columns, note=note)
     fmt.finish_sheet(ws, len(columns), last)
     names = [c[0] for c in columns]
     if scale in names and not df.empty:
@@ -429,7 +450,7 @@ def _sheet_name(name: str) -> str:
     name = re.sub(r"[\[\]:*?/\\]", "_", name).strip("'")[:31]
     return name if name and name.lower() not in {"history", "summary", "index", "dimensions",
                                                   "leads", "items", "reliability", "weighting",
-                                                  "profile", "bases",
+                                                  "profile", "bases", "flags",
                                                   "exclusions", "methodology"} else "Comparison"
 
 
