@@ -19,7 +19,7 @@ from scipy.stats import chi2
 from ..errors import EstimationError
 from .cfa import fit_moments, group_moments
 
-#: Published cut-off sets for the change in fit from one model to the next (see ../FIELD.md).
+#: Published cut-off sets for the change in fit from one model to the next.
 #: A step fails when dCFI < ``cfi`` and, if other criteria are given, at least one of
 #: dRMSEA > ``rmsea``, dSRMR > ``srmr`` also holds.
 CUTOFFS = {
