@@ -30,7 +30,7 @@ def stages(names: list[str], progress: bool | None = None) -> Iterator[Callable[
         if bar is not None:
             bar.update(1)
             if done < len(names):
-                bar.set_description(names[done])
+                bar.set_description_str(names[done])
 
     try:
         yield step
@@ -51,7 +51,8 @@ def _bar(names: list[str], progress: bool | None):
         return None
     if progress is None and not (_in_notebook() or sys.stderr.isatty()):
         return None
-    return tqdm(total=len(names), desc=names[0], unit="stage", leave=False,
+    # mininterval=0: a handful of stages, each worth drawing, including the last.
+    return tqdm(total=len(names), desc=names[0], unit="stage", leave=False, mininterval=0,
                 bar_format="{desc:<18} {bar} {n_fmt}/{total_fmt} [{elapsed}]")
 
 

@@ -6,8 +6,8 @@ No statistics live here; this module only wires the stages together and records 
 from __future__ import annotations
 
 import hashlib
-import platform
 import importlib
+import platform
 from dataclasses import dataclass, field
 from pathlib import Path
 

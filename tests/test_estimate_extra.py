@@ -9,8 +9,13 @@ from conftest import reference, reference_data
 
 import surveyindex as si
 from surveyindex.errors import EstimationError
-from surveyindex.estimate import (adjust_pvalues, domain_contrast, estimate_means,
-                                  estimate_proportions, paired_contrast)
+from surveyindex.estimate import (
+    adjust_pvalues,
+    domain_contrast,
+    estimate_means,
+    estimate_proportions,
+    paired_contrast,
+)
 
 EST = reference("survey_estimators.json")["cases"]
 

@@ -63,16 +63,20 @@ def _write(df: pd.DataFrame, fmt: str, path) -> None:
         num = df.astype({c: float for c in [*ITEM_COLS, *FAV_COLS, "age", "gender",
                                             "education", "region"]})
         pyreadstat.write_sav(num, path, missing_ranges={c: [8, 9] for c in ITEM_COLS})
+    elif fmt == "dta":
+        import pyreadstat
+
+        pyreadstat.write_dta(df.astype({c: float for c in [*ITEM_COLS, *FAV_COLS]}), path)
 
 
 SUFFIX = {"csv-cp1252-semicolon": ".csv", "csv-bom-tab": ".tsv", "csv": ".csv",
-          "xlsx": ".xlsx", "parquet": ".parquet", "sav": ".sav"}
+          "xlsx": ".xlsx", "parquet": ".parquet", "sav": ".sav", "dta": ".dta"}
 
 
 @SETTINGS
 @given(df=valid_frames(), fmt=st.sampled_from(list(SUFFIX)))
 def test_valid_files_round_trip(tmp_path_factory, df, fmt):
-    if fmt == "sav":
+    if fmt in ("sav", "dta"):
         pytest.importorskip("pyreadstat")
     if fmt == "parquet":
         pytest.importorskip("pyarrow")
@@ -139,7 +143,7 @@ def _read_never_crashes(source, **kw) -> None:
 
 
 @SETTINGS
-@given(data=corrupted_bytes(), suffix=st.sampled_from([".csv", ".xlsx", ".sav", ".parquet"]))
+@given(data=corrupted_bytes(), suffix=st.sampled_from([".csv", ".xlsx", ".sav", ".dta", ".parquet"]))
 def test_corrupted_files_never_crash(tmp_path_factory, data, suffix):
     path = tmp_path_factory.mktemp("bad") / f"bad{suffix}"
     path.write_bytes(data)

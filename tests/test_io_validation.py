@@ -158,3 +158,22 @@ def test_ledger_text_is_neutralised_in_the_workbook(inst, tmp_path):
     assert [c.value for c in starts] == ["=1+2"]
     assert all(c.data_type == "s" and c.quotePrefix for c in starts)
     assert np.isfinite(led.rows_in)
+
+
+def test_ledger_reaches_the_workbook_exclusions_sheet_as_text(inst, tmp_path):
+    """Through the real report path: write_workbook's Exclusions sheet holds the ledger."""
+    from dataclasses import replace
+
+    from openpyxl import load_workbook
+    from test_report import make_tables
+
+    df = wide(inst, 3).astype(object)
+    df.loc[2, "resp_id"] = "=1+2"
+    df.loc[2, "gender"] = 5
+    led = si.read_responses(df, inst).ledger
+    tables = replace(make_tables(), ledger_summary=led.summary(), exclusions=led.excluded)
+    ws = load_workbook(si.write_workbook(tables, tmp_path / "r.xlsx"))["Exclusions"]
+    cells = {c.value: c for row in ws.iter_rows() for c in row if c.value is not None}
+    assert cells["rows in"].offset(column=1).value == 3
+    assert cells["=1+2"].data_type == "s" and cells["=1+2"].quotePrefix
+    assert "gender not one of the codes [1, 2] (got 5)" in cells

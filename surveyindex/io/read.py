@@ -133,34 +133,10 @@ def read_responses(source: str | Path | pd.DataFrame, instrument: Instrument, *,
         raise ResponseDataError(f"errors={errors!r}: expected 'exclude' or 'raise'")
     quality = QualityRules() if quality is None else quality
     inst = instrument
-    if isinstance(source, pd.DataFrame):
-        frame = source.reset_index(drop=True)
-        frame.columns = [str(c).strip() for c in frame.columns]
-        raw = RawTable("<data frame>", clean_cells(frame), "frame", 2)
-    else:
-        raw = read_table(source, sheet=sheet, encoding=encoding, delimiter=delimiter)
+    raw, frame, lines, issues = _instrument_frame(
+        source, inst, sheet=sheet, layout=layout, columns=columns, pattern=pattern,
+        encoding=encoding, delimiter=delimiter, header_rows=header_rows)
     name = raw.name
-    issues = Issues(name, np.zeros(0, dtype=int), np.zeros(0, dtype=object))
-    for note in raw.notes:
-        issues.add_file("", None, "", f"read: {note}", NOTE)
-    frame = mapping.rename_columns(raw, inst, columns, pattern, issues)
-    issues.raise_if()
-    if layout == "long":
-        frame, lines = mapping.long_to_wide(frame, raw, inst, issues)
-    else:
-        if raw.kind in ("text", "excel"):
-            frame = mapping.drop_header_rows(frame, raw, inst, header_rows, issues)
-        lines = raw.first_line + np.arange(len(frame))
-    mapping.check_variable_labels(raw, inst, issues)
-    headline = checks.check_columns(frame, inst, issues)
-    if headline and not set(checks.required_columns(inst)) & set(frame.columns):
-        how = f" read as {raw.encoding} text with delimiter {raw.delimiter!r}" if raw.encoding else ""
-        headline += (f" None of them is in the file{how} (its first columns: "
-                     f"{[str(c)[:30] for c in frame.columns[:4]]}): is it the right file, "
-                     "encoding and delimiter?")
-    issues.raise_if(headline=headline)
-    if frame.empty:
-        raise ResponseDataError(f"{name}: the file has a header but no data rows")
 
     idcol = inst.layout.respondent_id
     issues.lines, issues.ids = lines, _ids(frame[idcol])
@@ -176,8 +152,9 @@ def read_responses(source: str | Path | pd.DataFrame, instrument: Instrument, *,
                "no valid answer to any item", EXCLUDED)
     if errors == "raise":
         issues.raise_if((EXCLUDED,))
-    eligible = ~np.isin(np.arange(len(frame)) + 1, issues.table()["row"].where(
-        issues.table()["action"] == EXCLUDED).dropna().to_numpy(int))
+    found = issues.table()
+    eligible = ~np.isin(np.arange(len(frame)) + 1,
+                        found.loc[found["action"] == EXCLUDED, "row"].to_numpy(int))
     flag_quality(frame, codes, kind, inst, quality, eligible, issues, raw.decimal)
 
     ledger = _ledger(name, len(frame), issues.table(with_reason=True))
@@ -199,6 +176,43 @@ def read_responses(source: str | Path | pd.DataFrame, instrument: Instrument, *,
 
 # -- helpers ------------------------------------------------------------------------------------
 
+def _instrument_frame(source, inst: Instrument, *, sheet, layout, columns, pattern, encoding,
+                      delimiter, header_rows):
+    """Read the file and give it the instrument's columns, one row per respondent.
+
+    Returns the raw table, the frame, each row's file line and the issues collected so far;
+    stops with the report on problems with the file as a whole.
+    """
+    if isinstance(source, pd.DataFrame):
+        frame = source.reset_index(drop=True)
+        frame.columns = [str(c).strip() for c in frame.columns]
+        raw = RawTable("<data frame>", clean_cells(frame), "frame", 2)
+    else:
+        raw = read_table(source, sheet=sheet, encoding=encoding, delimiter=delimiter)
+    issues = Issues(raw.name, np.zeros(0, dtype=int), np.zeros(0, dtype=object))
+    for note in raw.notes:
+        issues.add_file("", None, "", f"read: {note}", NOTE)
+    frame = mapping.rename_columns(raw, inst, columns, pattern, issues)
+    issues.raise_if()
+    if layout == "long":
+        frame, lines = mapping.long_to_wide(frame, raw, inst, issues)
+    else:
+        if raw.kind in ("text", "excel"):
+            frame = mapping.drop_header_rows(frame, raw, inst, header_rows, issues)
+        lines = raw.first_line + np.arange(len(frame))
+    mapping.check_variable_labels(raw, inst, issues)
+    headline = checks.check_columns(frame, inst, issues)
+    if headline and not set(checks.required_columns(inst)) & set(frame.columns):
+        how = f" read as {raw.encoding} text with delimiter {raw.delimiter!r}" if raw.encoding else ""
+        headline += (f" None of them is in the file{how} (its first columns: "
+                     f"{[str(c)[:30] for c in frame.columns[:4]]}): is it the right file, "
+                     "encoding and delimiter?")
+    issues.raise_if(headline=headline)
+    if frame.empty:
+        raise ResponseDataError(f"{raw.name}: the file has a header but no data rows")
+    return raw, frame, lines, issues
+
+
 def _ledger(name: str, rows_in: int, table: pd.DataFrame) -> Ledger:
     exc = table[table["action"] == EXCLUDED]
     excluded = (exc.groupby("row", sort=True)
@@ -217,9 +231,8 @@ def _ledger(name: str, rows_in: int, table: pd.DataFrame) -> Ledger:
 def _ids(col: pd.Series) -> np.ndarray:
     """Respondent ids as text: 17.0 from SPSS or Excel becomes '17'; text is kept as it is."""
     if col.dtype != object:
-        x = col.to_numpy(dtype=float)
-        out = pd.Series(x).map(lambda v: "" if np.isnan(v) else f"{v:.15g}")
-        return out.to_numpy(object)
+        x = pd.to_numeric(col, errors="coerce").to_numpy(dtype=float)
+        return np.where(np.isnan(x), "", np.char.mod("%.15g", x)).astype(object)
     return col.map(mapping._id_text).to_numpy(object)
 
 

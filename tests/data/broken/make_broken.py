@@ -76,6 +76,13 @@ def main() -> None:
     df.to_excel(xlsx, index=False)
     (HERE / "truncated.xlsx").write_bytes(xlsx.getvalue()[: len(xlsx.getvalue()) // 2])
     (HERE / "utf16_bom.csv").write_bytes(text.encode("utf-16"))
+    try:
+        import pyreadstat
+    except ImportError:  # the SPSS file needs the [sav] extra; the other files do not
+        return
+    sav = HERE / "truncated.sav"
+    pyreadstat.write_sav(df, sav)
+    sav.write_bytes(sav.read_bytes()[: sav.stat().st_size * 2 // 3])
 
 
 if __name__ == "__main__":
