@@ -19,18 +19,74 @@ The pipeline, one stage per sub-package, data flowing one way::
 from . import errors
 from ._version import __version__
 from .datasets import sample_paths, simulate_softpower
-from .design import SurveyDesign, bootstrap_replicates, make_design, rake, weight_diagnostics
-from .estimate import DomainEstimates, estimate_means
-from .index import IndexResult, compute_index, score_dimensions
-from .instrument import Instrument, audience_mask, load_instrument
+from .design import (
+    FactorReplicates,
+    SurveyDesign,
+    bootstrap_replicates,
+    calibrate,
+    make_design,
+    poststratify,
+    rake,
+    replicate_design,
+    trim,
+    weight_diagnostics,
+)
+from .estimate import (
+    DomainEstimates,
+    adjust_pvalues,
+    domain_contrast,
+    domain_covariance,
+    estimate_means,
+    estimate_proportions,
+    estimate_quantiles,
+    estimate_ratios,
+    estimate_totals,
+    paired_contrast,
+)
+from .fieldwork import (
+    codebook_tables,
+    margin_of_error,
+    quota_targets,
+    sample_plan,
+    sample_size,
+    write_codebook,
+    write_xlsform,
+    xlsform_tables,
+)
+from .index import (
+    IndexMethod,
+    IndexResult,
+    aggregate,
+    compute_index,
+    driver_weights,
+    normalise,
+    pca_weights,
+    pool,
+    score_dimensions,
+    sensitivity_analysis,
+    sobol_indices,
+)
+from .instrument import Instrument, audience_mask, bundled_instruments, load_instrument
 from .io import Ledger, QualityRules, Responses, ResponseValidationError, read_responses
 from .pipeline import PipelineResult, run_pipeline, write_report
 from .project import load_project, run_project
-from .reliability import cronbach_alpha, item_statistics, reliability
+from .reliability import (
+    alpha_bootstrap,
+    cronbach_alpha,
+    fit_cfa,
+    invariance,
+    item_statistics,
+    omega,
+    reliability,
+    reliability_flags,
+    response_styles,
+)
 from .report import ReportTables, write_workbook
 
 __all__ = [
     "DomainEstimates",
+    "FactorReplicates",
+    "IndexMethod",
     "IndexResult",
     "Instrument",
     "Ledger",
@@ -40,26 +96,60 @@ __all__ = [
     "ResponseValidationError",
     "Responses",
     "SurveyDesign",
+    "adjust_pvalues",
+    "aggregate",
+    "alpha_bootstrap",
     "audience_mask",
     "bootstrap_replicates",
+    "bundled_instruments",
+    "calibrate",
+    "codebook_tables",
     "compute_index",
     "cronbach_alpha",
+    "domain_contrast",
+    "domain_covariance",
+    "driver_weights",
     "errors",
     "estimate_means",
+    "estimate_proportions",
+    "estimate_quantiles",
+    "estimate_ratios",
+    "estimate_totals",
+    "fit_cfa",
+    "invariance",
     "item_statistics",
     "load_instrument",
     "load_project",
     "make_design",
+    "margin_of_error",
+    "normalise",
+    "omega",
+    "paired_contrast",
+    "pca_weights",
+    "pool",
+    "poststratify",
+    "quota_targets",
     "rake",
     "read_responses",
     "reliability",
+    "reliability_flags",
+    "replicate_design",
+    "response_styles",
     "run_pipeline",
     "run_project",
     "sample_paths",
+    "sample_plan",
+    "sample_size",
     "score_dimensions",
+    "sensitivity_analysis",
     "simulate_softpower",
+    "sobol_indices",
+    "trim",
     "weight_diagnostics",
+    "write_codebook",
     "write_report",
     "write_workbook",
+    "write_xlsform",
+    "xlsform_tables",
     "__version__",
 ]

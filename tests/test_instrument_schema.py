@@ -180,3 +180,23 @@ def test_new_instruments_run_through_the_pipeline(name):
     assert set(comp["target"]) == set(inst.target_codes)
     assert set(comp["audience"]) == {"all", *inst.audiences}
     assert comp.loc[comp["audience"] == "all", "score"].notna().all()
+
+
+def test_instrument_scoring_settings_drive_the_index():
+    """favourability.yaml declares top box [3, 4] with don't know kept in the base (Pew's
+    "% favourable"). By hand, unweighted: share of answers 3-4 among answers 1-4 and don't know
+    (8); refusals (9) and blanks are out of the base. The 0-100 score is 100 x that share."""
+    inst = si.load_instrument("favourability")
+    df, _ = _simulate(inst, 600, ["BRA", "JPN"], seed=4)
+    design = si.make_design(si.read_responses(df, inst)).with_replicates("bootstrap", n=10, seed=1)
+    dims = si.compute_index(design, audiences=["all"]).dimensions
+    target, item = inst.target_codes[0], inst.dimensions[0].items[0].id
+    for country in ["BRA", "JPN"]:
+        x = df.loc[df["country"] == country, inst.column(target, item)]
+        base = x.isin([1, 2, 3, 4, 8])
+        want = 100 * x[base].isin([3, 4]).mean()
+        got = dims.query("country == @country and target == @target")["score"].iloc[0]
+        assert got == pytest.approx(want, rel=1e-12)
+    assert si.compute_index(design, audiences=["all"], dont_know="exclude").dimensions.query(
+        "country == 'BRA' and target == @target")["score"].iloc[0] != pytest.approx(
+        dims.query("country == 'BRA' and target == @target")["score"].iloc[0])

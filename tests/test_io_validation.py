@@ -177,3 +177,26 @@ def test_ledger_reaches_the_workbook_exclusions_sheet_as_text(inst, tmp_path):
     assert cells["rows in"].offset(column=1).value == 3
     assert cells["=1+2"].data_type == "s" and cells["=1+2"].quotePrefix
     assert "gender not one of the codes [1, 2] (got 5)" in cells
+
+
+def test_nonresponse_counts_only_the_targets_a_respondent_rated():
+    """nationbrand.yaml: each respondent rates 5 of 20 targets. A respondent who answered every
+    item of the targets shown has 0% nonresponse, not 75%; one who skipped half the items of the
+    targets shown has 50%."""
+    import surveyindex as si
+
+    inst = si.load_instrument("nationbrand")
+    rng = np.random.default_rng(0)
+    cols = {"resp_id": ["a", "b"], "country": ["BRA", "BRA"], "age": [30, 40],
+            "gender": [1, 2], "education": [1, 2]}
+    shown = inst.target_codes[:inst.targets_rated]
+    items = [(it.id, d.scale) for d, it in inst.items()] + [(s.id, s.scale) for s in inst.single_items]
+    for t in inst.target_codes:
+        for j, (item, scale) in enumerate(items):
+            code = float(rng.choice(inst.scales[scale].codes))
+            cols[inst.column(t, item)] = [code if t in shown else np.nan,
+                                          code if t in shown and j % 2 == 0 else np.nan]
+    df = pd.DataFrame(cols)
+    flags = si.read_responses(df, inst, quality=si.QualityRules(max_nonresponse=0.4)).ledger.report()
+    hit = flags[flags["problem"] == "high item nonresponse"]
+    assert hit["resp_id"].tolist() == ["b"]

@@ -100,7 +100,8 @@ def compute_index(design: SurveyDesign, audiences: list[str] | None = None, *,
     if unknown:
         raise EstimationError(f"compute_index got unknown option(s) {sorted(unknown)}; options: "
                               f"{sorted(IndexMethod.__dataclass_fields__)}")
-    method.setdefault("aggregation", inst.index.aggregation)
+    for key, value in _instrument_defaults(inst).items():
+        method.setdefault(key, value)
     m = IndexMethod(min_valid_items=min_valid_items, **method)
     masks = audience_masks(design, audiences, filters)
     country_w = _country_weights(m.country_weights, populations)
@@ -305,3 +306,20 @@ def _check_design(design: SurveyDesign):
                               "the index: call design.with_replicates('bootstrap', n=200, seed=1) "
                               "before weighting")
     return resp
+
+
+def _instrument_defaults(inst) -> dict:
+    """The instrument's declared scoring and index settings, as ``IndexMethod`` options.
+
+    Box codes are lists in the instrument; scoring takes the lowest top-box code and the highest
+    bottom-box code (boxes are contiguous ends of the scale).
+    """
+    sc = inst.scoring
+    out = {"aggregation": inst.index.aggregation, "scoring": sc.method,
+           "dont_know": "include" if sc.dont_know_in_base else "exclude",
+           "pooling": inst.index.cross_country}
+    if sc.top_box:
+        out["top"] = min(sc.top_box)
+    if sc.bottom_box:
+        out["bottom"] = max(sc.bottom_box)
+    return out

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ResponseDataError
-from .recode import VALID, to_number
+from .recode import BLANK, VALID, to_number
 from .validate import EXCLUDED, FLAGGED, Issues
 
 FLAGS = ("straightlining", "speeder", "nonresponse", "attention")
@@ -113,8 +113,14 @@ def flag_quality(frame: pd.DataFrame, codes: np.ndarray, kind: np.ndarray, inst,
            f"varied answers over a grid of at least {rules.straightlining_min_items} items",
            "straight-lined the item grid (targets " + text + ")", "straightlining")
 
-    # Item nonresponse over all targets and items.
-    share = (kind != VALID).mean(axis=(1, 2))
+    # Item nonresponse over the targets each respondent was asked about: with planned missingness
+    # a target left wholly blank was not shown, and counting it would flag everyone.
+    planned = getattr(inst, "targets_rated", kind.shape[1]) < kind.shape[1]
+    shown = (kind != BLANK).any(axis=2, keepdims=True) if planned else np.ones((1, 1, 1), bool)
+    asked = np.broadcast_to(shown, kind.shape)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.nan_to_num(((kind != VALID) & asked).sum(axis=(1, 2))
+                              / asked.sum(axis=(1, 2)), nan=1.0)
     record(share > rules.max_nonresponse, "(all items)", np.round(share, 3),
            f"at most {rules.max_nonresponse:.0%} of items unanswered",
            "high item nonresponse", "nonresponse")

@@ -147,7 +147,10 @@ def read_responses(source: str | Path | pd.DataFrame, instrument: Instrument, *,
     singles = {s.id: np.column_stack([
         checks.recode_checked(frame, inst.column(t, s.id), inst.scales[s.scale], raw, issues)[0]
         for t in inst.target_codes]) for s in inst.single_items}
-    no_answer = (kind == VALID).sum(axis=(1, 2)) == 0
+    # Where the instrument keeps don't know in the base (Pew's "% favourable"), a respondent who
+    # answered only "don't know" still counts: dropping them would inflate every share.
+    counted = (VALID, DONT_KNOW) if inst.scoring.dont_know_in_base else (VALID,)
+    no_answer = ~np.isin(kind, counted).any(axis=(1, 2))
     issues.add(no_answer, "(all items)", None, "at least one valid answer",
                "no valid answer to any item", EXCLUDED)
     if errors == "raise":
