@@ -91,17 +91,20 @@ def resolve_method(design, method: str) -> str:
     return method
 
 
-def weighted_sums(design, dom: Domains, mats: list[np.ndarray], replicates: bool):
+def weighted_sums(design, dom: Domains, mats: list[np.ndarray], replicates: bool,
+                  presorted: bool = False):
     """For each (n, V) matrix in ``mats`` (NaN-free), its weighted column sums per domain.
 
     Returns a list of arrays (D, V, 1 + R): column 0 uses the analysis weights, the others the
     replicate weights (when ``replicates``). Replicate columns are materialised in blocks.
+    With ``presorted`` the matrices already hold only ``dom.order``'s rows, in that order
+    (len(dom.order) rows), so no reordered copy is made here.
     """
     D = len(dom)
     order, bounds = dom.order, dom.bounds
     # Data sorted by domain already (one country after another) need no reordered copy.
     in_place = len(order) == design.n and bool((order[1:] > order[:-1]).all())
-    sorted_mats = mats if in_place else [m[order] for m in mats]
+    sorted_mats = mats if in_place or presorted else [m[order] for m in mats]
     w = design.weights if in_place else design.weights[order]
     R = design.replicate_weights.shape[1] if replicates else 0
     outs = [np.zeros((D, m.shape[1], 1 + R)) for m in mats]

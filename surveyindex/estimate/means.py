@@ -15,7 +15,7 @@ from scipy.stats import norm
 from scipy.stats import t as student_t
 
 from ..design import SurveyDesign
-from .core import as_matrix, counts, domain_layout, resolve_method, weighted_sums
+from .core import as_matrix, domain_layout, resolve_method, weighted_sums
 from .variance import degrees_of_freedom, replicate_variance, taylor_variance
 
 
@@ -147,22 +147,51 @@ def estimate_ratios(design: SurveyDesign, numerator, denominator, by=None, where
 def _ratio(design, names, Y, X, by, where, method, kind) -> DomainEstimates:
     method = resolve_method(design, method)
     dom = domain_layout(design, by, where)
-    valid = ~np.isnan(Y) if X is None else ~(np.isnan(Y) | np.isnan(X))
-    Y0 = np.where(valid, Y, 0.0)
-    X0 = valid.astype(float) if X is None else np.where(valid, X, 0.0)
-    Vf = valid.astype(float)
-    mats = [Y0] if kind == "total" else [Y0] if X is None else [Y0, X0]
-    sums = weighted_sums(design, dom, mats + ([Vf] if X is None else []), method == "replicate")
+    order, bounds = dom.order, dom.bounds
+    # One domain-sorted copy of the values, zeroed in place where missing: full-size (n, V)
+    # temporaries dominate memory at millions of respondents, so every later step works on
+    # per-domain slices of these sorted arrays instead of on further (n, V) matrices.
+    Y0 = Y[order]
+    valid = ~np.isnan(Y0)
+    if X is not None:
+        X0 = X[order]
+        valid &= ~np.isnan(X0)
+        np.copyto(X0, 0.0, where=~valid)
+    np.copyto(Y0, 0.0, where=~valid)
+    ws = design.weights[order]
+    Vf = valid.astype(float) if X is None else None
+    mats = [Y0] if X is None else [Y0, X0]
+    sums = weighted_sums(design, dom, mats + ([Vf] if X is None else []), method == "replicate",
+                         presorted=True)
     num = sums[0]
     den = sums[-1] if kind != "total" else None
     with np.errstate(invalid="ignore", divide="ignore"):
         theta = num if den is None else num / den
     est = theta[:, :, 0]
-    n = counts(dom, valid)
-    w = design.weights
-    wv = Vf * w[:, None]
-    wsum = sums[-1][:, :, 0] if X is None else weighted_sums_plain(dom, wv)
-    w2sum = weighted_sums_plain(dom, wv * w[:, None])
+    D, V = est.shape
+    n = np.zeros((D, V), dtype=np.int64)
+    w2sum = np.zeros((D, V))
+    wsum = sums[-1][:, :, 0] if X is None else np.zeros((D, V))
+    ss = np.zeros((D, V))
+    var = np.zeros((D, V))
+    mean = est if kind != "total" else _divide(est, wsum)
+    for k in range(D):
+        sl = slice(bounds[k], bounds[k + 1])
+        wv = valid[sl] * ws[sl, None]
+        n[k] = np.count_nonzero(valid[sl], axis=0)
+        w2sum[k] = (wv * ws[sl, None]).sum(axis=0)
+        if X is not None:
+            wsum[k] = wv.sum(axis=0)
+        if kind != "ratio":
+            ss[k] = (wv * (Y0[sl] - mean[k]) ** 2).sum(axis=0)
+        if method == "taylor" and sl.stop > sl.start:
+            if kind == "total":
+                z = wv * Y0[sl]
+            else:
+                x0 = Vf[sl] if X is None else X0[sl]
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    z = wv * (Y0[sl] - est[k] * x0) / den[k, :, 0]
+            var[k] = taylor_variance(design, order[sl], np.nan_to_num(z))
     with np.errstate(invalid="ignore", divide="ignore"):
         n_eff = wsum ** 2 / w2sum
     if method == "replicate":
@@ -170,40 +199,22 @@ def _ratio(design, names, Y, X, by, where, method, kind) -> DomainEstimates:
         var = replicate_variance(design, est, reps)
     else:
         reps = None
-        var = np.zeros_like(est)
-        for k in range(len(dom)):
-            rows = dom.rows(k)
-            if not len(rows):
-                continue
-            if kind == "total":
-                z = wv[rows] * Y0[rows]
-            else:
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    z = wv[rows] * (Y0[rows] - est[k] * X0[rows]) / den[k, :, 0]
-            var[k] = taylor_variance(design, rows, np.nan_to_num(z))
-    deff = _deff(dom, Y0, wv, est, wsum, n, var, kind)
+    deff = None if kind == "ratio" else _deff(ss, wsum, n, var, kind)
     df = None
     return DomainEstimates(dom.table, names, est, np.sqrt(var), n, n_eff, reps, method,
                            deff=deff, kind=kind, df=df)
 
 
-def weighted_sums_plain(dom, M: np.ndarray) -> np.ndarray:
-    """Column sums of ``M`` per domain, shape (D, V)."""
-    out = np.zeros((len(dom), M.shape[1]))
-    for k in range(len(dom)):
-        out[k] = M[dom.rows(k)].sum(axis=0)
-    return out
+def _divide(a, b):
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return a / b
 
 
-def _deff(dom, Y0, wv, est, wsum, n, var, kind):
-    """Design variance over the SRS-without-replacement variance, as R ``deff=TRUE``."""
-    if kind == "ratio":
-        return None
-    mean = est if kind == "mean" else est / wsum
-    ss = np.zeros_like(est)
-    for k in range(len(dom)):
-        rows = dom.rows(k)
-        ss[k] = (wv[rows] * (Y0[rows] - mean[k]) ** 2).sum(axis=0)
+def _deff(ss, wsum, n, var, kind):
+    """Design variance over the SRS-without-replacement variance, as R ``deff=TRUE``.
+
+    ``ss`` is the weighted sum of squared deviations from the domain mean, per domain and variable.
+    """
     with np.errstate(invalid="ignore", divide="ignore"):
         s2 = ss / wsum * n / (n - 1)
         vsrs = s2 / n * (wsum - n) / wsum
