@@ -93,7 +93,8 @@ def resolve_method(design, method: str) -> str:
 
 def weighted_sums(design, dom: Domains, mats: list[np.ndarray], replicates: bool,
                   presorted: bool = False):
-    """For each (n, V) matrix in ``mats`` (NaN-free), its weighted column sums per domain.
+    """For each (n, V) matrix in ``mats`` (NaN-free; float64, or bool for indicators), its
+    weighted column sums per domain.
 
     Returns a list of arrays (D, V, 1 + R): column 0 uses the analysis weights, the others the
     replicate weights (when ``replicates``). Replicate columns are materialised in blocks.
@@ -111,7 +112,7 @@ def weighted_sums(design, dom: Domains, mats: list[np.ndarray], replicates: bool
     for k in range(D):
         sl = slice(bounds[k], bounds[k + 1])
         for out, m in zip(outs, sorted_mats):
-            out[k, :, 0] = m[sl].T @ w[sl]
+            out[k, :, 0] = _f64(m[sl]).T @ w[sl]
     if R:
         step = column_chunk(len(order), R)
         for c0 in range(0, R, step):
@@ -120,8 +121,14 @@ def weighted_sums(design, dom: Domains, mats: list[np.ndarray], replicates: bool
             for k in range(D):
                 sl = slice(bounds[k], bounds[k + 1])
                 for out, m in zip(outs, sorted_mats):
-                    out[k, :, 1 + c0:1 + c1] = m[sl].T @ W[sl]
+                    out[k, :, 1 + c0:1 + c1] = _f64(m[sl]).T @ W[sl]
     return outs
+
+
+def _f64(a: np.ndarray) -> np.ndarray:
+    # Indicator matrices may be held as bool (1/8 of float64's memory at millions of rows); one
+    # domain slice at a time is cast for BLAS, and 0/1 converts exactly, so sums are unchanged.
+    return a if a.dtype == np.float64 else a.astype(np.float64)
 
 
 def counts(dom: Domains, valid: np.ndarray) -> np.ndarray:

@@ -15,6 +15,7 @@ from scipy.stats import norm
 from scipy.stats import t as student_t
 
 from ..design import SurveyDesign
+from ..errors import EstimationError
 from .core import as_matrix, domain_layout, resolve_method, weighted_sums
 from .variance import degrees_of_freedom, replicate_variance, taylor_variance
 
@@ -151,7 +152,7 @@ def _ratio(design, names, Y, X, by, where, method, kind) -> DomainEstimates:
     # One domain-sorted copy of the values, zeroed in place where missing: full-size (n, V)
     # temporaries dominate memory at millions of respondents, so every later step works on
     # per-domain slices of these sorted arrays instead of on further (n, V) matrices.
-    Y0 = Y[order]
+    Y0 = _sorted_rows(Y, order)
     valid = ~np.isnan(Y0)
     if X is not None:
         X0 = X[order]
@@ -159,7 +160,9 @@ def _ratio(design, names, Y, X, by, where, method, kind) -> DomainEstimates:
         np.copyto(X0, 0.0, where=~valid)
     np.copyto(Y0, 0.0, where=~valid)
     ws = design.weights[order]
-    Vf = valid.astype(float) if X is None else None
+    # The 0/1 validity matrix gives the denominators; kept bool (weighted_sums casts one
+    # domain slice at a time, exactly) rather than as a float64 copy the size of Y0.
+    Vf = valid if X is None else None
     mats = [Y0] if X is None else [Y0, X0]
     sums = weighted_sums(design, dom, mats + ([Vf] if X is None else []), method == "replicate",
                          presorted=True)
@@ -203,6 +206,36 @@ def _ratio(design, names, Y, X, by, where, method, kind) -> DomainEstimates:
     df = None
     return DomainEstimates(dom.table, names, est, np.sqrt(var), n, n_eff, reps, method,
                            deff=deff, kind=kind, df=df)
+
+
+def _means_of_blocks(design, blocks, by=None, where=None, method="auto") -> DomainEstimates:
+    """:func:`estimate_means` of the column-wise join of the (n, V_i) arrays in ``blocks``.
+
+    The join is never materialised in respondent order: only the domain-sorted copy is made, so
+    callers holding values and scores separately need no extra (n, V) matrix.
+    """
+    V = sum(b.shape[1] for b in blocks)
+    if any(b.shape[0] != design.n for b in blocks):
+        raise EstimationError(f"every block needs {design.n} rows; got "
+                              f"{[b.shape[0] for b in blocks]}")
+    return _ratio(design, [f"V{j + 1}" for j in range(V)], tuple(blocks), None, by, where,
+                  method, "mean")
+
+
+def _sorted_rows(Y, order) -> np.ndarray:
+    """``Y[order]``; for a tuple of column blocks, their join in ``order``, filled in row chunks
+    so no respondent-order join or full-size temporary exists."""
+    if not isinstance(Y, tuple):
+        return Y[order]
+    out = np.empty((len(order), sum(b.shape[1] for b in Y)))
+    step = max(1, (1 << 22) // max(out.shape[1], 1))
+    for r0 in range(0, len(order), step):
+        rows = order[r0:r0 + step]
+        c0 = 0
+        for b in Y:
+            out[r0:r0 + step, c0:c0 + b.shape[1]] = b[rows]
+            c0 += b.shape[1]
+    return out
 
 
 def _divide(a, b):

@@ -17,7 +17,7 @@ from scipy.stats import norm
 
 from ..design import SurveyDesign
 from ..errors import EstimationError
-from ..estimate import estimate_means
+from ..estimate.means import _means_of_blocks
 from ..instrument import audience_mask
 from . import result as tables
 from .aggregate import aggregate, pool
@@ -153,11 +153,12 @@ def index_arrays(design: SurveyDesign, m: IndexMethod, masks: dict, country_w,
     bounds = score_bounds(inst, m.scoring)
     outcome = _outcome(resp, m) if m.weights == "driver" else None
     per_aud = []
-    if replicates:
-        Y = np.concatenate([resp.values.reshape(design.n, T * J), scores.reshape(design.n, T * K)], 1)
+    # Item values and scores go to the estimator as separate blocks: its domain-sorted copy is
+    # then the only full-size (n, items + dimensions) matrix, not a joined one kept across audiences.
+    blocks = (resp.values.reshape(design.n, T * J), scores.reshape(design.n, T * K))
     for name, mask in masks.items():
         if replicates:
-            est = estimate_means(design, Y, by="country", where=mask, method="replicate")
+            est = _means_of_blocks(design, blocks, by="country", where=mask, method="replicate")
             present = est.n.sum(axis=1) > 0                     # the audience may miss a country
             countries = est.domains["country"][present].astype(str).tolist()
             full = np.concatenate([est.estimate[:, :, None], est.replicates], axis=2)[present]
