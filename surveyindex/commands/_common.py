@@ -31,6 +31,16 @@ def progress(args) -> bool | None:
     return False if getattr(args, "no_progress", False) else None
 
 
+def run_and_summarise(args):
+    """Load the project, run it without writing, print its summary; return (project, result)."""
+    from ..project import load_project, run_project
+
+    project = load_project(args.project)
+    res = run_project(project, write=False, progress=progress(args), replicates=args.replicates)
+    print_summary(res)
+    return project, res
+
+
 def print_summary(res) -> None:
     """The ledger and the composite table with intervals, as the demo prints them."""
     level = f"{res.index.settings['level']:.0%}"

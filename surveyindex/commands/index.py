@@ -25,12 +25,9 @@ def register(sub) -> None:
 
 def run(args) -> int:
     """Run the project, print the summary and write the tables."""
-    from ..project import load_project, run_project, write_outputs
+    from ..project import write_outputs
 
-    project = load_project(args.project)
-    res = run_project(project, write=False, progress=_common.progress(args),
-                      replicates=args.replicates)
-    _common.print_summary(res)
+    project, res = _common.run_and_summarise(args)
     folder = args.output or project.outputs.tables
     if folder is not None:
         only = project.outputs.model_copy(update={"workbook": None, "weights": None,

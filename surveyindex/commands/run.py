@@ -22,12 +22,9 @@ def register(sub) -> None:
 
 def run(args) -> int:
     """Run the project, print the summary and list the files written."""
-    from ..project import load_project, run_project, write_outputs
+    from ..project import write_outputs
 
-    project = load_project(args.project)
-    res = run_project(project, write=False, progress=_common.progress(args),
-                      replicates=args.replicates)
-    _common.print_summary(res)
+    project, res = _common.run_and_summarise(args)
     written = write_outputs(res, project)
     if not written:
         print(f"\nnothing written: {args.project} lists no outputs (add e.g. "
