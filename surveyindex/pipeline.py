@@ -89,9 +89,10 @@ def run_pipeline(instrument: str | Path | Instrument = "softpower",
 
     ``by``, ``tolerance`` and ``max_iterations`` override the instrument's ``weighting`` section,
     ``min_valid_items`` its ``scoring`` section; ``method`` passes index choices to
-    :func:`surveyindex.compute_index` (e.g. ``{"aggregation": "geometric"}``). ``invariance``
-    also tests measurement invariance across countries (multi-group CFA; slower) and adds its
-    flags to ``flags``, beside the alpha flags. ``progress`` shows a progress bar over the stages
+    :func:`surveyindex.compute_index` (e.g. ``{"aggregation": "geometric"}``;
+    ``{"sensitivity": 256}`` also runs the sensitivity analysis, which the report shows on its
+    Sensitivity sheets). ``invariance`` also tests measurement invariance across countries
+    (multi-group CFA; slower) and adds its flags to ``flags``, beside the alpha flags. ``progress`` shows a progress bar over the stages
     (needs ``tqdm``: ``pip install 'surveyindex[progress]'``); None shows it when tqdm is
     installed and the output is a terminal or a notebook, False never.
 
@@ -235,5 +236,11 @@ def write_report(result: PipelineResult, path: str | Path, base_rule=None) -> Pa
         flags=result.flags,
         base_rule=base_rule or BaseRule(),
         level=float(result.index.settings["level"]),
+        ranks=result.index.ranks,
+        pooled=result.index.pooled,
+        weights=result.index.weights,
+        sensitivity=result.index.sensitivity,
+        sensitivity_indices=result.index.sensitivity_indices,
+        index_settings=dict(result.index.settings),
     )
     return write_workbook(tables, path)

@@ -58,10 +58,12 @@ class IndexOptions(_Strict):
     power: float | None = None
     pooling: Literal["mean", "median"] | None = None
     country_weights: Literal["equal", "population"] | None = None
+    sensitivity: int | None = Field(default=None, ge=1)
 
     def method(self) -> dict:
         """The options compute_index takes as keyword arguments, those set only."""
-        keys = ("normalisation", "weights", "aggregation", "power", "pooling", "country_weights")
+        keys = ("normalisation", "weights", "aggregation", "power", "pooling", "country_weights",
+                "sensitivity")
         return {k: getattr(self, k) for k in keys if getattr(self, k) is not None}
 
 

@@ -124,7 +124,7 @@ def finish_sheet(ws: Worksheet, ncols: int, last_row: int, header_row: int = 1,
     ws.freeze_panes = ws.cell(row=header_row + 1, column=1)
     if filter_table and last_row > header_row:
         ws.auto_filter.ref = f"A{header_row}:{get_column_letter(ncols)}{last_row}"
-    fit_widths(ws)
+    fit_widths(ws, header_row=header_row)
     ws.print_title_rows = f"{header_row}:{header_row}"
     ws.page_setup.orientation = "landscape"
     # Fit the columns to the page width and let rows run on to further pages.
@@ -171,6 +171,28 @@ def wrap_rows(ws: Worksheet, col: int, first_row: int, last_row: int, width: flo
         n = _lines(str(c.value or ""), width)
         if n > 1:
             ws.row_dimensions[r].height = 15 * n
+
+
+def caption(ws: Worksheet, text: str, ncols: int, row: int = 1):
+    """An italic note across the first ``ncols`` columns of ``row``, wrapped to their width.
+
+    Call it after the widths are fitted (:func:`finish_sheet`): the cells are merged, so the
+    caption neither widens a column nor runs past the table on a printed page.
+
+    >>> from openpyxl import Workbook
+    >>> ws = Workbook().active
+    >>> c = caption(ws, "Ranks from 200 replicates; rank 1 = highest score", 3)
+    >>> c.coordinate, [r.coord for r in ws.merged_cells.ranges], c.alignment.wrap_text
+    ('A1', ['A1:C1'], True)
+    """
+    cell = put(ws, row, 1, text)
+    cell.font, cell.alignment = NOTE, Alignment(wrap_text=True, vertical="top")
+    if ncols > 1:
+        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=ncols)
+    width = sum(ws.column_dimensions[get_column_letter(j)].width or 8.43
+                for j in range(1, ncols + 1))
+    ws.row_dimensions[row].height = 15 * _lines(str(text), width / 1.1)
+    return cell
 
 
 def _lines(text: str, width: float) -> int:

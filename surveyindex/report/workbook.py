@@ -1,7 +1,8 @@
 """Stage 6, report: the result tables as one formatted Excel workbook a report writer can hand on.
 
-Sheets, in order: Summary, Index, Dimensions, Profile, "<A> vs <B>", Leads, Items, Reliability,
-Weighting, Bases, Exclusions, Methodology. The file is written to a temporary file beside the target and moved into
+Sheets, in order: Summary, Index, Dimensions, Profile, "<A> vs <B>", Leads, then the index engine's
+Ranks, Pooled, Weights, Sensitivity and Sensitivity indices when those tables are given
+(:mod:`.index_sheets`), Items, Reliability, Flags, Weighting, Bases, Exclusions, Methodology. The file is written to a temporary file beside the target and moved into
 place, so an existing report is either replaced whole or left untouched.
 """
 
@@ -22,6 +23,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from ..errors import ReportError
 from . import _format as fmt
+from . import index_sheets
 from .bases import BaseRule, sample_bases, suppress
 from .profile import dimension_profile
 
@@ -104,7 +106,17 @@ class ReportTables:
     ``dimensions`` with ``base_rule`` when left empty; cells it marks suppressed have their
     estimates blanked in every sheet. ``flags`` (country, target, dimension, flag, source,
     value: :func:`surveyindex.reliability.reliability_flags`) are listed on the Flags sheet and
-    beside each flagged dimension score. ``level`` is the confidence level of the Profile sheet.
+    beside each flagged dimension score. ``level`` is the confidence level of the Profile sheet
+    and of the index sheets' captions.
+
+    The index engine's tables (:class:`surveyindex.index.IndexResult`), each written to a sheet of
+    its own when given: ``ranks`` (country, target, audience, among, score, rank, rank_median,
+    rank_low, rank_high, p_first), ``pooled`` (target, audience, measure, score, se, ci_low,
+    ci_high, n_countries, pooling, country_weights), ``weights`` (audience, dimension, method,
+    weight, se, ci_low, ci_high, derivation), ``sensitivity`` (country, target, audience, rank,
+    rank_median, rank_low, rank_high) and ``sensitivity_indices`` (audience, output, country,
+    target, factor, first_order, total); ``index_settings`` is the result's ``settings``
+    (``replicates`` and ``replicate_type`` name the replicates in the captions).
 
     >>> t = ReportTables("T", *[pd.DataFrame()] * 9, methodology={})
     >>> t.title, t.composite.empty
@@ -126,12 +138,18 @@ class ReportTables:
     flags: pd.DataFrame = field(default_factory=pd.DataFrame)
     base_rule: BaseRule = BaseRule()
     level: float = 0.95
+    ranks: pd.DataFrame = field(default_factory=pd.DataFrame)
+    pooled: pd.DataFrame = field(default_factory=pd.DataFrame)
+    weights: pd.DataFrame = field(default_factory=pd.DataFrame)
+    sensitivity: pd.DataFrame = field(default_factory=pd.DataFrame)
+    sensitivity_indices: pd.DataFrame = field(default_factory=pd.DataFrame)
+    index_settings: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for f in fields(self):
             value = getattr(self, f.name)
             expected = {"title": str, "methodology": dict, "base_rule": BaseRule,
-                        "level": float}.get(f.name, pd.DataFrame)
+                        "level": float, "index_settings": dict}.get(f.name, pd.DataFrame)
             if not isinstance(value, expected):
                 raise ReportError(f"ReportTables.{f.name}: expected a {expected.__name__}, "
                                   f"got {type(value).__name__}")
@@ -210,6 +228,7 @@ def _build(t: ReportTables) -> Workbook:
     pair = _sheet_name(f"{a} vs {b}")
     _comparison_sheet(wb.create_sheet(pair), suppress(t.comparison, bases), a, b)
     _table_sheet(wb, "Leads", t.leads, _leads_columns(a, b))
+    guide = _guide(pair, index_sheets.add_index_sheets(wb, t, bases))
     _table_sheet(wb, "Items", suppress(t.items, bases), _ITEMS)
     rel = _table_sheet(wb, "Reliability", t.reliability, _RELIABILITY)
     flagged = [r for r, f in enumerate(t.reliability.get("flag", []), start=2) if _truthy(f)]
@@ -219,9 +238,20 @@ def _build(t: ReportTables) -> Workbook:
     _bases_sheet(wb.create_sheet("Bases"), bases, t.base_rule)
     _exclusions_sheet(wb.create_sheet("Exclusions"), t.ledger_summary, t.exclusions)
     _methodology_sheet(wb.create_sheet("Methodology"),
-                       {**t.methodology, "Small bases": t.base_rule.describe()})
-    _summary_sheet(summary, t, index, pair)
+                       {**index_sheets.with_methodology(t.methodology, t),
+                        "Small bases": t.base_rule.describe()})
+    _summary_sheet(summary, t, index, guide)
     return wb
+
+
+def _guide(pair: str, index_guide: dict[str, str]) -> dict[str, str]:
+    """The Summary's list of sheets: the comparison sheet by name, index sheets after Leads."""
+    out: dict[str, str] = {}
+    for name, text in _GUIDE.items():
+        out[pair if name == "{pair}" else name] = text
+        if name == "Leads":
+            out.update(index_guide)
+    return out
 
 
 def _with_notes(table: pd.DataFrame, bases: pd.DataFrame) -> pd.DataFrame:
@@ -342,7 +372,7 @@ def _methodology_sheet(ws: Worksheet, notes: dict[str, str]) -> None:
         fmt.wrap_rows(ws, 2, 2, last, 100)
 
 
-def _summary_sheet(ws: Worksheet, t: ReportTables, index: Worksheet, pair: str) -> None:
+def _summary_sheet(ws: Worksheet, t: ReportTables, index: Worksheet, guide: dict[str, str]) -> None:
     fmt.put(ws, 1, 1, t.title).font = Font(bold=True, size=16)
     r = _section(ws, 3, "What was run")
     for key, text in t.methodology.items():
@@ -362,8 +392,8 @@ def _summary_sheet(ws: Worksheet, t: ReportTables, index: Worksheet, pair: str) 
         fmt.put(ws, r, 1, "no leads for audience all").font = fmt.NOTE
         r += 1
     r = _section(ws, r + 1, "Sheets")
-    for name, text in _GUIDE.items():
-        fmt.put(ws, r, 1, pair if name == "{pair}" else name).font = fmt.BOLD
+    for name, text in guide.items():
+        fmt.put(ws, r, 1, name).font = fmt.BOLD
         fmt.put(ws, r, 2, text)
         r += 1
     ws.column_dimensions["A"].width, ws.column_dimensions["B"].width = 24, 100
@@ -451,7 +481,8 @@ def _sheet_name(name: str) -> str:
     return name if name and name.lower() not in {"history", "summary", "index", "dimensions",
                                                   "leads", "items", "reliability", "weighting",
                                                   "profile", "bases", "flags",
-                                                  "exclusions", "methodology"} else "Comparison"
+                                                  "exclusions", "methodology",
+                                                  *index_sheets.SHEET_NAMES} else "Comparison"
 
 
 def _level(notes: dict[str, str]) -> str:
