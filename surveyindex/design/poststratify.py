@@ -10,14 +10,15 @@ import pandas as pd
 from ..errors import WeightingError
 from .design import SurveyDesign
 from .linearization import PostStratAdjustment
-from .rake import _group_codes, _where, category_keys
+from .rake import _group_codes, _where, category_keys, collapse_blocks, collapse_options
 from .repweights import FactorReplicates, column_chunk, replicate_block
 
 _VALUES = ("Freq", "count", "proportion", "total")
 
 
 def poststratify(design: SurveyDesign, population, variables: list[str] | str | None = None,
-                 by: str | None = None, partial: bool = False) -> SurveyDesign:
+                 by: str | None = None, partial: bool = False,
+                 collapse: Mapping | int | None = None) -> SurveyDesign:
     """Post-stratify to population cell counts (or shares), within ``by`` groups.
 
     Parameters
@@ -28,6 +29,17 @@ def poststratify(design: SurveyDesign, population, variables: list[str] | str | 
         shares of each group's current weighted total.
     variables : the cell variables; by default the population table's other columns.
     partial : drop population cells with no respondents instead of raising (R ``partial=TRUE``).
+    collapse : opt-in merging of sparse or empty cells, e.g. ``{"min_n": 20}`` (an int is the
+        same as ``{"min_n": n}``). Per ``by`` group, the population cells with a positive value,
+        in the order of the population table's rows, are merged step by step: the cell with the
+        fewest respondents (ties: the first) of those below ``min_n`` merges with its adjacent
+        cell that has fewer respondents (ties: the one before it); with several cell variables
+        only cells that agree on all but the last variable are adjacent (list an ordered
+        variable such as age group last, in order). Population values are summed; a merged
+        cell is named by joining its labels with ``+``; every merge is recorded in the step
+        record's ``"collapsed"`` list (group, ``cells``, their sample ``n``, the merged
+        ``population``). Replicates are post-stratified to the same merged cells. Without it,
+        an empty cell is an error (or, with ``partial``, dropped).
 
     Replicate weights are post-stratified too; the Taylor variance subtracts post-stratum
     means from the influence values as R ``svyrecvar`` does.
@@ -37,6 +49,9 @@ def poststratify(design: SurveyDesign, population, variables: list[str] | str | 
     >>> d = si.make_design(df, strata=None)
     >>> poststratify(d, {"m": 60, "f": 40}, "sex").weights.tolist()
     [30.0, 30.0, 40.0]
+    >>> p = poststratify(d, {"m": 60, "f": 30, "x": 10}, "sex", collapse={"min_n": 1})
+    >>> p.weights.tolist(), p.steps[-1]["collapsed"][0]["cells"]
+    ([30.0, 30.0, 40.0], ['f', 'x'])
     """
     data = design.data
     groups, group_names = _group_codes(data, by)
@@ -48,6 +63,10 @@ def poststratify(design: SurveyDesign, population, variables: list[str] | str | 
     label = _labels(data, variables)
     table["cell"] = _labels(table, variables)
     table["group"] = table[by].astype(str) if by and by in table.columns else None
+    collapsed = []
+    if collapse is not None:
+        table, label, collapsed = _collapse_cells(table, label, variables, groups, group_names,
+                                                  design.weights, by, collapse)
     cell_of, cells = pd.factorize(pd.Series(group_names, dtype=object)[groups].to_numpy()
                                   + "\x1f" + label.to_numpy())
     group_of_cell = groups[np.unique(cell_of, return_index=True)[1]]
@@ -91,7 +110,7 @@ def poststratify(design: SurveyDesign, population, variables: list[str] | str | 
         rep = np.asarray(rep) * factor[cell_of, 1:]
     adj = PostStratAdjustment(groups if by else None, cell_of, design.weights)
     step = {"step": "poststratify", "by": by, "variables": variables, "partial": partial,
-            "cells": n_cells}
+            "cells": n_cells, "collapsed": collapsed}
     return design.with_weights(design.weights * factor[cell_of, 0], rep, step, calibration=adj)
 
 
@@ -119,6 +138,49 @@ def _population_table(population, variables, by) -> tuple[pd.DataFrame, list[str
                              f"{int(np.flatnonzero(vals.isna() | (vals < 0))[0])} is not")
     table = population.assign(value=vals, kind="proportion" if value == "proportion" else "count")
     return table.reset_index(drop=True), list(variables)
+
+
+def _collapse_cells(table, label, variables, groups, group_names, weights, by, collapse):
+    """Merge sparse population cells per group (see :func:`poststratify`); returns the new
+    population table, the respondents' new cell labels and the record of merges."""
+    min_n, _ = collapse_options(collapse, ["cells"])
+    key = by or "group"
+    label = label.copy()
+    group_label = pd.Series(group_names, dtype=object)[groups].to_numpy()
+    positive = weights > 0
+    counts = pd.Series(1, index=pd.MultiIndex.from_arrays(
+        [group_label[positive], label.to_numpy()[positive]])).groupby(level=[0, 1]).sum()
+    whole = table["group"].isna().all()
+    parts, record = [], []
+    for g in group_names:
+        sub = table if whole else table[table["group"] == g]
+        if not len(sub):
+            continue
+        cells = sub["cell"].tolist()
+        n = [int(counts.get((g, c), 0)) for c in cells]
+        segments = (list(zip(*(category_keys(sub[v]).tolist() for v in variables[:-1])))
+                    if len(variables) > 1 else None)
+        blocks = collapse_blocks(n, sub["value"].to_numpy(float), min_n, segments)
+        new_rows, mapping = [], {}
+        for b in (b for b in blocks if len(b) > 1):
+            name = "+".join(cells[i] for i in b)
+            total = float(sub["value"].iloc[b].sum())
+            for i in b:
+                mapping[cells[i]] = name
+            row = sub.iloc[b[0]].copy()
+            row["cell"], row["value"] = name, total
+            new_rows.append(row)
+            record.append({key: g, "cells": [cells[i] for i in b], "n": [n[i] for i in b],
+                           "population": total})
+        keep = sub[~sub["cell"].isin(mapping)]
+        part = pd.concat([keep, pd.DataFrame(new_rows)], ignore_index=True) if new_rows else keep
+        # One population table for every group: each group merges on its own counts, so the
+        # result is a table per group.
+        parts.append(part.assign(group=g))
+        if mapping:
+            in_g = group_label == g
+            label[in_g] = label[in_g].map(lambda c: mapping.get(c, c))
+    return pd.concat(parts, ignore_index=True), label, record
 
 
 def _labels(frame: pd.DataFrame, variables: list[str]) -> pd.Series:

@@ -8,6 +8,7 @@ fraction of the cost.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 
 import numpy as np
@@ -22,8 +23,13 @@ from .repweights import FactorReplicates, column_chunk, replicate_block
 _VALUE_COLUMNS = ("proportion", "count", "Freq", "total")
 
 
+CONVERGENCE = ("margins", "r_rake")
+
+
 def rake(design: SurveyDesign, margins, by: str | None = "country", *, tolerance: float = 1e-8,
-         max_iterations: int = 100, bounds: tuple[float, float] | None = None) -> SurveyDesign:
+         max_iterations: int | None = None, bounds: tuple[float, float] | None = None,
+         convergence: str = "margins", epsilon: float = 1.0,
+         collapse: Mapping | int | None = None) -> SurveyDesign:
     """Rake the design's weights (and replicate weights) to population margins within ``by``.
 
     Parameters
@@ -34,11 +40,37 @@ def rake(design: SurveyDesign, margins, by: str | None = "country", *, tolerance
         weighted total (per replicate too); counts are population totals, as R ``rake()`` takes.
     by : the grouping column (each country raked separately), or None for one group.
     tolerance : stop when every margin is met to within this share of the group's total.
-    max_iterations : full sweeps over the margins before giving up with a :class:`WeightingError`.
+    max_iterations : full sweeps over the margins before giving up with a :class:`WeightingError`
+        (default 100; with ``convergence="r_rake"`` it is R's ``maxit``, default 10).
     bounds : ``(lower, upper)`` limits on the raking factor (raked weight over starting weight),
         e.g. ``(0.3, 3)``: after every sweep the factors are capped to them and raking goes on,
         so the result meets the margins with capped weights, or fails to converge if the caps
         make the margins unreachable. The step record keeps iterations and final deviation.
+    convergence : ``"margins"`` (the default: stop when every margin is met to ``tolerance``) or
+        ``"r_rake"``, R ``survey::rake()``'s own rule, for reproducing R's numbers: after each
+        sweep, stop when the largest absolute change of any cell of the joint table of all
+        margin variables (weighted counts) is below ``epsilon``, where ``epsilon < 1`` means
+        ``epsilon`` times the group's starting weight total; after ``max_iterations`` sweeps
+        (R's ``maxit``, default 10) a :class:`RuntimeWarning` says raking did not converge and
+        the weights of the last sweep are kept, as R does. Under R's default control
+        (``epsilon=1, maxit=10``) this stops far short of the fixed point. The rule is applied
+        per ``by`` group (as R ``rake()`` run on each country's subset) and looks at the analysis
+        weights only; replicates get the same sweeps. Not available with ``bounds``.
+    epsilon : R's ``control$epsilon``, used only with ``convergence="r_rake"``.
+    collapse : opt-in collapsing of sparse or empty categories, e.g. ``{"min_n": 20}`` (an int
+        is the same as ``{"min_n": n}``); ``{"min_n": 20, "variables": ["age"]}`` collapses
+        only the listed margins. Without it (the default) a category with a population target
+        but no respondents is an error naming the group, margin and category. The rule, per
+        ``by`` group and margin: the categories with a positive target, in the margin's order
+        (the order they are listed in ``margins``, so list ordered variables such as age
+        groups in order), are merged step by step: the category with the fewest respondents
+        (unweighted, positive weight; ties: the first) of those below ``min_n`` is merged
+        with its adjacent category that has fewer respondents (ties: the one before it),
+        their population values summed, until no category is below ``min_n`` or one is left.
+        A merged category is named by joining its categories with ``+`` (``"60-69+70+"``).
+        Every merge is recorded in the step record's ``"collapsed"`` list (one dict per merged
+        category: the ``by`` group, ``margin``, ``categories``, their sample ``n``, the merged
+        ``population`` value). Replicates are raked to the same collapsed margins.
 
     Raking starts from the current weights (design weights, not 1), as R ``survey::rake`` does.
 
@@ -48,7 +80,22 @@ def rake(design: SurveyDesign, margins, by: str | None = "country", *, tolerance
     >>> r = d.rake({"sex": {"m": 0.5, "f": 0.5}, "age": {"y": 0.3, "o": 0.7}}, by=None)
     >>> r.weights.round(3).tolist()
     [0.6, 1.4, 0.6, 1.4]
+
+    An empty age group, merged with its neighbour on request:
+
+    >>> df = pd.DataFrame({"age": ["18-34", "18-34", "35-54", "35-54"]})
+    >>> m = {"age": {"18-34": 0.3, "35-54": 0.5, "55+": 0.2}}
+    >>> c = si.make_design(df, strata=None).rake(m, by=None, collapse={"min_n": 1})
+    >>> c.weights.round(3).tolist(), c.steps[-1]["collapsed"][0]["categories"]
+    ([0.6, 0.6, 1.4, 1.4], ['35-54', '55+'])
     """
+    if convergence not in CONVERGENCE:
+        raise WeightingError(f"convergence must be one of {list(CONVERGENCE)}, not {convergence!r}")
+    if max_iterations is None:
+        max_iterations = 10 if convergence == "r_rake" else 100
+    if convergence == "r_rake" and bounds is not None:
+        raise WeightingError("bounds are not available with convergence='r_rake' (R rake() has "
+                             "none); use the default convergence or calibrate()")
     data = design.data
     groups, group_names = _group_codes(data, by)
     table = _normalise_margins(margins, by, group_names)
@@ -73,6 +120,11 @@ def rake(design: SurveyDesign, margins, by: str | None = "country", *, tolerance
             )
         cat_codes.append(code)
         cat_lists.append(cats)
+    collapsed = []
+    if collapse is not None:
+        table, cat_codes, cat_lists, collapsed = _collapse_margins(
+            table, variables, cat_codes, cat_lists, groups, group_names, design.weights, by,
+            collapse)
 
     cells, cell_of, cell_keys = _cells(groups, cat_codes,
                                        [len(group_names)] + [len(c) for c in cat_lists])
@@ -93,10 +145,22 @@ def rake(design: SurveyDesign, margins, by: str | None = "country", *, tolerance
 
     if bounds is not None and not 0 <= bounds[0] <= 1 <= bounds[1]:
         raise WeightingError(f"raking bounds must satisfy 0 <= lower <= 1 <= upper, got {bounds}")
-    T, iterations, deviation, last_sweep = _ipf(T0, plans, group_total, tolerance, max_iterations,
-                                                bounds)
-    if deviation.max() > tolerance:
-        _not_converged(T, plans, group_total, group_names, by, max_iterations, deviation)
+    if convergence == "r_rake":
+        eps = epsilon * group_total[:, 0] if epsilon < 1 else np.full(len(group_names), epsilon)
+        T, iterations, converged, last_sweep = _ipf_r(T0, plans, cell_keys[0], eps,
+                                                      max_iterations)
+        deviation = _deviation(T, plans, group_total)
+        if not converged.all():
+            g = group_names[int(np.flatnonzero(~converged)[0])]
+            warnings.warn(f"{_where(by, g)}raking did not converge after {max_iterations} "
+                          "iterations (R rake() rule: joint-table change not below epsilon); "
+                          "the weights of the last sweep are kept, as R does", RuntimeWarning,
+                          stacklevel=2)
+    else:
+        T, iterations, deviation, last_sweep = _ipf(T0, plans, group_total, tolerance,
+                                                    max_iterations, bounds)
+        if deviation.max() > tolerance:
+            _not_converged(T, plans, group_total, group_names, by, max_iterations, deviation)
 
     factor = np.divide(T, T0, out=np.zeros_like(T), where=T0 > 0)
     new = design.weights * factor[cell_of, 0]
@@ -111,7 +175,10 @@ def rake(design: SurveyDesign, margins, by: str | None = "country", *, tolerance
                                 [p[2] for p in plans], margin_factors)
     step = {"step": "rake", "by": by, "margins": variables, "tolerance": tolerance,
             "max_iterations": max_iterations, "iterations": int(iterations), "bounds": bounds,
-            "max_deviation": float(deviation.max()), "replicates_raked": design.n_replicates}
+            "max_deviation": float(deviation.max()), "replicates_raked": design.n_replicates,
+            "convergence": convergence, "collapsed": collapsed}
+    if convergence == "r_rake":
+        step.update(epsilon=epsilon, converged=bool(converged.all()))
     return design.with_weights(new, rep, step, calibration=adjustment)
 
 
@@ -231,7 +298,8 @@ def _check_cells(current, target, variable, cats, group_names, by) -> None:
         which = "" if col == 0 else f" in replicate {col}"
         raise WeightingError(
             f"{_where(by, g)}margin {variable!r} category {c!r} has a population target but no "
-            f"respondents{which}; collapse it with a neighbouring category or drop the margin"
+            f"respondents{which}; collapse it with a neighbouring category (rake(..., "
+            "collapse={'min_n': 1}) merges empty categories with a neighbour) or drop the margin"
         )
     stray = (current > 0) & (target <= 0)
     if stray.any():
@@ -263,6 +331,36 @@ def _ipf(T0, plans, group_total, tolerance, max_iterations, bounds=None):
     return T, max_iterations, deviation, last
 
 
+def _ipf_r(T0, plans, cell_group, eps, maxit):
+    """R ``rake()``'s loop: sweeps until the joint table (the cell table's analysis-weight column)
+    changes by less than ``eps`` in every cell, per group; a group that stops is frozen."""
+    T = T0.copy()
+    n_groups = len(eps)
+    active = np.ones(n_groups, dtype=bool)
+    converged = np.zeros(n_groups, dtype=bool)
+    last = np.empty((T.shape[0], len(plans)))
+    old = T[:, 0].copy()
+    sweeps = 0
+    for _ in range(maxit):
+        live = active[cell_group]
+        for m, (_v, _cats, index, A, target) in enumerate(plans):
+            current = A @ T
+            f = np.divide(target, current, out=np.ones_like(target), where=current > 0)[index]
+            f[~live] = 1.0
+            T *= f
+            last[live, m] = T[live, 0]
+        sweeps += 1
+        delta = np.zeros(n_groups)
+        np.maximum.at(delta, cell_group, np.abs(T[:, 0] - old))
+        done = active & (delta < eps)
+        converged |= done
+        active &= ~done
+        old = T[:, 0].copy()
+        if not active.any():
+            break
+    return T, sweeps, converged, last
+
+
 def _deviation(T, plans, group_total) -> np.ndarray:
     """Per group: the largest gap between a weighted margin and its target, as a share of total."""
     dev = np.zeros(group_total.shape[0])
@@ -289,6 +387,118 @@ def _not_converged(T, plans, group_total, group_names, by, max_iterations, devia
         f"{want:.4f}; the margins may conflict (check for empty combinations) or need more "
         "iterations (max_iterations)"
     )
+
+
+# -- collapsing sparse categories ----------------------------------------------------------------
+
+def collapse_blocks(n, values, min_n, segments=None) -> list[list[int]]:
+    """Merge positions ``0..len(n)-1`` (in order) into blocks of adjacent positions until no block
+    has fewer than ``min_n`` respondents (or one block is left); positions whose ``values`` are
+    not positive take no part. The sparsest block (ties: the first) merges with its adjacent
+    block that has fewer respondents (ties: the one before it). With ``segments``, only blocks
+    in the same segment are adjacent.
+
+    >>> collapse_blocks([30, 12, 1, 25], [1, 1, 1, 1], 10)
+    [[0], [1, 2], [3]]
+    >>> collapse_blocks([0, 40, 3, 9], [1, 1, 1, 1], 5)    # 3 joins the smaller neighbour, 9
+    [[0, 1], [2, 3]]
+    """
+    blocks = [[i] for i in range(len(n)) if values[i] > 0]
+    seg = [None if segments is None else segments[b[0]] for b in blocks]
+    done = set()
+    while True:
+        sizes = [sum(n[i] for i in b) for b in blocks]
+        sparse = [k for k in range(len(blocks)) if sizes[k] < min_n and k not in done]
+        if not sparse:
+            return blocks
+        k = min(sparse, key=lambda k: (sizes[k], k))
+        near = [j for j in (k - 1, k + 1) if 0 <= j < len(blocks) and seg[j] == seg[k]]
+        if not near:
+            done.add(k)           # alone in its segment: nothing to merge with
+            continue
+        j = min(near, key=lambda j: (sizes[j], j))
+        lo, hi = min(j, k), max(j, k)
+        blocks[lo:hi + 1] = [blocks[lo] + blocks[hi]]
+        seg[lo:hi + 1] = [seg[lo]]
+        done = {d if d < lo else d - 1 for d in done if d != hi and d != lo}
+
+
+def collapse_options(collapse, variables) -> tuple[int, list]:
+    """``(min_n, variables to collapse)`` from a ``collapse=`` argument."""
+    if isinstance(collapse, (int, np.integer)) and not isinstance(collapse, bool):
+        collapse = {"min_n": int(collapse)}
+    if not isinstance(collapse, Mapping) or "min_n" not in collapse:
+        raise WeightingError(f"collapse must be a dict such as {{'min_n': 20}} or an int, not "
+                             f"{collapse!r}")
+    unknown = set(collapse) - {"min_n", "variables"}
+    if unknown:
+        raise WeightingError(f"collapse has unknown key(s) {sorted(unknown)}; use 'min_n' and "
+                             "optionally 'variables'")
+    min_n = collapse["min_n"]
+    if not isinstance(min_n, (int, np.integer)) or isinstance(min_n, bool) or min_n < 1:
+        raise WeightingError(f"collapse min_n must be a positive integer, not {min_n!r}")
+    chosen = collapse.get("variables")
+    chosen = list(variables) if chosen is None else ([chosen] if isinstance(chosen, str)
+                                                     else list(chosen))
+    bad = [v for v in chosen if v not in variables]
+    if bad:
+        raise WeightingError(f"collapse variables {bad} are not among the margins {variables}")
+    return int(min_n), chosen
+
+
+def _collapse_margins(table, variables, cat_codes, cat_lists, groups, group_names, weights, by,
+                      collapse):
+    """Merge sparse categories per group and margin; return the new margins table, category
+    codes and lists, and the record of merges."""
+    min_n, chosen = collapse_options(collapse, variables)
+    G = len(group_names)
+    key = by or "group"
+    record = []
+    positive = weights > 0
+    for m, v in enumerate(variables):
+        if v not in chosen:
+            continue
+        cats, code = cat_lists[m], cat_codes[m]
+        K = len(cats)
+        n = np.bincount(groups[positive] * K + code[positive], minlength=G * K).reshape(G, K)
+        sub = table[table.variable == v]
+        vals = (sub.set_index(["group", "category"])["value"]
+                .reindex(pd.MultiIndex.from_product([group_names, cats])).fillna(0.0)
+                .to_numpy(float).reshape(G, K))
+        new_cats: dict[str, None] = {}
+        lut = np.empty((G, K), dtype=object)
+        rows = []
+        kind = table["kind"].iloc[0]
+        for g in range(G):
+            blocks = collapse_blocks(n[g], vals[g], min_n)
+            for b in blocks:
+                label = "+".join(cats[i] for i in b)
+                for i in b:
+                    lut[g, i] = label
+                rows.append((group_names[g], v, label, float(vals[g, b].sum()), kind))
+                if len(b) > 1:
+                    record.append({key: group_names[g], "margin": v,
+                                   "categories": [cats[i] for i in b],
+                                   "n": [int(n[g, i]) for i in b],
+                                   "population": float(vals[g, b].sum())})
+            for i in range(K):
+                if lut[g, i] is None:     # no population here: kept, so errors still name it
+                    lut[g, i] = cats[i]
+                    if vals[g, i] > 0 or n[g, i] > 0:
+                        rows.append((group_names[g], v, cats[i], float(vals[g, i]), kind))
+        for i in range(K):            # keep the margin's order in the merged list
+            for g in range(G):
+                new_cats.setdefault(lut[g, i], None)
+        new_list = list(new_cats)
+        where = {c: j for j, c in enumerate(new_list)}
+        lut_codes = np.array([[where[lut[g, i]] for i in range(K)] for g in range(G)],
+                             dtype=np.int64)
+        cat_codes[m] = lut_codes[groups, code]
+        cat_lists[m] = new_list
+        table = pd.concat([table[table.variable != v],
+                           pd.DataFrame(rows, columns=["group", "variable", "category", "value",
+                                                       "kind"])], ignore_index=True)
+    return table, cat_codes, cat_lists, record
 
 
 # -- small helpers ------------------------------------------------------------------------------
