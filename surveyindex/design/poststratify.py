@@ -179,7 +179,7 @@ def _collapse_cells(table, label, variables, groups, group_names, weights, by, c
         parts.append(part.assign(group=g))
         if mapping:
             in_g = group_label == g
-            label[in_g] = label[in_g].map(lambda c: mapping.get(c, c))
+            label[in_g] = label[in_g].replace(mapping)
     return pd.concat(parts, ignore_index=True), label, record
 
 

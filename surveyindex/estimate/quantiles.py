@@ -1,68 +1,169 @@
-"""Quantiles by domain with Woodruff intervals (R ``svyquantile``, survey >= 4.0 defaults)."""
+"""Quantiles by domain with Woodruff or replicate intervals (R ``svyquantile``, survey >= 4.0)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy.stats import norm
 from scipy.stats import t as student_t
 
 from ..design.repweights import replicate_block
+from ..errors import EstimationError
 from .core import as_matrix, domain_layout, resolve_method
 from .variance import degrees_of_freedom, replicate_variance, taylor_variance
 
+INTERVAL_TYPES = ("mean", "quantile")
+
 
 def estimate_quantiles(design, values, probs=(0.25, 0.5, 0.75), by=None, where=None,
-                       level: float = 0.95, method: str = "auto") -> pd.DataFrame:
-    """Weighted quantiles per domain with Woodruff confidence intervals.
+                       level: float = 0.95, method: str = "auto", interval_type: str = "mean",
+                       df: float | None = None) -> pd.DataFrame:
+    """Weighted quantiles per domain with Woodruff or replicate confidence intervals.
 
     The quantile is R's ``qrule="math"``: the smallest value whose weighted cumulative share
-    reaches ``p``. The interval (``interval.type="mean"``) takes the design SE of the estimated
-    share at or below the quantile, forms ``share +- t(df) SE`` and maps both ends back through
-    the weighted distribution; ``se`` is the interval's width over ``2 t(df)``, as R reports it.
+    reaches ``p``.
+
+    ``interval_type="mean"`` (R's default ``interval.type="mean"``, for Taylor and replicate
+    designs alike) is Woodruff's interval: the design SE of the estimated share at or below
+    the quantile (linearised, or from the replicate weights), ``share +- t(df) SE`` mapped back
+    through the weighted distribution; ``se`` is the interval's width over ``2 t(df)``, as R
+    reports it. ``interval_type="quantile"`` (replicate designs only, R
+    ``interval.type="quantile"``) recomputes the quantile with every replicate's weights; the
+    SE is the replicate standard deviation of those (the design's scale, rscales and
+    ``replicate_mse``) and the interval ``estimate +- t(df) SE``. R warns that jackknife
+    replicates may not give valid SEs for quantiles (a jackknife of a median is inconsistent),
+    so prefer the bootstrap or BRR for it.
+
+    ``df`` defaults to R's ``degf``: PSUs minus strata for a Taylor design; for a replicate
+    design the rank of the replicate weights minus one, computed on each domain's rows (as
+    ``svyby`` does on the subset design), so JKn on 3 strata has 197, not 199. Rows with a
+    missing value are left out, as ``na.rm=TRUE``.
 
     >>> import numpy as np, pandas as pd, surveyindex as si
     >>> df = pd.DataFrame({"y": [1.0, 2, 3, 4]})
     >>> t = estimate_quantiles(si.make_design(df, strata=None), df, probs=[0.5])
     >>> float(t.loc[0, "estimate"])
     2.0
+    >>> rep = si.make_design(df, strata=None).with_replicates("JK1")
+    >>> r = estimate_quantiles(rep, df, probs=[0.5], interval_type="quantile")  # R: SE 0.8660254
+    >>> float(r.loc[0, "estimate"]), round(float(r.loc[0, "se"]), 4), int(r.loc[0, "df"])
+    (2.0, 0.866, 3)
     """
     names, Y = as_matrix(values, design.n)
     method = resolve_method(design, method)
+    if interval_type not in INTERVAL_TYPES:
+        raise EstimationError(f"interval_type must be one of {list(INTERVAL_TYPES)}, "
+                              f"not {interval_type!r}")
+    if interval_type == "quantile" and method != "replicate":
+        raise EstimationError("interval_type='quantile' recomputes the quantile on replicate "
+                              "weights: add them with design.with_replicates(...) first, or "
+                              "use interval_type='mean' (Woodruff)")
     dom = domain_layout(design, by, where)
-    df = degrees_of_freedom(design)
-    crit = student_t.ppf(0.5 + level / 2, df)
     w = design.weights
+    R = design.n_replicates
     rows_out = []
     for k in range(len(dom)):
         rows_k = dom.rows(k)
+        W_k = (replicate_block(design.replicate_weights, 0, R, rows_k)
+               if method == "replicate" else None)
+        rank_cache: dict = {}
         for j, name in enumerate(names):
             y = Y[rows_k, j]
             ok = ~np.isnan(y) & (w[rows_k] > 0)
             rows, yk, wk = rows_k[ok], y[ok], w[rows_k][ok]
+            Wk = None if W_k is None else W_k[ok]
+            if df is not None:
+                dfk = df
+            elif method == "taylor":
+                dfk = degrees_of_freedom(design)
+            else:
+                key = ok.tobytes()
+                if key not in rank_cache:
+                    rank_cache[key] = replicate_df(Wk)
+                dfk = rank_cache[key]
+            crit = float(norm.ppf(0.5 + level / 2) if np.isinf(dfk)
+                         else student_t.ppf(0.5 + level / 2, dfk))
+            cols = _SortedColumns(yk, Wk) if interval_type == "quantile" else None
             for p in probs:
                 q = _qrule_math(yk, wk, p)
-                ind = (yk <= q).astype(float)
-                share = float((wk * ind).sum() / wk.sum())
-                if method == "taylor":
-                    z = wk * (ind - share) / wk.sum()
-                    se_share = float(np.sqrt(taylor_variance(design, rows, z[:, None])[0]))
+                if interval_type == "quantile":
+                    reps = cols.quantile(p)
+                    se = float(np.sqrt(replicate_variance(design, np.array(q), reps)))
+                    lo, hi = q - crit * se, q + crit * se
                 else:
-                    W = replicate_block(design.replicate_weights, 0,
-                                        design.replicate_weights.shape[1], rows)
-                    reps = (ind @ W) / W.sum(axis=0)
-                    se_share = float(np.sqrt(replicate_variance(design, np.array(share), reps)))
-                lo_p, hi_p = share - crit * se_share, share + crit * se_share
-                lo = np.nan if lo_p < 0 else _qrule_math(yk, wk, lo_p)
-                hi = np.nan if hi_p > 1 else _qrule_math(yk, wk, hi_p)
+                    ind = (yk <= q).astype(float)
+                    share = float((wk * ind).sum() / wk.sum())
+                    if method == "taylor":
+                        z = wk * (ind - share) / wk.sum()
+                        se_share = float(np.sqrt(taylor_variance(design, rows, z[:, None])[0]))
+                    else:
+                        reps = (ind @ Wk) / Wk.sum(axis=0)
+                        se_share = float(np.sqrt(replicate_variance(design, np.array(share),
+                                                                    reps)))
+                    lo_p, hi_p = share - crit * se_share, share + crit * se_share
+                    lo = np.nan if lo_p < 0 else _qrule_math(yk, wk, lo_p)
+                    hi = np.nan if hi_p > 1 else _qrule_math(yk, wk, hi_p)
+                    se = (hi - lo) / (2 * crit)
                 rows_out.append({**dom.table.iloc[k].to_dict(), "variable": name, "quantile": p,
-                                 "estimate": q, "ci_low": lo, "ci_high": hi,
-                                 "se": (hi - lo) / (2 * crit), "n": int(len(yk))})
+                                 "estimate": q, "ci_low": lo, "ci_high": hi, "se": se,
+                                 "n": int(len(yk)), "df": dfk})
     return pd.DataFrame(rows_out)
+
+
+def replicate_df(W: np.ndarray) -> int:
+    """R ``degf`` of a replicate design: the rank of its replicate weights (rows x replicates)
+    minus one. The rank is taken from the singular values of the R x R cross-product, so it
+    costs one matrix product however many rows there are.
+
+    >>> replicate_df(np.array([[0.0, 2.0, 2.0], [2.0, 0.0, 2.0], [2.0, 2.0, 0.0]]))
+    2
+    >>> replicate_df(np.ones((4, 3)))
+    0
+    """
+    W = np.asarray(W, float)
+    if W.size == 0:
+        return 0
+    s = np.linalg.eigvalsh(W.T @ W)
+    # Singular values of W are sqrt(s): a relative 1e-5 on them (R's qr tolerance) is 1e-10 here.
+    return int((s > s.max() * 1e-10).sum()) - 1
+
+
+class _SortedColumns:
+    """:func:`_qrule_math` for every column of a weight matrix at once: the values are sorted
+    once and the cumulative weights taken once per variable, then each ``p`` is a lookup."""
+
+    def __init__(self, x: np.ndarray, W: np.ndarray):
+        order = np.argsort(x, kind="stable")
+        self.xs = x[order]
+        Ws = W[order]
+        self.cw = np.cumsum(Ws, axis=0)
+        self.total = self.cw[-1]
+        self.pos_w = Ws > 0
+        n = len(x)
+        idx = np.where(self.pos_w, np.arange(n)[:, None], n)
+        # next_pos[i, r]: the first row at or after i with a positive weight in column r.
+        self.next_pos = np.minimum.accumulate(idx[::-1], axis=0)[::-1]
+        self.first = self.next_pos[0]
+
+    def quantile(self, p: float) -> np.ndarray:
+        n, R = self.cw.shape
+        cols = np.arange(R)
+        # Rows with zero weight take no part (R drops them); among the others, the last whose
+        # cumulative share is at most p.
+        ok = (self.cw <= p * self.total) & self.pos_w
+        any_ok = ok.any(axis=0)
+        pos = np.where(any_ok, n - 1 - np.argmax(ok[::-1], axis=0), self.first)
+        after = np.where(pos + 1 < n, self.next_pos[np.minimum(pos + 1, n - 1), cols], n)
+        exact = (p - self.cw[pos, cols] / self.total) == 0
+        take = np.where(~any_ok | exact | (after >= n), pos, np.minimum(after, n - 1))
+        return self.xs[take]
 
 
 def _qrule_math(x: np.ndarray, w: np.ndarray, p: float) -> float:
     """R ``qrule_math``: the lower value where the weighted ECDF reaches ``p`` exactly, else the
-    next one up."""
+    next one up. Zero weights are left out, as R does."""
+    if (w == 0).any():
+        x, w = x[w != 0], w[w != 0]
     order = np.argsort(x, kind="stable")
     xs, cw = x[order], np.cumsum(w[order])
     total = cw[-1]
