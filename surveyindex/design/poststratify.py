@@ -96,7 +96,8 @@ def poststratify(design: SurveyDesign, population, variables: list[str] | str | 
         absent = sorted(set(k for k, v in pop.items() if v > 0) - set(cell_label[in_group]))
         if absent and not partial:
             raise WeightingError(f"{_where(by, g)}population cell(s) {absent} have no "
-                                 "respondents: collapse them with a neighbouring cell, or pass "
+                                 "respondents: collapse them with a neighbouring cell "
+                                 "(collapse={'min_n': 1} merges empty cells), or pass "
                                  "partial=True to ignore them (R postStratify(partial=TRUE))")
     if (T0 <= 0).any():
         c, r = (int(x[0]) for x in np.nonzero(T0 <= 0))
