@@ -93,6 +93,8 @@ def rake(design: SurveyDesign, margins, by: str | None = "country", *, tolerance
         raise WeightingError(f"convergence must be one of {list(CONVERGENCE)}, not {convergence!r}")
     if max_iterations is None:
         max_iterations = 10 if convergence == "r_rake" else 100
+    if max_iterations < 1:
+        raise WeightingError(f"max_iterations must be at least 1, not {max_iterations}")
     if convergence == "r_rake" and bounds is not None:
         raise WeightingError("bounds are not available with convergence='r_rake' (R rake() has "
                              "none); use the default convergence or calibrate()")
