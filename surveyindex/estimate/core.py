@@ -1,8 +1,9 @@
 """The machinery every estimator shares: domains as sorted row blocks, weighted sums in one pass.
 
-Respondents are sorted once by domain, so each domain is a contiguous slice of the sorted
-matrices, and replicate weights are materialised a block of columns at a time in that order;
-the sums for every domain, variable and replicate are then matrix products over slices.
+Respondents are grouped by domain (``Domains.rows(k)``); estimators gather one domain's rows at
+a time, so no full-size reordered copy of the data exists, and replicate weights are materialised
+for a block of that domain's rows at a time; the sums for every variable and replicate are then
+matrix products over the block.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..design.repweights import column_chunk, replicate_block
+from ..design.repweights import replicate_block
 from ..errors import EstimationError
 
 
@@ -91,37 +92,34 @@ def resolve_method(design, method: str) -> str:
     return method
 
 
-def weighted_sums(design, dom: Domains, mats: list[np.ndarray], replicates: bool,
-                  presorted: bool = False):
-    """For each (n, V) matrix in ``mats`` (NaN-free; float64, or bool for indicators), its
-    weighted column sums per domain.
+def domain_sums(design, rows: np.ndarray, mats: list[np.ndarray], replicates: bool,
+                budget: int = 1 << 24) -> list[np.ndarray]:
+    """Weighted column sums of one domain: for each (n_k, V) matrix in ``mats`` (NaN-free;
+    float64, or bool for indicators) holding the rows ``rows`` of the design, in that order.
 
-    Returns a list of arrays (D, V, 1 + R): column 0 uses the analysis weights, the others the
-    replicate weights (when ``replicates``). Replicate columns are materialised in blocks.
-    With ``presorted`` the matrices already hold only ``dom.order``'s rows, in that order
-    (len(dom.order) rows), so no reordered copy is made here.
+    Returns a list of arrays (V, 1 + R): column 0 uses the analysis weights, the others the
+    replicate weights (when ``replicates``). Replicate weights are materialised for a block of
+    rows at a time, all R columns at once (about ``budget`` cells), so each data block is read
+    once and multiplied by one well-shaped matrix product, whatever R is.
+
+    >>> import numpy as np, pandas as pd, surveyindex as si
+    >>> d = si.make_design(pd.DataFrame({"y": [1.0, 2.0, 4.0]}), strata=None)
+    >>> d = d.with_replicates("JK1")
+    >>> domain_sums(d, np.arange(3), [np.array([[1.0], [2.0], [4.0]])], True)[0].tolist()
+    [[7.0, 9.0, 7.5, 4.5]]
     """
-    D = len(dom)
-    order, bounds = dom.order, dom.bounds
-    # Data sorted by domain already (one country after another) need no reordered copy.
-    in_place = len(order) == design.n and bool((order[1:] > order[:-1]).all())
-    sorted_mats = mats if in_place or presorted else [m[order] for m in mats]
-    w = design.weights if in_place else design.weights[order]
+    rows = np.asarray(rows)
+    w = design.weights[rows]
     R = design.replicate_weights.shape[1] if replicates else 0
-    outs = [np.zeros((D, m.shape[1], 1 + R)) for m in mats]
-    for k in range(D):
-        sl = slice(bounds[k], bounds[k + 1])
-        for out, m in zip(outs, sorted_mats):
-            out[k, :, 0] = _f64(m[sl]).T @ w[sl]
-    if R:
-        step = column_chunk(len(order), R)
-        for c0 in range(0, R, step):
-            c1 = min(R, c0 + step)
-            W = replicate_block(design.replicate_weights, c0, c1, None if in_place else order)
-            for k in range(D):
-                sl = slice(bounds[k], bounds[k + 1])
-                for out, m in zip(outs, sorted_mats):
-                    out[k, :, 1 + c0:1 + c1] = _f64(m[sl]).T @ W[sl]
+    outs = [np.zeros((m.shape[1], 1 + R)) for m in mats]
+    for out, m in zip(outs, mats):
+        out[:, 0] = _f64(m).T @ w
+    if R and len(rows):
+        step = max(1, budget // R)
+        for r0 in range(0, len(rows), step):
+            W = replicate_block(design.replicate_weights, 0, R, rows[r0:r0 + step])
+            for out, m in zip(outs, mats):
+                out[:, 1:] += _f64(m[r0:r0 + step]).T @ W
     return outs
 
 

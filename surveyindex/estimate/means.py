@@ -16,7 +16,7 @@ from scipy.stats import t as student_t
 
 from ..design import SurveyDesign
 from ..errors import EstimationError
-from .core import as_matrix, domain_layout, resolve_method, weighted_sums
+from .core import as_matrix, domain_layout, domain_sums, resolve_method
 from .variance import degrees_of_freedom, replicate_variance, taylor_variance
 
 
@@ -148,94 +148,87 @@ def estimate_ratios(design: SurveyDesign, numerator, denominator, by=None, where
 def _ratio(design, names, Y, X, by, where, method, kind) -> DomainEstimates:
     method = resolve_method(design, method)
     dom = domain_layout(design, by, where)
-    order, bounds = dom.order, dom.bounds
-    # One domain-sorted copy of the values, zeroed in place where missing: full-size (n, V)
-    # temporaries dominate memory at millions of respondents, so every later step works on
-    # per-domain slices of these sorted arrays instead of on further (n, V) matrices.
-    Y0 = _sorted_rows(Y, order)
-    valid = ~np.isnan(Y0)
-    if X is not None:
-        X0 = X[order]
-        valid &= ~np.isnan(X0)
-        np.copyto(X0, 0.0, where=~valid)
-    np.copyto(Y0, 0.0, where=~valid)
-    ws = design.weights[order]
-    # The 0/1 validity matrix gives the denominators; kept bool (weighted_sums casts one
-    # domain slice at a time, exactly) rather than as a float64 copy the size of Y0.
-    Vf = valid if X is None else None
-    mats = [Y0] if X is None else [Y0, X0]
-    sums = weighted_sums(design, dom, mats + ([Vf] if X is None else []), method == "replicate",
-                         presorted=True)
-    num = sums[0]
-    den = sums[-1] if kind != "total" else None
-    with np.errstate(invalid="ignore", divide="ignore"):
-        theta = num if den is None else num / den
-    est = theta[:, :, 0]
-    D, V = est.shape
+    D, V = len(dom), len(names)
+    R = design.replicate_weights.shape[1] if method == "replicate" else 0
+    theta = np.full((D, V, 1 + R), np.nan)
     n = np.zeros((D, V), dtype=np.int64)
-    w2sum = np.zeros((D, V))
-    wsum = sums[-1][:, :, 0] if X is None else np.zeros((D, V))
-    ss = np.zeros((D, V))
-    var = np.zeros((D, V))
-    mean = est if kind != "total" else _divide(est, wsum)
+    wsum, w2sum, ss, var = (np.zeros((D, V)) for _ in range(4))
+    # One domain at a time: its rows are gathered (a copy the size of the domain, zeroed where
+    # missing), so at millions of respondents no full-size (n, V) temporary exists.
     for k in range(D):
-        sl = slice(bounds[k], bounds[k + 1])
-        wv = valid[sl] * ws[sl, None]
-        n[k] = np.count_nonzero(valid[sl], axis=0)
-        w2sum[k] = (wv * ws[sl, None]).sum(axis=0)
+        rows = dom.rows(k)
+        Yk = _gather(Y, rows)
+        valid = ~np.isnan(Yk)
+        Xk = None
         if X is not None:
-            wsum[k] = wv.sum(axis=0)
+            Xk = X[rows]
+            valid &= ~np.isnan(Xk)
+            np.copyto(Xk, 0.0, where=~valid)
+        np.copyto(Yk, 0.0, where=~valid)
+        # Validity stays bool (cast one block at a time, exactly) to keep the denominators cheap.
+        sums = domain_sums(design, rows, [Yk, valid if Xk is None else Xk], R > 0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            theta[k] = sums[0] if kind == "total" else sums[0] / sums[1]
+        w = design.weights[rows]
+        wv = valid * w[:, None]
+        n[k] = np.count_nonzero(valid, axis=0)
+        wsum[k] = wv.sum(axis=0)
+        w2sum[k] = (wv * w[:, None]).sum(axis=0)
+        est_k = theta[k, :, 0]
         if kind != "ratio":
-            ss[k] = (wv * (Y0[sl] - mean[k]) ** 2).sum(axis=0)
-        if method == "taylor" and sl.stop > sl.start:
+            mean_k = est_k if kind != "total" else _divide(est_k, wsum[k])
+            ss[k] = (wv * (Yk - mean_k) ** 2).sum(axis=0)
+        if method == "taylor" and len(rows):
             if kind == "total":
-                z = wv * Y0[sl]
+                z = wv * Yk
             else:
-                x0 = Vf[sl] if X is None else X0[sl]
+                x0 = valid if Xk is None else Xk
                 with np.errstate(invalid="ignore", divide="ignore"):
-                    z = wv * (Y0[sl] - est[k] * x0) / den[k, :, 0]
-            var[k] = taylor_variance(design, order[sl], np.nan_to_num(z))
+                    z = wv * (Yk - est_k * x0) / sums[1][:, 0]
+            var[k] = taylor_variance(design, rows, np.nan_to_num(z))
+    est = theta[:, :, 0]
     with np.errstate(invalid="ignore", divide="ignore"):
         n_eff = wsum ** 2 / w2sum
+    reps = None
     if method == "replicate":
         reps = theta[:, :, 1:]
         var = replicate_variance(design, est, reps)
-    else:
-        reps = None
     deff = None if kind == "ratio" else _deff(ss, wsum, n, var, kind)
-    df = None
     return DomainEstimates(dom.table, names, est, np.sqrt(var), n, n_eff, reps, method,
-                           deff=deff, kind=kind, df=df)
+                           deff=deff, kind=kind, df=None)
 
 
-def _means_of_blocks(design, blocks, by=None, where=None, method="auto") -> DomainEstimates:
+def means_of_blocks(design: SurveyDesign, blocks, by=None, where=None, method: str = "auto"
+                    ) -> DomainEstimates:
     """:func:`estimate_means` of the column-wise join of the (n, V_i) arrays in ``blocks``.
 
-    The join is never materialised in respondent order: only the domain-sorted copy is made, so
-    callers holding values and scores separately need no extra (n, V) matrix.
+    For callers holding several respondent-level arrays (item values, dimension scores): the
+    join is never materialised, only each domain's rows of it, so no extra (n, V) matrix is
+    made. Variables are named ``V1, V2, ...`` in block order.
+
+    >>> import numpy as np, pandas as pd, surveyindex as si
+    >>> d = si.make_design(pd.DataFrame({"c": ["A", "A", "B"]}), strata=None)
+    >>> est = means_of_blocks(d, (np.array([[1.0], [3.0], [5.0]]), np.ones((3, 2))), by="c")
+    >>> est.variables, est.estimate.tolist()
+    (['V1', 'V2', 'V3'], [[2.0, 1.0, 1.0], [5.0, 1.0, 1.0]])
     """
+    blocks = tuple(np.asarray(b, float) for b in blocks)
     V = sum(b.shape[1] for b in blocks)
-    if any(b.shape[0] != design.n for b in blocks):
-        raise EstimationError(f"every block needs {design.n} rows; got "
-                              f"{[b.shape[0] for b in blocks]}")
-    return _ratio(design, [f"V{j + 1}" for j in range(V)], tuple(blocks), None, by, where,
+    if any(b.ndim != 2 or b.shape[0] != design.n for b in blocks):
+        raise EstimationError(f"every block needs shape ({design.n}, V); got "
+                              f"{[b.shape for b in blocks]}")
+    return _ratio(design, [f"V{j + 1}" for j in range(V)], blocks, None, by, where,
                   method, "mean")
 
 
-def _sorted_rows(Y, order) -> np.ndarray:
-    """``Y[order]``; for a tuple of column blocks, their join in ``order``, filled in row chunks
-    so no respondent-order join or full-size temporary exists."""
+_means_of_blocks = means_of_blocks  # the index stage's earlier private name
+
+
+def _gather(Y, rows) -> np.ndarray:
+    """``Y[rows]``; for a tuple of column blocks, the rows of their join."""
     if not isinstance(Y, tuple):
-        return Y[order]
-    out = np.empty((len(order), sum(b.shape[1] for b in Y)))
-    step = max(1, (1 << 22) // max(out.shape[1], 1))
-    for r0 in range(0, len(order), step):
-        rows = order[r0:r0 + step]
-        c0 = 0
-        for b in Y:
-            out[r0:r0 + step, c0:c0 + b.shape[1]] = b[rows]
-            c0 += b.shape[1]
-    return out
+        return Y[rows]
+    return np.concatenate([b[rows] for b in Y], axis=1)
 
 
 def _divide(a, b):
@@ -257,4 +250,4 @@ def _deff(ss, wsum, n, var, kind):
 
 
 __all__ = ["DomainEstimates", "estimate_means", "estimate_ratios", "estimate_totals",
-           "degrees_of_freedom"]
+           "degrees_of_freedom", "means_of_blocks"]

@@ -67,9 +67,22 @@ def score_dimensions(responses: Responses, min_valid_items: int | None = None, *
             f"min_valid_items must be between 1 and {min(sizes)} (the smallest dimension), got {k}"
         )
     lo, hi = _item_bounds(inst)                                   # (J,) per item
+    n, T = responses.values.shape[:2]
+    out = np.empty((n, T, len(sizes)))
+    # Row blocks keep the (rows, targets, items) temporaries small at millions of respondents.
+    for r0 in range(0, n, _BLOCK):
+        rows = slice(r0, r0 + _BLOCK)
+        out[rows] = _score_block(responses.values[rows], responses.missing_kind[rows], lo, hi,
+                                 sizes, k, scoring, dont_know, top, bottom)
+    return out
+
+
+_BLOCK = 1 << 16
+
+
+def _score_block(values, kind, lo, hi, sizes, k, scoring, dont_know, top, bottom) -> np.ndarray:
     mid = (lo + hi) / 2
-    values = responses.values
-    dk = responses.missing_kind == DONT_KNOW
+    dk = kind == DONT_KNOW
     if dont_know == "midpoint":
         values = np.where(dk, mid, values)
     valid = ~np.isnan(values)

@@ -57,7 +57,7 @@ def check_rows(frame: pd.DataFrame, inst: Instrument, issues: Issues, decimal: s
         first = ids.reset_index().groupby(0)["index"].transform("min").to_numpy() + 1
         issues.add(dup, idcol, ids, "a respondent id not used before", "duplicate respondent id",
                    EXCLUDED, "duplicate respondent id (first at row " + first.astype(str).astype(object) + ")")
-    frame = frame.copy()
+    frame = frame.copy(deep=False)  # copy-on-write: only the replaced columns are new
     for var, spec in inst.demographics.items():
         col = frame[var]
         if spec.type == "country":

@@ -81,6 +81,9 @@ class QualityRules:
                                     "max_nonresponse in [0, 1]")
 
 
+_BLOCK = 1 << 16
+
+
 def flag_quality(frame: pd.DataFrame, codes: np.ndarray, kind: np.ndarray, inst,
                  rules: QualityRules, eligible: np.ndarray, issues: Issues,
                  decimal: str = ".") -> None:
@@ -99,12 +102,14 @@ def flag_quality(frame: pd.DataFrame, codes: np.ndarray, kind: np.ndarray, inst,
     straight = np.zeros(codes.shape[:2], dtype=bool)
     for sc in sorted(set(scales)):
         j = [k for k, s in enumerate(scales) if s == sc]
-        sub = np.where(kind[:, :, j] == VALID, codes[:, :, j], np.nan)
-        n_valid = (kind[:, :, j] == VALID).sum(axis=2)
-        with np.errstate(all="ignore"):
-            same = np.nanmax(np.nan_to_num(sub, nan=-np.inf), axis=2) == np.nanmin(
-                np.nan_to_num(sub, nan=np.inf), axis=2)
-        straight |= same & (n_valid >= rules.straightlining_min_items)
+        # Row blocks: the (rows, targets, items) temporaries would be GBs at millions of rows.
+        for r0 in range(0, len(codes), _BLOCK):
+            rows = slice(r0, r0 + _BLOCK)
+            ok = kind[rows][:, :, j] == VALID
+            sub = codes[rows][:, :, j]
+            same = (np.where(ok, sub, -np.inf).max(axis=2)
+                    == np.where(ok, sub, np.inf).min(axis=2))
+            straight[rows] |= same & (ok.sum(axis=2) >= rules.straightlining_min_items)
     hit = straight.any(axis=1) if rules.straightlining == "any" else straight.all(axis=1)
     text = np.full(len(hit), "", dtype=object)
     for t, code in enumerate(inst.target_codes):

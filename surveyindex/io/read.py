@@ -150,7 +150,7 @@ def read_responses(source: str | Path | pd.DataFrame, instrument: Instrument, *,
     # Where the instrument keeps don't know in the base (Pew's "% favourable"), a respondent who
     # answered only "don't know" still counts: dropping them would inflate every share.
     counted = (VALID, DONT_KNOW) if inst.scoring.dont_know_in_base else (VALID,)
-    no_answer = ~np.isin(kind, counted).any(axis=(1, 2))
+    no_answer = ~np.logical_or.reduce([kind == c for c in counted]).any(axis=(1, 2))
     issues.add(no_answer, "(all items)", None, "at least one valid answer",
                "no valid answer to any item", EXCLUDED)
     if errors == "raise":
@@ -162,13 +162,17 @@ def read_responses(source: str | Path | pd.DataFrame, instrument: Instrument, *,
 
     ledger = _ledger(name, len(frame), issues.table(with_reason=True))
     keep = ~np.isin(np.arange(len(frame)) + 1, ledger.excluded["row"].to_numpy(int))
-    values = _reverse(codes, inst)
+    # At 2M rows each (rows, targets, items) array is ~0.6 GB: reverse keying works in place and
+    # rows are selected only when some were excluded, so no second or third copy is made.
+    _reverse_in_place(codes, inst)
+    kept = (lambda a: a) if keep.all() else (lambda a: np.ascontiguousarray(a[keep]))
+    wanted = [c for c in [*inst.demographics, inst.layout.weight] if c and c in frame.columns]
     resp = Responses(
         instrument=inst,
-        respondents=_respondents(frame.loc[keep], inst, issues.ids[keep], raw.decimal),
-        values=np.ascontiguousarray(values[keep]),
-        missing_kind=np.ascontiguousarray(kind[keep]),
-        single={k: np.ascontiguousarray(v[keep]) for k, v in singles.items()},
+        respondents=_respondents(frame.loc[keep, wanted], inst, issues.ids[keep], raw.decimal),
+        values=kept(codes),
+        missing_kind=kept(kind),
+        single={k: kept(v) for k, v in singles.items()},
         ledger=ledger,
         source=name,
     )
@@ -239,13 +243,11 @@ def _ids(col: pd.Series) -> np.ndarray:
     return col.map(mapping._id_text).to_numpy(object)
 
 
-def _reverse(codes: np.ndarray, inst: Instrument) -> np.ndarray:
-    values = codes.copy()
+def _reverse_in_place(codes: np.ndarray, inst: Instrument) -> None:
     for j, (dim, item) in enumerate(inst.items()):
         if item.reverse:
             sc = inst.scales[dim.scale]
-            values[:, :, j] = sc.min + sc.max - values[:, :, j]
-    return values
+            np.subtract(sc.min + sc.max, codes[:, :, j], out=codes[:, :, j])
 
 
 def _respondents(kept: pd.DataFrame, inst: Instrument, ids: np.ndarray,

@@ -300,7 +300,8 @@ def clean_cells(frame: pd.DataFrame) -> pd.DataFrame:
                 text = s.map(lambda v: v.strip() if isinstance(v, str) else v)
             s = text.where(~text.isin(BLANK_MARKERS), np.nan)
         out[j] = s.reset_index(drop=True)
-    clean = pd.DataFrame(out)
+    # copy=False: untouched numeric columns are shared, not duplicated (a 2M-row file is ~1 GB)
+    clean = pd.DataFrame(out, copy=False)
     clean.columns = list(frame.columns)
     return clean
 
