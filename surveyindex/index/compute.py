@@ -24,7 +24,7 @@ from .aggregate import aggregate, pool
 from .normalise import normalise
 from .scoring import score_bounds, score_dimensions
 from .uncertainty import paired_differences
-from .weights import driver_weights, fixed_weights, pca_weights
+from .weights import driver_weights, factor_weights, fixed_weights, pca_weights
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,7 @@ class IndexMethod:
     reference: str | None = None
     goalposts: tuple | None = None
     weights: object = "instrument"
+    n_factors: int | None = None
     driver_outcome: str = "fav"
     aggregation: str = "arithmetic"
     power: float = 0.5
@@ -70,12 +71,16 @@ def compute_index(design: SurveyDesign, audiences: list[str] | None = None, *,
         or ``"goalposts"``; see :func:`surveyindex.index.normalise`. ``across`` says which units
         are compared (``"countries"``, ``"targets"``, ``"all"``); ``reference`` names the
         reference country or target of ``"distance"``; ``goalposts = (L, U)``.
-    weights : ``"instrument"`` (default: the instrument's ``index.dimension_weights``), ``"equal"``,
-        a mapping dimension -> weight, ``"pca"`` (squared first-component loadings across the
-        units) or ``"driver"`` (regression of ``driver_outcome``, the favourability rating, on the
+    weights : ``"instrument"`` (default: the instrument's ``index.dimension_weights``, a mapping
+        or one of the methods below), ``"equal"``, a mapping dimension -> weight, ``"pca"``
+        (squared first-component loadings across the units), ``"factor"`` (the OECD/JRC
+        Handbook's factor-analysis weights: varimax-rotated factors, ``n_factors`` of them or as
+        many as the Handbook's rule retains; see :func:`surveyindex.index.factor_weights`) or
+        ``"driver"`` (regression of ``driver_outcome``, the favourability rating, on the
         dimension scores). Data-derived weights are re-derived in every replicate.
-    aggregation : ``"arithmetic"`` (default: the instrument's), ``"geometric"`` or
-        ``"generalised"`` (with ``power``).
+    aggregation : ``"arithmetic"``, ``"geometric"`` or ``"generalised"`` (with ``power``);
+        the defaults of these, of ``n_factors`` and of ``driver_outcome`` are the instrument's
+        ``index`` settings.
     pooling, country_weights, populations : the pooled figure across surveyed countries,
         ``"mean"`` or ``"median"`` with ``"equal"`` or ``"population"`` weights; ``populations``
         is a DataFrame (country, adults_millions), a CSV path or a mapping country -> size.
@@ -93,6 +98,9 @@ def compute_index(design: SurveyDesign, audiences: list[str] | None = None, *,
     >>> geo = compute_index(d, audiences=["all"], aggregation="geometric", weights="pca")
     >>> bool((geo.composite["score"] <= res.composite["score"] + 5).all())
     True
+    >>> fa = compute_index(d, audiences=["all"], weights="factor")
+    >>> fa.settings["weights_method"], len(fa.factors) == fa.settings["n_factors"]
+    ('factor', True)
     """
     resp = _check_design(design)
     inst = resp.instrument
@@ -117,6 +125,7 @@ def compute_index(design: SurveyDesign, audiences: list[str] | None = None, *,
                 "dimension_weights": dict(zip(dims, first["weights"][:, 0].tolist())),
                 **{k: v for k, v in asdict(m).items() if k not in ("weights", "min_valid_items")},
                 "weights_method": first["weights_method"],
+                "n_factors": first["factor_info"]["n_factors"] if "factor_info" in first else None,
                 "min_valid_items": min_valid_items or inst.scoring.min_valid_items,
                 "replicates": design.n_replicates, "replicate_type": design.replicate_type}
     sens, sens_idx = pd.DataFrame(), pd.DataFrame()
@@ -130,6 +139,7 @@ def compute_index(design: SurveyDesign, audiences: list[str] | None = None, *,
         composite=tables.composite_table(arrays, level), comparison=comparison, leads=leads,
         settings=settings, _arrays=arrays, ranks=tables.ranks_table(arrays, level),
         pooled=tables.pooled_table(arrays, settings), weights=tables.weights_table(arrays, level),
+        factors=tables.factors_table(arrays, level),
         sensitivity=sens, sensitivity_indices=sens_idx,
     )
 
@@ -151,7 +161,7 @@ def index_arrays(design: SurveyDesign, m: IndexMethod, masks: dict, country_w,
     scores = score_dimensions(resp, m.min_valid_items, scoring=m.scoring, dont_know=m.dont_know,
                               top=m.top, bottom=m.bottom)
     bounds = score_bounds(inst, m.scoring)
-    outcome = _outcome(resp, m) if m.weights == "driver" else None
+    outcome = _outcome(resp, m) if _weights_spec(m.weights, inst) == "driver" else None
     per_aud = []
     # Item values and scores go to the estimator as separate blocks: its domain-sorted copy is
     # then the only full-size (n, items + dimensions) matrix, not a joined one kept across audiences.
@@ -219,28 +229,59 @@ def _index_from_means(raw, m: IndexMethod, bounds, inst, countries, targets, des
     dim_s = normalise(raw, m.normalisation, bounds=bounds, scale=tuple(inst.index.scale),
                       across=m.across, reference=ref, goalposts=m.goalposts)
     R1 = raw.shape[3]
-    if m.weights == "pca":
+    spec = _weights_spec(m.weights, inst)
+    extra = {}
+    if spec == "pca":
         w, share = pca_weights(dim_s)
         note = (f"squared loadings on the first principal component of the {m.normalisation}-"
                 f"normalised dimension scores across country x target units; the component "
                 f"explains {share[0]:.0%} of the variance")
-    elif m.weights == "driver":
+    elif spec == "factor":
+        w, info = factor_weights(dim_s, m.n_factors)
+        extra["factor_info"] = info
+        note = _factor_note(info, inst.dimension_ids, m.normalisation)
+    elif spec == "driver":
         rw = design.replicate_weights if replicates else None
         w, b = driver_weights(scores, outcome, design.weights, rw, mask)
         note = (f"weighted regression of {m.driver_outcome!r} on the respondents' dimension "
                 f"scores (coefficients {np.round(b[1:, 0], 3).tolist()}); negative coefficients "
                 "set to 0, scaled to sum to 1")
     else:
-        fixed = fixed_weights(m.weights, inst.dimension_ids, inst.dimension_weight_vector())
+        fixed = fixed_weights(spec, inst.dimension_ids,
+                              inst.dimension_weight_vector() if spec == "instrument" else None)
         w = np.repeat(fixed[:, None], R1, axis=1)
         note = ("the instrument's index.dimension_weights" if m.weights == "instrument"
-                else "equal weights" if m.weights == "equal" else "given by the user")
-    method_name = m.weights if isinstance(m.weights, str) else "user"
+                else "equal weights" if spec == "equal" else "given by the user")
+    method_name = spec if isinstance(spec, str) else "user"
     if method_name == "instrument":
-        method_name = "equal" if inst.index.dimension_weights == "equal" else "user"
+        method_name = "user"
     comp = aggregate(dim_s, w, m.aggregation, m.power)
     return {"dim_score": dim_s, "composite": comp, "weights": w, "weights_method": method_name,
-            "weights_note": note}
+            "weights_note": note, **extra}
+
+
+def _weights_spec(weights, inst):
+    """``weights`` with ``"instrument"`` resolved: the instrument's method name (equal, pca,
+    factor, driver) or ``"instrument"`` itself when the instrument gives a weight per dimension."""
+    if isinstance(weights, str) and weights == "instrument":
+        declared = inst.index.dimension_weights
+        return declared if isinstance(declared, str) else "instrument"
+    return weights
+
+
+def _factor_note(info: dict, dims: list[str], normalisation: str) -> str:
+    """How factor-analysis weights were derived, for the weights table and the report."""
+    n = info["n_factors"]
+    groups = "; ".join(
+        f"F{j + 1} ({info['explained'][j, 0]:.0%} of the variance, composite weight "
+        f"{info['factor_share'][j, 0]:.2f}): "
+        + ", ".join(d for d, f in zip(dims, info["factor"][:, 0]) if f == j)
+        for j in range(n))
+    return (f"factor analysis (OECD/JRC Handbook 2008, 6.1) of the {normalisation}-normalised "
+            f"dimension scores across country x target units: {info['rule']}; principal-"
+            f"component loadings rotated by varimax; each dimension weighted by its squared "
+            f"loading (scaled to sum 1 per factor) on its factor times the factor's share of the "
+            f"rotated explained variance, scaled to sum 1. {groups}")
 
 
 def _pooled(a: dict, countries, country_w, how: str) -> np.ndarray:
@@ -312,13 +353,17 @@ def _check_design(design: SurveyDesign):
 def _instrument_defaults(inst) -> dict:
     """The instrument's declared scoring and index settings, as ``IndexMethod`` options.
 
+    The weighting method is not among them: ``weights="instrument"`` (the default) resolves to
+    the instrument's ``index.dimension_weights`` when the weights are computed.
+
     Box codes are lists in the instrument; scoring takes the lowest top-box code and the highest
     bottom-box code (boxes are contiguous ends of the scale).
     """
-    sc = inst.scoring
-    out = {"aggregation": inst.index.aggregation, "scoring": sc.method,
+    sc, ix = inst.scoring, inst.index
+    out = {"aggregation": ix.aggregation, "power": ix.power, "n_factors": ix.n_factors,
+           "driver_outcome": ix.driver_outcome, "scoring": sc.method,
            "dont_know": "include" if sc.dont_know_in_base else "exclude",
-           "pooling": inst.index.cross_country}
+           "pooling": ix.cross_country}
     if sc.top_box:
         out["top"] = min(sc.top_box)
     if sc.bottom_box:

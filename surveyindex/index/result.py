@@ -28,6 +28,11 @@ class IndexResult:
     - ``pooled``: dimension and composite scores pooled across the surveyed countries (mean or
       median, equal or population weights);
     - ``weights``: the dimension weights, how they were derived, and their SE (zero when fixed);
+      with ``weights="factor"`` also the factor each dimension belongs to and the share of
+      replicates that put it in the same factor;
+    - ``factors``: with ``weights="factor"``, per audience and retained factor: its eigenvalue,
+      its rotated share of the variance and its weight as an intermediate composite, each with
+      SE and CI, and the dimensions it groups (empty for other weights);
     - ``comparison`` and ``leads``: paired differences between the first two targets, and in how
       many countries each leads; :meth:`compare` gives them for any pair;
     - ``sensitivity`` and ``sensitivity_indices``: the Monte Carlo sensitivity analysis, empty
@@ -44,6 +49,7 @@ class IndexResult:
     ranks: pd.DataFrame = field(default_factory=pd.DataFrame)
     pooled: pd.DataFrame = field(default_factory=pd.DataFrame)
     weights: pd.DataFrame = field(default_factory=pd.DataFrame)
+    factors: pd.DataFrame = field(default_factory=pd.DataFrame)
     sensitivity: pd.DataFrame = field(default_factory=pd.DataFrame)
     sensitivity_indices: pd.DataFrame = field(default_factory=pd.DataFrame)
 
@@ -169,11 +175,41 @@ def weights_table(arrays, level: float) -> pd.DataFrame:
     for a in arrays["per_audience"]:
         w = a["weights"]                                                # (K, 1+R)
         se = replicate_se(w, scale)
-        out.append(pd.DataFrame({"audience": a["audience"], "dimension": arrays["dims"],
-                                 "method": a["weights_method"], "weight": w[:, 0], "se": se,
-                                 "ci_low": w[:, 0] - z * se, "ci_high": w[:, 0] + z * se,
-                                 "derivation": a["weights_note"]}))
+        df = pd.DataFrame({"audience": a["audience"], "dimension": arrays["dims"],
+                           "method": a["weights_method"], "weight": w[:, 0], "se": se,
+                           "ci_low": w[:, 0] - z * se, "ci_high": w[:, 0] + z * se,
+                           "derivation": a["weights_note"]})
+        if "factor_info" in a:
+            f = a["factor_info"]["factor"]                              # (K, 1+R)
+            df.insert(3, "factor", [f"F{j + 1}" for j in f[:, 0]])
+            df.insert(4, "same_factor", (f[:, 1:] == f[:, :1]).mean(axis=1)
+                      if f.shape[1] > 1 else np.nan)
+        out.append(df)
     return pd.concat(out, ignore_index=True)
+
+
+def factors_table(arrays, level: float) -> pd.DataFrame:
+    """Per audience and retained factor of the factor-analysis weights (empty without them)."""
+    out = []
+    z, scale = arrays["z"], arrays["scale"]
+    for a in arrays["per_audience"]:
+        info = a.get("factor_info")
+        if info is None:
+            continue
+        n = info["n_factors"]
+        df = pd.DataFrame({"audience": a["audience"], "factor": [f"F{j + 1}" for j in range(n)],
+                           "dimensions": [", ".join(d for d, f in zip(arrays["dims"],
+                                                                      info["factor"][:, 0]) if f == j)
+                                          for j in range(n)]})
+        for col, values in (("eigenvalue", info["eigenvalues"][:n]),
+                            ("explained", info["explained"]), ("composite_weight", info["factor_share"])):
+            se = replicate_se(values, scale)
+            df[col], df[f"{col}_se"] = values[:, 0], se
+            if col == "composite_weight":
+                df["ci_low"], df["ci_high"] = values[:, 0] - z * se, values[:, 0] + z * se
+        df["rule"] = info["rule"]
+        out.append(df)
+    return pd.concat(out, ignore_index=True) if out else pd.DataFrame()
 
 
 def tidy(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:

@@ -266,14 +266,42 @@ class Scoring(_Frozen):
         return self
 
 
+#: Weighting methods an instrument may declare in ``index.dimension_weights``.
+WEIGHT_METHODS = ("equal", "pca", "factor", "driver")
+
+
 class IndexSettings(_Frozen):
-    """How dimension scores become the composite index."""
+    """How dimension scores become the composite index; ``compute_index`` takes these as defaults."""
 
     scale: tuple[float, float] = Field(default=(0.0, 100.0), description=(
         "Range dimension scores are rescaled to (scale minimum -> first, maximum -> second)."))
-    dimension_weights: Literal["equal"] | dict[str, float] = Field(default="equal", description=(
-        "`equal`, or a weight for every dimension id (normalised to sum to one)."))
-    aggregation: Literal["arithmetic"] = Field(default="arithmetic", description=(
-        "How weighted dimension scores combine into the composite."))
+    dimension_weights: Literal["equal", "pca", "factor", "driver"] | dict[str, float] = Field(
+        default="equal", description=(
+            "`equal`, a weight for every dimension id (normalised to sum to one), or weights "
+            "derived from the data in every replicate: `pca` (first principal component), "
+            "`factor` (OECD/JRC Handbook factor analysis, varimax-rotated; see `n_factors`) or "
+            "`driver` (regression of `driver_outcome` on the dimension scores)."))
+    aggregation: Literal["arithmetic", "geometric", "generalised"] = Field(
+        default="arithmetic", description=(
+            "How weighted dimension scores combine into the composite: `arithmetic` (fully "
+            "compensatory), `geometric` (partly; needs non-negative scores) or `generalised` "
+            "mean with exponent `power`."))
+    power: float = Field(default=0.5, description=(
+        "Exponent of the `generalised` mean (1 arithmetic, -1 harmonic; not 0, which is "
+        "`geometric`)."))
+    n_factors: int | None = Field(default=None, ge=1, description=(
+        "Number of factors of `factor` weights; unset: the Handbook's rule (eigenvalue > 1, "
+        "over 10% of the variance each, over 60% together)."))
+    driver_outcome: str = Field(default="fav", description=(
+        "Id of the single item (overall rating) that `driver` weights regress on the "
+        "dimension scores."))
     cross_country: Literal["mean", "median"] = Field(default="mean", description=(
         "Summary across surveyed countries, each country counting once (Pew reports the median)."))
+
+    @field_validator("dimension_weights", mode="before")
+    @classmethod
+    def _method_or_mapping(cls, v):
+        if isinstance(v, str) and v not in WEIGHT_METHODS:
+            raise ValueError(f"must be one of {', '.join(map(repr, WEIGHT_METHODS))} or a mapping "
+                             "dimension id -> weight")
+        return v

@@ -122,6 +122,17 @@ class Instrument(_Frozen):
                 raise _At(("index", "dimension_weights"),
                           f"must give a weight for each of {dims}, got "
                           f"{sorted(self.index.dimension_weights)}")
+        if self.index.aggregation == "generalised" and self.index.power == 0:
+            raise _At(("index", "power"), "0 makes the generalised mean the geometric mean: use "
+                                          "aggregation: geometric")
+        if self.index.n_factors is not None and self.index.n_factors > len(dims):
+            raise _At(("index", "n_factors"),
+                      f"is {self.index.n_factors} but there are only {len(dims)} dimensions")
+        singles = [s.id for s in self.single_items]
+        if self.index.dimension_weights == "driver" and self.index.driver_outcome not in singles:
+            raise _At(("index", "driver_outcome"),
+                      f"driver weights regress {self.index.driver_outcome!r} on the dimension "
+                      f"scores, but it is not one of the single_items {singles}")
         return self
 
     # -- convenience views -------------------------------------------------------------------
@@ -149,8 +160,16 @@ class Instrument(_Frozen):
         return self.layout.item_column.format(target=target, item=item)
 
     def dimension_weight_vector(self) -> dict[str, float]:
-        """Dimension weights normalised to sum to one."""
+        """Dimension weights normalised to sum to one (``equal`` or given per dimension).
+
+        >>> import surveyindex as si
+        >>> si.load_instrument("softpower").dimension_weight_vector()["morality"]
+        0.2
+        """
         w = self.index.dimension_weights
+        if w in ("pca", "factor", "driver"):
+            raise ValueError(f"index.dimension_weights is {w!r}: the weights are derived from the "
+                             "data by compute_index, not fixed in the instrument")
         raw = {d: 1.0 for d in self.dimension_ids} if w == "equal" else dict(w)
         total = sum(raw.values())
         return {d: v / total for d, v in raw.items()}
