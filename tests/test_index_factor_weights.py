@@ -208,6 +208,9 @@ def test_two_blocks_of_perfectly_correlated_dimensions_by_hand():
     assert info["n_factors"] == 2 and info["factor"][:, 0].tolist() == [0, 0, 0, 0, 1, 1]
     np.testing.assert_allclose(info["factor_share"][:, 0], [2 / 3, 1 / 3], atol=1e-12)
     np.testing.assert_allclose(w[:, 0], 1 / 6, atol=1e-12)
+    # A third factor would have no variance to rotate: an error, not arbitrary weights.
+    with pytest.raises(EstimationError, match="component 3 has .*zero variance"):
+        factor_weights(_units(_blocks([4, 2])), n_factors=3)
 
 
 def test_too_few_units_and_constant_dimension():

@@ -84,8 +84,9 @@ def factor_weights(scores: np.ndarray, n_factors: int | None = None, *, tol: flo
        next components are added until they do (the Handbook's three criteria; the third can
        only be met by adding components). ``n_factors`` overrides the rule.
     2. **Rotation**: the principal-component loadings (eigenvector x sqrt(eigenvalue)) are
-       rotated with varimax with Kaiser normalisation, as R's ``varimax(normalize = TRUE)``
-       (converged to ``tol`` rather than R's default ``eps = 1e-5``).
+       rotated with varimax with Kaiser normalisation, as R's ``varimax(normalize = TRUE)``,
+       converged until no plane rotation exceeds ``tol`` radians (at most ``max_iter`` sweeps),
+       where R's default ``eps = 1e-5`` stops up to 1e-3 away in the weights.
     3. **Weights**: squared rotated loadings are scaled to sum to one within each factor; each
        dimension belongs to the factor where its scaled squared loading is largest; the factors
        (intermediate composites) are weighted by their share of the rotated explained variance;
@@ -126,6 +127,10 @@ def factor_weights(scores: np.ndarray, n_factors: int | None = None, *, tol: flo
             raise EstimationError(f"n_factors must be between 1 and the number of dimensions "
                                   f"({K}), not {n_factors}")
         n, rule = int(n_factors), f"{int(n_factors)} factor(s), as given by n_factors"
+    if vals[0, n - 1] <= 1e-10 * K:
+        raise EstimationError(f"factor weights: component {n} has (nearly) zero variance across "
+                              f"units (eigenvalue {vals[0, n - 1]:.2g}): the dimensions are "
+                              f"collinear; ask for fewer factors (n_factors)")
     load = vecs[:, :, :n] * np.sqrt(np.clip(vals[:, None, :n], 0, None))
     load = _varimax(load, tol, max_iter)                       # (1 + R, K, n)
     load = _match_factors(load)
@@ -230,7 +235,8 @@ def _match_factors(load: np.ndarray) -> np.ndarray:
     out[0] = main
     norm = np.sqrt((load**2).sum(axis=1))                      # (1 + R, n)
     ref = np.sqrt((main**2).sum(axis=0))
-    cong = np.einsum("rki,kj->rij", load, main) / norm[:, :, None] / ref[None, None, :]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cong = np.nan_to_num(np.einsum("rki,kj->rij", load, main) / norm[:, :, None] / ref)
     for r in range(1, len(load)):
         if n == 1:
             perm = np.zeros(1, int)
