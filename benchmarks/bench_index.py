@@ -2,6 +2,7 @@
 
     python benchmarks/bench_index.py                           # 200,000 respondents, 200 replicates
     python benchmarks/bench_index.py --sizes 200000 2000000
+    python benchmarks/bench_index.py --replicates 50 100 200 --methods default   # scaling in R
     python benchmarks/bench_index.py --coverage 50             # 50 simulated surveys, truth known
 
 Speed: 5 dimensions x 2 targets x 20 countries x 2 audiences (all, g20_youth), bootstrap
@@ -65,19 +66,28 @@ RUNS = {"default": ("default (mean, scale, equal, arithmetic)", {}),
         "driver": ("driver weights", {"weights": "driver"})}
 
 
-def speed(sizes: list[int], replicates: int, methods: list[str]) -> None:
+def speed(sizes: list[int], replicates: list[int], methods: list[str]) -> None:
+    rows = []
     for n in sizes:
-        t0 = time.perf_counter()
-        design = design_of_size(n, replicates)
-        prep = time.perf_counter() - t0
-        print(f"n = {design.n:,} respondents, {replicates} replicates, "
-              f"{design.data['country'].nunique()} countries (data + replicates: {prep:.1f} s)")
-        for label, kw in (RUNS[m] for m in methods):
-            sec, peak = timed(lambda kw=kw, d=design: si.compute_index(d, ["all", "g20_youth"], **kw))
-            rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
-            print(f"  {label:<42} {sec:7.2f} s   index peak alloc {peak:5.2f} GiB   "
-                  f"process peak RSS {rss:5.2f} GiB")
-        del design
+        for reps in replicates:
+            t0 = time.perf_counter()
+            design = design_of_size(n, reps)
+            prep = time.perf_counter() - t0
+            print(f"n = {design.n:,} respondents, {reps} replicates, "
+                  f"{design.data['country'].nunique()} countries (data + replicates: {prep:.1f} s)")
+            for m in methods:
+                label, kw = RUNS[m]
+                sec, peak = timed(lambda kw=kw, d=design: si.compute_index(d, ["all", "g20_youth"],
+                                                                           **kw))
+                rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+                rows.append((m, n, reps, sec))
+                print(f"  {label:<42} {sec:7.2f} s   index peak alloc {peak:5.2f} GiB   "
+                      f"process peak RSS {rss:5.2f} GiB")
+            del design
+    if len(rows) > 1:
+        print("\nscaling: ms per million respondent x replicate cells (flat = linear growth):")
+        for m, n, reps, sec in rows:
+            print(f"  {m:<8} n={n:>9,} R={reps:>4}  {sec / (n * reps) * 1e6 * 1e3:8.3f} ms")
 
 
 def coverage(surveys: int, replicates: int) -> None:
@@ -108,12 +118,12 @@ def coverage(surveys: int, replicates: int) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--sizes", type=int, nargs="+", default=[BASE])
-    ap.add_argument("--replicates", type=int, default=200)
+    ap.add_argument("--replicates", type=int, nargs="+", default=[200])
     ap.add_argument("--methods", nargs="+", choices=list(RUNS), default=list(RUNS))
     ap.add_argument("--coverage", type=int, default=0, help="number of simulated surveys")
     args = ap.parse_args()
     if args.coverage:
-        coverage(args.coverage, min(args.replicates, 100))
+        coverage(args.coverage, min(args.replicates[0], 100))
     else:
         speed(args.sizes, args.replicates, args.methods)
 

@@ -49,23 +49,34 @@ class RakeAdjustment:
 
     def adjust(self, Z: np.ndarray, rows: np.ndarray) -> np.ndarray:
         # psw_m = w0 * F_m[cell], so every backfitting step changes x / w0 by a constant per
-        # raking cell: the ten sweeps run on the cell table, exactly, and one pass maps back.
+        # raking cell: the sweeps run on the cell table, exactly, and one pass maps back. The
+        # cell-table change is E_m c_m summed over margins, with c_m the accumulated margin
+        # means, so the ten sweeps themselves run on the (small) margin-category tables.
         cells, local = np.unique(self.cell_of[rows], return_inverse=True)
         w0 = self.w0[rows]
-        v0 = np.divide(Z, w0[:, None], out=np.zeros_like(Z), where=w0[:, None] > 0)
-        S = _sum_rows(v0, local, len(cells))
-        n_c = np.bincount(local, minlength=len(cells)).astype(float)[:, None]
-        plans = []
+        inv_w0 = np.divide(1.0, w0, out=np.zeros_like(w0), where=w0 > 0)
+        S = _sum_rows(Z * inv_w0[:, None], local, len(cells))
+        n_c = np.bincount(local, minlength=len(cells)).astype(float)
+        P, B, E, count = [], [], [], []
         for m, index in enumerate(self.margin_index):
+            F = self.factors[cells, m]
+            inv_F = np.divide(1.0, F, out=np.zeros_like(F), where=F != 0)
             codes, mlocal = np.unique(index[cells], return_inverse=True)
             A = _indicator(mlocal, len(codes))
-            plans.append((self.factors[cells, m][:, None], A, mlocal, A @ n_c))
-        delta = np.zeros_like(S)
+            P.append(np.asarray(A @ (S * inv_F[:, None])))
+            B.append(A @ sparse.diags(n_c * inv_F))
+            E.append(sparse.diags(F) @ A.T)
+            count.append(np.asarray(A @ n_c)[:, None])
+        M = [[(Bj @ Em).toarray() for Em in E] for Bj in B]
+        c = [np.zeros_like(p) for p in P]
         for _ in range(10):          # R uses exactly ten sweeps, converged or not
-            for F, A, mlocal, count in plans:
-                mean = np.asarray(A @ ((S - n_c * delta) / F)) / count
-                delta += F * mean[mlocal]
-        return Z - w0[:, None] * delta[local]
+            for j in range(len(P)):
+                c[j] += (P[j] - sum(M[j][m] @ c[m] for m in range(len(P)))) / count[j]
+        delta = sum(np.asarray(Em @ cm) for Em, cm in zip(E, c))
+        out = delta[local]
+        out *= w0[:, None]
+        np.subtract(Z, out, out=out)
+        return out
 
 
 class GregAdjustment:

@@ -17,7 +17,7 @@ from scipy.stats import t as student_t
 from ..design import SurveyDesign
 from ..errors import EstimationError
 from .core import as_matrix, domain_layout, domain_sums, resolve_method
-from .variance import degrees_of_freedom, replicate_variance, taylor_variance
+from .variance import degrees_of_freedom, replicate_variance, taylor_variances
 
 
 @dataclass(frozen=True, eq=False)
@@ -153,6 +153,7 @@ def _ratio(design, names, Y, X, by, where, method, kind) -> DomainEstimates:
     theta = np.full((D, V, 1 + R), np.nan)
     n = np.zeros((D, V), dtype=np.int64)
     wsum, w2sum, ss, var = (np.zeros((D, V)) for _ in range(4))
+    pending: list = []           # (domain, rows, influence values) awaiting the Taylor sums
     # One domain at a time: its rows are gathered (a copy the size of the domain, zeroed where
     # missing), so at millions of respondents no full-size (n, V) temporary exists.
     for k in range(D):
@@ -170,22 +171,26 @@ def _ratio(design, names, Y, X, by, where, method, kind) -> DomainEstimates:
         with np.errstate(invalid="ignore", divide="ignore"):
             theta[k] = sums[0] if kind == "total" else sums[0] / sums[1]
         w = design.weights[rows]
-        wv = valid * w[:, None]
         n[k] = np.count_nonzero(valid, axis=0)
-        wsum[k] = wv.sum(axis=0)
-        w2sum[k] = (wv * w[:, None]).sum(axis=0)
+        wsum[k], w2sum[k] = np.stack([w, w * w]) @ valid
         est_k = theta[k, :, 0]
-        if kind != "ratio":
-            mean_k = est_k if kind != "total" else _divide(est_k, wsum[k])
-            ss[k] = (wv * (Yk - mean_k) ** 2).sum(axis=0)
-        if method == "taylor" and len(rows):
+        if kind == "ratio":
+            z = (Yk - np.nan_to_num(est_k) * Xk) * w[:, None]
+        else:
+            # One deviation matrix serves the SRS variance (deff) and the influence values:
+            # both are zero where the value is missing.
+            centre = np.nan_to_num(est_k if kind != "total" else _divide(est_k, wsum[k]))
+            d = Yk - centre
+            d *= valid
+            z = d * w[:, None]
+            ss[k] = np.einsum("ij,ij->j", z, d)
             if kind == "total":
-                z = wv * Yk
-            else:
-                x0 = valid if Xk is None else Xk
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    z = wv * (Yk - est_k * x0) / sums[1][:, 0]
-            var[k] = taylor_variance(design, rows, np.nan_to_num(z))
+                z = Yk * w[:, None]
+        if method == "taylor" and len(rows):
+            pending.append((k, rows, z if kind == "total" else _scale_columns(z, sums[1][:, 0])))
+            if sum(p[2].size for p in pending) >= _TAYLOR_BATCH:
+                _flush_taylor(design, pending, var)
+    _flush_taylor(design, pending, var)
     est = theta[:, :, 0]
     with np.errstate(invalid="ignore", divide="ignore"):
         n_eff = wsum ** 2 / w2sum
@@ -229,6 +234,22 @@ def _gather(Y, rows) -> np.ndarray:
     if not isinstance(Y, tuple):
         return Y[rows]
     return np.concatenate([b[rows] for b in Y], axis=1)
+
+
+_TAYLOR_BATCH = 1 << 23   # influence cells gathered before the Taylor sums run on them together
+
+
+def _flush_taylor(design, pending: list, var: np.ndarray) -> None:
+    if pending:
+        var[[p[0] for p in pending]] = taylor_variances(design, [p[1:] for p in pending])
+        pending.clear()
+
+
+def _scale_columns(z, den) -> np.ndarray:
+    """``z / den`` column by column, in place; columns with no weight (den 0) become 0."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z *= np.where(den > 0, 1.0 / den, 0.0)
+    return z
 
 
 def _divide(a, b):
