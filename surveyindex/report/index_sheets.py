@@ -85,7 +85,7 @@ def add_index_sheets(wb: Workbook, t: ReportTables, bases: pd.DataFrame) -> dict
     if not t.weights.empty:
         ws, last = _sheet(wb, "Weights", t.weights, _WEIGHTS,
                           "Dimension weights of the composite (summing to 1) per audience. "
-                          f"Data-derived weights (pca, driver) are re-derived in each of the "
+                          f"Data-derived weights (pca, factor, driver) are re-derived in each of the "
                           f"{reps}, giving their SE and {level} CI; fixed weights (equal, user) "
                           "have SE 0.")
         fmt.wrap_rows(ws, len(_WEIGHTS), 3, last, 60)
@@ -120,7 +120,7 @@ def methodology_notes(t: ReportTables) -> dict[str, str]:
     ...                   "method": "pca", "weight": [0.6, 0.4], "derivation": "first component"})
     >>> t = ReportTables("T", *[pd.DataFrame()] * 9, methodology={}, weights=w)
     >>> methodology_notes(t)["Weight derivation"]
-    'pca: first component. Data-derived weights (pca, driver) are re-derived in every replicate, so they have an SE; fixed weights (equal: each dimension the same; user: given in the instrument or by the user) have none. See the Weights sheet.'
+    'pca: first component. Data-derived weights (pca, factor, driver) are re-derived in every replicate, so they have an SE; fixed weights (equal: each dimension the same; user: given in the instrument or by the user) have none. See the Weights sheet.'
     """
     notes: dict[str, str] = {}
     w = t.weights
@@ -134,7 +134,7 @@ def methodology_notes(t: ReportTables) -> dict[str, str]:
             text = "; ".join(f"audience {r.audience}: {r.method}: {r.derivation}"
                              for r in rows.itertuples())
         notes["Weight derivation"] = (
-            f"{text}. Data-derived weights (pca, driver) are re-derived in every replicate, so "
+            f"{text}. Data-derived weights (pca, factor, driver) are re-derived in every replicate, so "
             "they have an SE; fixed weights (equal: each dimension the same; user: given in the "
             "instrument or by the user) have none. See the Weights sheet.")
     if not t.pooled.empty:
