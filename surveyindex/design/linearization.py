@@ -53,26 +53,33 @@ class RakeAdjustment:
         # cell-table change is E_m c_m summed over margins, with c_m the accumulated margin
         # means, so the ten sweeps themselves run on the (small) margin-category tables.
         cells, local = np.unique(self.cell_of[rows], return_inverse=True)
+        C = len(cells)
         w0 = self.w0[rows]
         inv_w0 = np.divide(1.0, w0, out=np.zeros_like(w0), where=w0 > 0)
-        S = _sum_rows(Z * inv_w0[:, None], local, len(cells))
-        n_c = np.bincount(local, minlength=len(cells)).astype(float)
-        P, B, E, count = [], [], [], []
+        S = np.asarray(_indicator(local, C, inv_w0) @ Z)          # cell sums of x / w0
+        n_c = np.bincount(local, minlength=C).astype(float)
+        marg = []
         for m, index in enumerate(self.margin_index):
             F = self.factors[cells, m]
             inv_F = np.divide(1.0, F, out=np.zeros_like(F), where=F != 0)
             codes, mlocal = np.unique(index[cells], return_inverse=True)
-            A = _indicator(mlocal, len(codes))
-            P.append(np.asarray(A @ (S * inv_F[:, None])))
-            B.append(A @ sparse.diags(n_c * inv_F))
-            E.append(sparse.diags(F) @ A.T)
-            count.append(np.asarray(A @ n_c)[:, None])
-        M = [[(Bj @ Em).toarray() for Em in E] for Bj in B]
-        c = [np.zeros_like(p) for p in P]
+            K = len(codes)
+            P = np.asarray(_indicator(mlocal, K, inv_F) @ S)
+            count = np.bincount(mlocal, n_c, K)[:, None]
+            marg.append((mlocal, K, F, n_c * inv_F, P, count))
+        # M[j][m] maps margin m's accumulated means to margin j's sums: block-diagonal by group.
+        M = [[sparse.csr_matrix((bj * Fm, (lj, lm)), shape=(Kj, Km))
+              for lm, Km, Fm, _, _, _ in marg] for lj, Kj, _, bj, _, _ in marg]
+        c = [np.zeros_like(P) for _, _, _, _, P, _ in marg]
         for _ in range(10):          # R uses exactly ten sweeps, converged or not
-            for j in range(len(P)):
-                c[j] += (P[j] - sum(M[j][m] @ c[m] for m in range(len(P)))) / count[j]
-        delta = sum(np.asarray(Em @ cm) for Em, cm in zip(E, c))
+            for j, (_, _, _, _, P, count) in enumerate(marg):
+                c[j] += (P - sum(M[j][m] @ c[m] for m in range(len(marg)))) / count
+        offsets = np.cumsum([0] + [K for _, K, _, _, _, _ in marg])
+        E = sparse.csr_matrix((np.concatenate([F for _, _, F, _, _, _ in marg]),
+                               (np.tile(np.arange(C), len(marg)),
+                                np.concatenate([lm + o for (lm, *_), o in zip(marg, offsets)]))),
+                              shape=(C, offsets[-1]))
+        delta = np.asarray(E @ np.concatenate(c))               # sum over margins of F_m c_m
         out = delta[local]
         out *= w0[:, None]
         np.subtract(Z, out, out=out)
@@ -121,19 +128,23 @@ def calibrated_influence(design, rows: np.ndarray, Z: np.ndarray):
         touched = np.zeros(int(adj.groups.max()) + 1, dtype=bool)
         touched[adj.groups[keep]] = True
         keep |= touched[adj.groups]
-    ext = np.flatnonzero(keep)
-    Zx = np.zeros((len(ext), Z.shape[1]))
-    pos = np.full(design.n, -1, dtype=np.int64)
-    pos[ext] = np.arange(len(ext))
-    Zx[pos[rows]] = Z
+    if keep.sum() == len(rows):    # the rows fill their groups: nothing to spread to
+        ext, Zx = rows, Z
+    else:
+        ext = np.flatnonzero(keep)
+        Zx = np.zeros((len(ext), Z.shape[1]))
+        pos = np.full(design.n, -1, dtype=np.int64)
+        pos[ext] = np.arange(len(ext))
+        Zx[pos[rows]] = Z
     for adj in design.calibration:
         Zx = adj.adjust(Zx, ext)
     return ext, Zx
 
 
-def _indicator(codes: np.ndarray, size: int):
-    return sparse.csr_matrix((np.ones(len(codes)), (codes, np.arange(len(codes)))),
-                             shape=(size, len(codes)))
+def _indicator(codes: np.ndarray, size: int, values: np.ndarray | None = None):
+    """(size, len(codes)) sparse matrix summing columns into their code's row (times values)."""
+    values = np.ones(len(codes)) if values is None else values
+    return sparse.csr_matrix((values, (codes, np.arange(len(codes)))), shape=(size, len(codes)))
 
 
 def _sum_rows(x: np.ndarray, groups: np.ndarray, size: int) -> np.ndarray:

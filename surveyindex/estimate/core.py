@@ -45,9 +45,14 @@ def domain_layout(design, by, where) -> Domains:
         if missing:
             raise EstimationError(f"domain column(s) {missing} not in the design's data; "
                                   f"columns: {list(data.columns)}")
-        grouped = data.groupby(cols, sort=True, dropna=True)
-        codes = grouped.ngroup().to_numpy(dtype=np.int64)
-        table = grouped.size().index.to_frame(index=False)
+        if len(cols) == 1:      # factorize: several times faster than a groupby on one column
+            codes, uniques = pd.factorize(data[cols[0]], sort=True)
+            codes = codes.astype(np.int64)
+            table = pd.DataFrame({cols[0]: uniques})
+        else:
+            grouped = data.groupby(cols, sort=True, dropna=True)
+            codes = grouped.ngroup().to_numpy(dtype=np.int64)
+            table = grouped.size().index.to_frame(index=False)
     if where is not None:
         where = np.asarray(where, dtype=bool)
         if where.shape != (design.n,):

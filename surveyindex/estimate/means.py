@@ -166,13 +166,13 @@ def _ratio(design, names, Y, X, by, where, method, kind) -> DomainEstimates:
             valid &= ~np.isnan(Xk)
             np.copyto(Xk, 0.0, where=~valid)
         np.copyto(Yk, 0.0, where=~valid)
-        # Validity stays bool (cast one block at a time, exactly) to keep the denominators cheap.
-        sums = domain_sums(design, rows, [Yk, valid if Xk is None else Xk], R > 0)
+        vf = valid.astype(float)
+        sums = domain_sums(design, rows, [Yk, vf if Xk is None else Xk], R > 0)
         with np.errstate(invalid="ignore", divide="ignore"):
             theta[k] = sums[0] if kind == "total" else sums[0] / sums[1]
         w = design.weights[rows]
         n[k] = np.count_nonzero(valid, axis=0)
-        wsum[k], w2sum[k] = np.stack([w, w * w]) @ valid
+        wsum[k], w2sum[k] = np.stack([w, w * w]) @ vf
         est_k = theta[k, :, 0]
         if kind == "ratio":
             z = (Yk - np.nan_to_num(est_k) * Xk) * w[:, None]
@@ -180,12 +180,12 @@ def _ratio(design, names, Y, X, by, where, method, kind) -> DomainEstimates:
             # One deviation matrix serves the SRS variance (deff) and the influence values:
             # both are zero where the value is missing.
             centre = np.nan_to_num(est_k if kind != "total" else _divide(est_k, wsum[k]))
-            d = Yk - centre
-            d *= valid
-            z = d * w[:, None]
-            ss[k] = np.einsum("ij,ij->j", z, d)
-            if kind == "total":
-                z = Yk * w[:, None]
+            z = Yk * w[:, None] if kind == "total" else None
+            d = np.subtract(Yk, centre, out=Yk)       # Yk is not needed after this
+            d *= vf
+            wd = d * w[:, None]
+            ss[k] = np.einsum("ij,ij->j", wd, d)
+            z = wd if z is None else z
         if method == "taylor" and len(rows):
             pending.append((k, rows, z if kind == "total" else _scale_columns(z, sums[1][:, 0])))
             if sum(p[2].size for p in pending) >= _TAYLOR_BATCH:

@@ -80,7 +80,8 @@ def taylor_variances(design, parts: list[tuple[np.ndarray, np.ndarray]]) -> np.n
             Z = np.concatenate([np.asarray(parts[k][1], float).reshape(len(parts[k][0]), V)
                                 for k in together])
             rows, Z = calibrated_influence(design, rows, Z)
-            per_stratum = _stage(Z, st, rows, design.lonely_psu, False, 1, by_parent=True)
+            per_stratum = _stage(Z, st, rows, design.lonely_psu, False, 1, by_parent=True,
+                                 overwrite=True)
             hit = owner >= 0
             np.add.at(out, owner[hit], per_stratum[hit])
     for k in alone:
@@ -138,10 +139,14 @@ def degrees_of_freedom(design) -> int:
 
 # -- the stage sums -----------------------------------------------------------------------------
 
-def _stage(Z, st, rows, lonely, cov, stage, by_parent: bool = False) -> np.ndarray:
+def _stage(Z, st, rows, lonely, cov, stage, by_parent: bool = False,
+           overwrite: bool = False) -> np.ndarray:
     unit = st["unit_of"][rows]
-    units, local = np.unique(unit, return_inverse=True)
-    totals = np.asarray(_indicator(local, len(units)) @ Z)
+    if st["singletons"]:     # every unit one respondent: the rows are the unit totals
+        units, totals = unit, Z
+    else:
+        units, local = np.unique(unit, return_inverse=True)
+        totals = np.asarray(_indicator(local, len(units)) @ Z)
     parent = st["parent_of_unit"][units]
     P = len(st["n"])
     n, f, mult = st["n"], st["f"], st["mult"]
@@ -162,8 +167,10 @@ def _stage(Z, st, rows, lonely, cov, stage, by_parent: bool = False) -> np.ndarr
             "lonely_psu='certainty', 'remove', 'adjust' or 'average' to make_design")
     if lonely in ("certainty", "remove"):
         scale = np.where(lone, 0.0, scale)
-    dev = totals - (s1 * centre[:, None])[parent]
-    wdev = dev * np.sqrt(scale[parent])[:, None]
+    # ``overwrite``: the caller's Z is a temporary, so the deviations may take its place.
+    wdev = np.subtract(totals, (s1 * centre[:, None])[parent],
+                       out=totals if overwrite or totals is not Z else None)
+    wdev *= np.sqrt(scale[parent])[:, None]
     if lonely == "average" and stage == 1:
         wdev = np.where(lone[parent][:, None], 0.0, wdev)
         # Centred on its own mean, every PSU absent from the rows still deviates by -mean.
@@ -172,7 +179,8 @@ def _stage(Z, st, rows, lonely, cov, stage, by_parent: bool = False) -> np.ndarr
     if lonely == "average" and stage == 1:
         absent = np.where(lone, 0.0, absent)
     if by_parent:       # each stratum's term, (P, V); the caller sums them by domain
-        return np.asarray(_indicator(parent, P) @ wdev ** 2) + absent[:, None] * mean ** 2
+        np.square(wdev, out=wdev)
+        return np.asarray(_indicator(parent, P) @ wdev) + absent[:, None] * mean ** 2
     if cov:
         V = wdev.T @ wdev + (mean * absent[:, None]).T @ mean
     else:
@@ -216,6 +224,7 @@ def _layout(design) -> dict:
             f = 1 - frac
             frac_row = frac[parent]
         stages.append({"unit_of": unit_of, "parent_of_unit": parent_of_unit, "n": n_p, "f": f,
+                       "singletons": len(first) == n,
                        "mult": mult_row[first_row_of_parent],
                        "names": np.arange(P) if k > 0 else _stratum_names(design, P)})
         if frac_row is None:
