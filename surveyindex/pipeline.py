@@ -79,7 +79,7 @@ def run_pipeline(instrument: str | Path | Instrument = "softpower",
                  level: float = 0.95, by: str | None = None, tolerance: float | None = None,
                  max_iterations: int | None = None, min_valid_items: int | None = None,
                  sheet: str | int = 0, method: dict | None = None, invariance: bool = False,
-                 progress: bool | None = None) -> PipelineResult:
+                 progress: bool | None = None, collapse=None) -> PipelineResult:
     """Run every stage; with no file arguments, on the bundled soft-power sample.
 
     Steps: read and validate the responses (ledger of exclusions); build the design (strata =
@@ -87,7 +87,8 @@ def run_pipeline(instrument: str | Path | Instrument = "softpower",
     replicate to the population margins; compute the index with replicate intervals; Cronbach's
     alpha per country x target x dimension; weighting diagnostics.
 
-    ``by``, ``tolerance`` and ``max_iterations`` override the instrument's ``weighting`` section,
+    ``by``, ``tolerance`` and ``max_iterations`` override the instrument's ``weighting`` section;
+    ``collapse`` (e.g. ``{"min_n": 20}``) merges sparse margin categories, as :func:`si.rake`;
     ``min_valid_items`` its ``scoring`` section; ``method`` passes index choices to
     :func:`surveyindex.compute_index` (e.g. ``{"aggregation": "geometric"}``;
     ``{"sensitivity": 256}`` also runs the sensitivity analysis, which the report shows on its
@@ -115,7 +116,7 @@ def run_pipeline(instrument: str | Path | Instrument = "softpower",
         design = make_design(resp, strata=by).with_replicates("bootstrap", n=replicates, seed=seed)
         step()
         design = design.rake(margin_table, by=by, tolerance=tolerance or w.tolerance,
-                             max_iterations=max_iterations or w.max_iterations)
+                             max_iterations=max_iterations or w.max_iterations, collapse=collapse)
         step()
         index = compute_index(design, audiences, level=level, min_valid_items=min_valid_items,
                               **(method or {}))
@@ -149,6 +150,15 @@ def _read_margins(margins) -> pd.DataFrame:
         raise WeightingError(f"{path}: cannot read margins ({exc})") from None
 
 
+def _collapsed_text(collapsed) -> str:
+    if not collapsed:
+        return ""
+    fixed = {"margin", "categories", "n", "population"}
+    merged = "; ".join(" ".join(str(v) for k, v in c.items() if k not in fixed)
+                       + f" {c['margin']} {'+'.join(map(str, c['categories']))}" for c in collapsed)
+    return f". Sparse margin categories merged with a neighbour before raking: {merged}"
+
+
 def _file_hash(source) -> str:
     if isinstance(source, pd.DataFrame):
         digest = hashlib.sha256(pd.util.hash_pandas_object(source, index=False).to_numpy().tobytes())
@@ -172,7 +182,8 @@ def _methodology(inst, resp, design, index, responses, margins, seed) -> dict[st
                      f"the margins of {', '.join(rake_step.get('margins', []))}, starting from the "
                      f"design weights; converged in {rake_step.get('iterations')} iterations to "
                      f"{rake_step.get('max_deviation', np.nan):.1e} (tolerance "
-                     f"{rake_step.get('tolerance')}); every replicate raked the same way",
+                     f"{rake_step.get('tolerance')}); every replicate raked the same way"
+                     + _collapsed_text(rake_step.get("collapsed")),
         "Variance estimation": f"Rao-Wu rescaled bootstrap, {design.n_replicates} replicates "
                                f"(seed {seed}), strata = {design.steps[0].get('strata')}; "
                                "SE = sqrt(sum of squared deviations / (R - 1))",

@@ -36,6 +36,9 @@ class WeightingOptions(_Strict):
     by: str | None = None
     tolerance: float | None = Field(default=None, gt=0)
     max_iterations: int | None = Field(default=None, ge=1)
+    collapse: int | dict | None = Field(
+        default=None, description="Merge sparse or empty margin categories with a neighbour: "
+        "a minimum sample n, or {min_n: 20, variables: [age]} (see si.rake); off by default.")
 
 
 class ReplicateOptions(_Strict):
@@ -53,7 +56,8 @@ class IndexOptions(_Strict):
     level: float = Field(default=0.95, gt=0, lt=1)
     min_valid_items: int | None = Field(default=None, ge=1)
     normalisation: Literal["scale", "minmax", "zscore", "rank", "distance", "goalposts"] | None = None
-    weights: Literal["instrument", "equal", "pca", "driver"] | dict[str, float] | None = None
+    weights: Literal["instrument", "equal", "pca", "factor", "driver"] | dict[str, float] | None = None
+    n_factors: int | None = Field(default=None, ge=1)
     aggregation: Literal["arithmetic", "geometric", "generalised"] | None = None
     power: float | None = None
     pooling: Literal["mean", "median"] | None = None
@@ -62,8 +66,8 @@ class IndexOptions(_Strict):
 
     def method(self) -> dict:
         """The options compute_index takes as keyword arguments, those set only."""
-        keys = ("normalisation", "weights", "aggregation", "power", "pooling", "country_weights",
-                "sensitivity")
+        keys = ("normalisation", "weights", "n_factors", "aggregation", "power", "pooling",
+                "country_weights", "sensitivity")
         return {k: getattr(self, k) for k in keys if getattr(self, k) is not None}
 
 
@@ -276,6 +280,7 @@ def run_project(project: str | Path | Project, *, write: bool = True,
                        audiences=p.index.audiences, level=p.index.level, by=p.weighting.by,
                        tolerance=p.weighting.tolerance,
                        max_iterations=p.weighting.max_iterations,
+                       collapse=p.weighting.collapse,
                        min_valid_items=p.index.min_valid_items, sheet=p.sheet,
                        method=p.index.method(), invariance=p.reliability.invariance,
                        progress=progress)

@@ -108,3 +108,27 @@ def test_progress_bar_on_request_and_its_extra_named(monkeypatch, capsys):
         step()
         step()
     assert capsys.readouterr().err == ""
+
+
+def test_pipeline_collapses_sparse_categories_on_request_and_says_so():
+    """collapse={"min_n": 120} merges the sample's small age and education groups (e.g. BRA
+    55-64 has 20 respondents) before raking; the Methodology text lists each merge."""
+    res = si.run_pipeline(replicates=10, collapse={"min_n": 120}, progress=False)
+    rake = next(s for s in res.design.steps if s.get("step") == "rake")
+    assert rake["collapsed"], "some categories of the bundled sample have fewer than 120 respondents"
+    assert all(min(c["n"]) < 120 for c in rake["collapsed"])
+    first = rake["collapsed"][0]
+    assert f"{first['country']} {first['margin']} {'+'.join(first['categories'])}" in \
+        res.methodology["Weighting"]
+    plain = si.run_pipeline(replicates=10, progress=False)
+    assert "merged" not in plain.methodology["Weighting"]
+
+
+def test_project_file_takes_factor_weights_and_collapse():
+    from surveyindex.project import IndexOptions, WeightingOptions
+
+    assert IndexOptions(weights="factor", n_factors=2).method() == {"weights": "factor",
+                                                                     "n_factors": 2}
+    assert WeightingOptions(collapse={"min_n": 20}).collapse == {"min_n": 20}
+    with pytest.raises(ValueError, match="n_factors"):
+        IndexOptions(weights="factor", n_factors=0)
