@@ -142,3 +142,20 @@ def test_supplied_replicate_columns_and_mse():
         assert est.se[0, 0] == pytest.approx(np.sqrt(var))
     with pytest.raises(WeightingError, match=r"replicate weight column\(s\) \['r3'\] not found"):
         si.make_design(df, strata=None, replicate_weights=["r1", "r3"])
+
+
+def test_compact_replicates_index_like_the_dense_matrix():
+    """Row blocks, single columns and single rows of the compact store equal the dense matrix's
+    (the store materialises only what is asked for)."""
+    from surveyindex.design.repweights import FactorReplicates
+
+    rng = np.random.default_rng(0)
+    f = FactorReplicates(rng.random(7), np.full(7, 1.5), np.arange(7),
+                         rng.integers(0, 3, (7, 5)).astype(np.uint8),
+                         layers=((rng.integers(0, 2, 7), rng.random((2, 5))),))
+    dense = np.asarray(f)
+    keys = [slice(2, 5), (slice(None), 1), (slice(1, 4), slice(1, 3)), 3, (3, slice(None)),
+            (np.array([0, 2]), slice(None)), (slice(None), slice(None, None, 2)),
+            (np.array([True] * 3 + [False] * 4), 2), (-1, 2)]
+    for key in keys:
+        np.testing.assert_array_equal(f[key], dense[key])

@@ -73,12 +73,16 @@ class FactorReplicates:
         return out if dtype is None else out.astype(dtype)
 
     def __getitem__(self, key):
-        if isinstance(key, tuple) and len(key) == 2:
-            rows, cols = key
-            if isinstance(cols, (int, np.integer)):
-                c = int(cols) % self.shape[1]
-                return self.columns(c, c + 1, rows if not isinstance(rows, slice) or rows !=
-                                    slice(None) else None)[:, 0]
+        # Only the rows and columns asked for are materialised: the whole (n, R) matrix is GBs.
+        rows, cols = key if isinstance(key, tuple) and len(key) == 2 else (key, slice(None))
+        if isinstance(rows, (int, np.integer)):
+            return self[[int(rows)], cols][0]
+        if isinstance(cols, (int, np.integer)):
+            c = int(cols) % self.shape[1]
+            return self.columns(c, c + 1, rows)[:, 0]
+        if isinstance(cols, slice) and cols.step in (None, 1) and rows is not Ellipsis:
+            start, stop, _ = cols.indices(self.shape[1])
+            return self.columns(start, stop, rows)
         return np.asarray(self)[key]
 
     @property

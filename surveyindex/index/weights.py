@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from ..design.repweights import replicate_block
 from ..errors import EstimationError
 
 WEIGHTINGS = ("equal", "instrument", "user", "pca", "factor", "driver")
@@ -276,16 +277,21 @@ def driver_weights(scores: np.ndarray, outcome: np.ndarray, weights: np.ndarray,
     R1 = 1 + (0 if replicate_weights is None else replicate_weights.shape[1])
     acc = np.zeros((m, R1))
     keep = np.ones(n, bool) if mask is None else np.asarray(mask, bool)
-    for start in range(0, n, _CHUNK):
-        sl = slice(start, start + _CHUNK)
+    # Row blocks sized so one block of replicate weights (all R columns) is ~128 MB; the block is
+    # materialised once and serves every target.
+    step = _CHUNK if R1 == 1 else max(1, min(_CHUNK, (1 << 24) // (R1 - 1)))
+    for start in range(0, n, step):
+        sl = slice(start, start + step)
+        W = (None if replicate_weights is None
+             else replicate_block(replicate_weights, 0, R1 - 1, np.arange(n)[sl]))
         for t in range(T):
             X = np.column_stack([np.ones(len(scores[sl])), scores[sl, t], outcome[sl, t]])
             ok = ~np.isnan(X).any(axis=1) & keep[sl]
             X = np.where(ok[:, None], X, 0.0)
             Z = X[:, iu[0]] * X[:, iu[1]]                      # products of every pair of columns
             acc[:, 0] += Z.T @ weights[sl]
-            if replicate_weights is not None:
-                acc[:, 1:] += Z.T @ replicate_weights[sl]
+            if W is not None:
+                acc[:, 1:] += Z.T @ W
     full = np.zeros((R1, K + 2, K + 2))
     full[:, iu[0], iu[1]] = acc.T
     full[:, iu[1], iu[0]] = acc.T
