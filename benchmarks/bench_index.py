@@ -84,10 +84,28 @@ def speed(sizes: list[int], replicates: list[int], methods: list[str]) -> None:
                 print(f"  {label:<42} {sec:7.2f} s   index peak alloc {peak:5.2f} GiB   "
                       f"process peak RSS {rss:5.2f} GiB")
             del design
-    if len(rows) > 1:
-        print("\nscaling: ms per million respondent x replicate cells (flat = linear growth):")
-        for m, n, reps, sec in rows:
-            print(f"  {m:<8} n={n:>9,} R={reps:>4}  {sec / (n * reps) * 1e6 * 1e3:8.3f} ms")
+    _scaling(rows)
+
+
+def _scaling(rows) -> None:
+    """Fit seconds = fixed + slope x (replicates or respondents), per method, where the runs vary
+    one of them: a straight line with a small fixed part is linear growth."""
+    for m in dict.fromkeys(r[0] for r in rows):
+        mine = [r for r in rows if r[0] == m]
+        for axis, name in ((2, "replicate"), (1, "million respondents")):
+            other = 1 if axis == 2 else 2
+            groups = {}
+            for r in mine:
+                groups.setdefault(r[other], []).append(r)
+            for fixed, runs in groups.items():
+                if len({r[axis] for r in runs}) < 2:
+                    continue
+                x = np.array([r[axis] for r in runs], float) / (1e6 if axis == 1 else 1)
+                y = np.array([r[3] for r in runs])
+                slope, intercept = np.polyfit(x, y, 1)
+                resid = np.abs(y - (intercept + slope * x)).max()
+                print(f"  {m}: seconds = {intercept:.2f} + {slope:.4f} per {name} "
+                      f"(largest misfit {resid:.2f} s)")
 
 
 def coverage(surveys: int, replicates: int) -> None:
