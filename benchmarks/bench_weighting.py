@@ -15,8 +15,13 @@ Tasks, each timed inside its process after the data are loaded:
   means_taylor the same means with Taylor SEs (on the raked design, so with R's raking
                adjustment of the influence values)
 Peers: R survey (benchmarks/peers_weighting.R via Rscript) and balance, samplics, ipfn
-(benchmarks/peers_weighting.py in a separate virtual environment; see ../shared/BENCHMARKS.md).
-R's replicate means are slow (~400 s at 200,000): by default R runs them at 20,000 only.
+(benchmarks/peers_weighting.py in a separate virtual environment; see ../shared/BENCHMARKS.md:
+`python -m venv /tmp/peers-venv && /tmp/peers-venv/bin/pip install balance samplics ipfn
+"pyarrow<21"`). samplics also times its Taylor and bootstrap estimators (from the design
+weights, unraked: samplics does not rake replicates).
+R's replicate means are slow (~400 s at 200,000): by default R runs them at 20,000 only; R's
+Taylor means on the raked design (~150 s at 20,000, ~25 minutes at 200,000) and samplics'
+estimators run up to --samplics-means-max-n (200,000).
 """
 
 from __future__ import annotations
@@ -97,10 +102,12 @@ def ours(df: pd.DataFrame, margins: pd.DataFrame, replicates: int, repeat: int =
     return out
 
 
-def peers(path: Path, n: int, replicates: int, python: str | None, r_rep_max: int) -> dict:
+def peers(path: Path, n: int, replicates: int, python: str | None, r_rep_max: int,
+          samplics_max: int = 200_000) -> dict:
     results: dict[str, dict[str, float]] = {}
     if shutil.which("Rscript"):
-        tasks = "rake,means_taylor" + (",bootstrap,means_rep" if n <= r_rep_max else "")
+        tasks = ("rake" + (",means_taylor" if n <= samplics_max else "")
+                 + (",bootstrap,means_rep" if n <= r_rep_max else ""))
         results["R survey"] = _run(["Rscript", str(HERE / "peers_weighting.R"), str(path),
                                     str(replicates), tasks])
     if python and Path(python).exists():
@@ -109,6 +116,9 @@ def peers(path: Path, n: int, replicates: int, python: str | None, r_rep_max: in
                 continue
             results[peer] = _run([python, str(HERE / "peers_weighting.py"), peer, str(path),
                                   str(replicates)])
+        if n <= samplics_max:     # samplics' estimators take ~8 minutes at 200,000
+            results["samplics"].update(_run([python, str(HERE / "peers_weighting.py"),
+                                             "samplics_means", str(path), str(replicates)]))
     return results
 
 
@@ -130,6 +140,8 @@ def main() -> None:
     ap.add_argument("--peers-python", default="/tmp/peers-venv/bin/python")
     ap.add_argument("--r-replicates-max-n", type=int, default=20_000,
                     help="largest n at which R runs the (slow) replicate tasks")
+    ap.add_argument("--samplics-means-max-n", type=int, default=200_000,
+                    help="largest n at which samplics' (slow) estimators run")
     ap.add_argument("--data-dir", default="/tmp/bench-weighting")
     args = ap.parse_args()
     Path(args.data_dir).mkdir(parents=True, exist_ok=True)
@@ -142,7 +154,8 @@ def main() -> None:
             path = Path(args.data_dir) / f"tracker_{n}.csv"
             df.to_csv(path, index=False)
             margins.to_csv(path.with_suffix(".margins.csv"), index=False)
-            other = peers(path, n, args.replicates, args.peers_python, args.r_replicates_max_n)
+            other = peers(path, n, args.replicates, args.peers_python, args.r_replicates_max_n,
+                          args.samplics_means_max_n)
         print(f"\nn = {n:,}, {args.replicates} replicates, 50 variables x 20 countries "
               f"(peak RSS of this process {peak:.2f} GiB)")
         print(f"  {'task':<14}{'surveyindex':>12}" + "".join(f"{p:>22}" for p in other))

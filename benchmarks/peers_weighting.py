@@ -1,10 +1,14 @@
 """Python peers for benchmarks/bench_weighting.py; run in their own virtual environment.
 
     /tmp/peers-venv/bin/python benchmarks/peers_weighting.py <ipfn|samplics|balance> <csv> <R>
+    /tmp/peers-venv/bin/python benchmarks/peers_weighting.py samplics_means <csv> <R>
 
 Prints one JSON line of seconds per task. Each peer rakes every country to its 4 margins, from
 the design weights, the way its documentation suggests; ipfn works on the country's cell table
-(age x gender x education x region), the fastest way to use it.
+(age x gender x education x region), the fastest way to use it. ``samplics_means`` times
+samplics' estimators on the 50 variables by country (domain), stratified by country, from the
+design weights: Taylor SEs (``TaylorEstimator``), and R bootstrap replicates made by
+``ReplicateWeight`` then used by ``ReplicateEstimator`` (replicate generation timed apart).
 """
 
 from __future__ import annotations
@@ -77,8 +81,39 @@ def rake_balance(df, m):
     return out
 
 
+def means_samplics(path: str, replicates: int) -> dict[str, float]:
+    from samplics.estimation import ReplicateEstimator, TaylorEstimator
+    from samplics.utils.types import PopParam, RepMethod
+    from samplics.weighting import ReplicateWeight
+
+    df = pd.read_csv(path)
+    ys = [c for c in df.columns if c.startswith(("USA_", "CHN_"))]
+    out = {}
+    t0 = time.perf_counter()
+    for v in ys:
+        TaylorEstimator(PopParam.mean).estimate(df[v].to_numpy(), samp_weight=df["w"].to_numpy(),
+                                         stratum=df["country"], domain=df["country"],
+                                         remove_nan=True)
+    out["means_taylor"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    reps = ReplicateWeight(RepMethod.bootstrap, strat=True, nb_reps=replicates, rand_seed=1).replicate(
+        df["w"].to_numpy(), psu=np.arange(len(df)), stratum=df["country"].to_numpy())
+    out["bootstrap"] = time.perf_counter() - t0
+    rw = reps.iloc[:, -replicates:].to_numpy()               # _boot_wgt_1 ... _boot_wgt_R
+    t0 = time.perf_counter()
+    for v in ys:
+        ReplicateEstimator(RepMethod.bootstrap, PopParam.mean).estimate(
+            df[v].to_numpy(), df["w"].to_numpy(), rw, domain=df["country"].to_numpy(),
+            remove_nan=True)
+    out["means_rep"] = time.perf_counter() - t0
+    return out
+
+
 def main() -> None:
     peer, path = sys.argv[1], sys.argv[2]
+    if peer == "samplics_means":
+        print(json.dumps(means_samplics(path, int(sys.argv[3]))))
+        return
     df = pd.read_csv(path, usecols=["country", *MVARS, "w"])
     m = pd.read_csv(path.replace(".csv", ".margins.csv"))
     fn = {"ipfn": rake_ipfn, "samplics": rake_samplics, "balance": rake_balance}[peer]
