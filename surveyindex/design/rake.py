@@ -162,7 +162,22 @@ def rake(design: SurveyDesign, margins, by: str | None = "country", *, tolerance
         T, iterations, deviation, last_sweep = _ipf(T0, plans, group_total, tolerance,
                                                     max_iterations, bounds)
         if deviation.max() > tolerance:
-            _not_converged(T, plans, group_total, group_names, by, max_iterations, deviation)
+            by_column = _deviation(T, plans, group_total, per_column=True)
+            if by_column[:, 0].max() > tolerance:
+                _not_converged(T, plans, group_total, group_names, by, max_iterations,
+                               by_column[:, 0])
+            # Only replicates are short of the tolerance: a bootstrap replicate can make a cell
+            # so sparse that IPF creeps. R rakes replicates without checking them at all; here
+            # the analysis weights converged, so warn, say where, and keep the weights reached.
+            g, r = np.unravel_index(int(np.argmax(by_column[:, 1:])), by_column[:, 1:].shape)
+            late = int((by_column[:, 1:] > tolerance).any(axis=0).sum())
+            warnings.warn(
+                f"raking: {late} of {T.shape[1] - 1} replicate weight columns did not meet the "
+                f"margins to {tolerance:g} in {max_iterations} iterations (largest gap "
+                f"{by_column[g, 1 + r]:.2g} of the total, {_where(by, group_names[g])}replicate "
+                f"{r + 1}); the analysis weights converged. Their replicates keep the weights "
+                "reached; raise max_iterations, or collapse sparse categories (collapse=)",
+                RuntimeWarning, stacklevel=2)
 
     factor = np.divide(T, T0, out=np.zeros_like(T), where=T0 > 0)
     new = design.weights * factor[cell_of, 0]
@@ -363,13 +378,14 @@ def _ipf_r(T0, plans, cell_group, eps, maxit):
     return T, sweeps, converged, last
 
 
-def _deviation(T, plans, group_total) -> np.ndarray:
-    """Per group: the largest gap between a weighted margin and its target, as a share of total."""
-    dev = np.zeros(group_total.shape[0])
+def _deviation(T, plans, group_total, per_column: bool = False) -> np.ndarray:
+    """Per group (and, with ``per_column``, per weight column): the largest gap between a weighted
+    margin and its target, as a share of the total."""
+    dev = np.zeros(group_total.shape)
     for _v, cats, _index, A, target in plans:
         gap = np.abs(A @ T - target).reshape(len(group_total), len(cats), -1)
-        dev = np.maximum(dev, (gap.max(axis=1) / group_total).max(axis=1))
-    return dev
+        dev = np.maximum(dev, gap.max(axis=1) / group_total)
+    return dev if per_column else dev.max(axis=1)
 
 
 def _not_converged(T, plans, group_total, group_names, by, max_iterations, deviation):
@@ -385,8 +401,8 @@ def _not_converged(T, plans, group_total, group_names, by, max_iterations, devia
     _, v, c, got, want = worst
     raise WeightingError(
         f"{_where(by, group_names[g])}raking did not converge in {max_iterations} iterations: "
-        f"margin {v!r} category {c!r} reaches {got:.4f} of the total against a target of "
-        f"{want:.4f}; the margins may conflict (check for empty combinations) or need more "
+        f"margin {v!r} category {c!r} reaches {got:.6g} of the total against a target of "
+        f"{want:.6g}; the margins may conflict (check for empty combinations) or need more "
         "iterations (max_iterations)"
     )
 
