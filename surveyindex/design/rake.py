@@ -275,7 +275,8 @@ def _normalise_margins(margins, by: str | None, group_names: list) -> pd.DataFra
     if dup.any():
         bad = df[dup].iloc[0]
         raise WeightingError(f"margin category listed twice: {bad.group}/{bad.variable}/{bad.category}")
-    missing = [g for g in group_names if g not in set(df["group"])]
+    given = set(df["group"])
+    missing = [g for g in group_names if g not in given]
     if missing:
         raise WeightingError(f"no margins given for {by} {missing}; margins cover "
                              f"{sorted(set(df['group']))}")
@@ -297,11 +298,17 @@ def _normalise_margins(margins, by: str | None, group_names: list) -> pd.DataFra
 
 def _targets(table, variable, cats, group_names, by, group_total) -> np.ndarray:
     """Target totals, shape (groups x categories, columns)."""
-    sub = table[table.variable == variable].set_index(["group", "category"])["value"]
-    idx = pd.MultiIndex.from_product([group_names, cats])
+    sub = table[table.variable == variable]
+    # The margin table is small (groups x categories): plain dict lookups beat pandas' reindex.
+    gpos = {g: i for i, g in enumerate(group_names)}
+    cpos = {c: j for j, c in enumerate(cats)}
+    gi = np.array([gpos.get(g, -1) for g in sub["group"].tolist()], dtype=np.int64)
+    ci = np.array([cpos.get(c, -1) for c in sub["category"].tolist()], dtype=np.int64)
+    ok = (gi >= 0) & (ci >= 0)
     # A category a group's margins leave out has no population there: respondents in it are an
     # error (raised by _check_cells), an empty cell is fine (regions differ between countries).
-    vals = sub.reindex(idx).fillna(0.0).to_numpy(float).reshape(len(group_names), len(cats))
+    vals = np.zeros((len(group_names), len(cats)))
+    vals[gi[ok], ci[ok]] = sub["value"].to_numpy(float)[ok]
     if table["kind"].iloc[0] == "proportion":
         return (vals[:, :, None] * group_total[:, None, :]).reshape(-1, group_total.shape[1])
     return np.repeat(vals.reshape(-1, 1), group_total.shape[1], axis=1)
