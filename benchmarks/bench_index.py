@@ -98,7 +98,7 @@ def _scaling(rows) -> None:
             groups = {}
             for r in mine:
                 groups.setdefault(r[other], []).append(r)
-            for fixed, runs in groups.items():
+            for runs in groups.values():
                 if len({r[axis] for r in runs}) < 2:
                     continue
                 x = np.array([r[axis] for r in runs], float) / (1e6 if axis == 1 else 1)

@@ -1,8 +1,13 @@
 """Stage 4, estimates: weighted numbers with design-correct standard errors."""
 
 from .contrasts import adjust_pvalues, domain_contrast, domain_covariance, paired_contrast
-from .means import (DomainEstimates, estimate_means, estimate_ratios, estimate_totals,
-                    means_of_blocks)
+from .means import (
+                    DomainEstimates,
+                    estimate_means,
+                    estimate_ratios,
+                    estimate_totals,
+                    means_of_blocks,
+)
 from .proportions import estimate_proportions
 from .quantiles import estimate_quantiles
 from .variance import degrees_of_freedom, replicate_variance, taylor_variance
