@@ -129,3 +129,13 @@ def test_bootstrap_quantiles_by_country(sample):
         assert len(t) == sample.respondents["country"].nunique()
         assert (t["df"] == 19).all()
         assert ((t["ci_low"] <= t["estimate"]) & (t["estimate"] <= t["ci_high"])).all()
+
+
+@pytest.mark.parametrize("design", ["rjk1", "rjkn"])
+def test_degrees_of_freedom_of_replicate_designs_are_r_degf(reps, design):
+    """degf(D) in R: rank of the replicate weights - 1 (rjk1 199, rjkn 197: JKn's replicates
+    within each of the 3 strata sum to a dependent set). The same number serves svyciprop."""
+    from surveyindex.estimate import degrees_of_freedom
+
+    _, designs = reps
+    assert degrees_of_freedom(designs[design]) == REF[f"svyquantile_{design}_mean"]["degf"]

@@ -16,6 +16,7 @@ import pandas as pd
 from scipy import sparse
 
 from ..design.linearization import calibrated_influence
+from ..design.repweights import replicate_block
 from ..errors import EstimationError
 
 _LAYOUTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -125,16 +126,40 @@ def replicate_variance(design, full: np.ndarray, reps: np.ndarray) -> np.ndarray
 
 
 def degrees_of_freedom(design) -> int:
-    """Design degrees of freedom: PSUs minus strata (R ``degf``), or replicates - 1.
+    """Design degrees of freedom as R ``degf``: PSUs minus strata, or for a replicate design the
+    rank of its replicate weights minus one (so a JKn design with 3 strata loses 3, not 1).
 
     >>> import pandas as pd, surveyindex as si
     >>> degrees_of_freedom(si.make_design(pd.DataFrame({"country": list("AABBB")})))
     3
+    >>> degrees_of_freedom(si.make_design(pd.DataFrame({"country": list("AABBB")}))
+    ...                    .with_replicates("JKn"))
+    3
     """
     if design.replicate_weights is not None:
-        return int(design.replicate_weights.shape[1]) - 1
+        df = _DF.get(design)
+        if df is None:
+            df = _DF[design] = _replicate_rank(design) - 1
+        return df
     st = _layout(design)["stages"][0]
     return int(len(st["parent_of_unit"]) - len(st["n"]))
+
+
+_DF: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _replicate_rank(design, budget: int = 1 << 24) -> int:
+    """Rank of the (n, R) replicate weights from the eigenvalues of their R x R cross-product,
+    accumulated over row blocks (the matrix itself is never held); R's qr tolerance of 1e-5 on
+    singular values is 1e-10 on these eigenvalues."""
+    R = design.replicate_weights.shape[1]
+    gram = np.zeros((R, R))
+    step = max(1, budget // R)
+    for r0 in range(0, design.n, step):
+        W = replicate_block(design.replicate_weights, 0, R, slice(r0, r0 + step))
+        gram += W.T @ W
+    s = np.linalg.eigvalsh(gram)
+    return int((s > s.max() * 1e-10).sum()) if s.max() > 0 else 0
 
 
 # -- the stage sums -----------------------------------------------------------------------------
