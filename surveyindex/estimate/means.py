@@ -226,9 +226,6 @@ def means_of_blocks(design: SurveyDesign, blocks, by=None, where=None, method: s
                   method, "mean")
 
 
-_means_of_blocks = means_of_blocks  # the index stage's earlier private name
-
-
 def _gather(Y, rows) -> np.ndarray:
     """``Y[rows]``; for a tuple of column blocks, the rows of their join."""
     if not isinstance(Y, tuple):

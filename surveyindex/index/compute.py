@@ -17,7 +17,7 @@ from scipy.stats import norm
 
 from ..design import SurveyDesign
 from ..errors import EstimationError
-from ..estimate.means import _means_of_blocks
+from ..estimate.means import means_of_blocks
 from ..instrument import audience_mask
 from . import result as tables
 from .aggregate import aggregate, pool
@@ -168,7 +168,7 @@ def index_arrays(design: SurveyDesign, m: IndexMethod, masks: dict, country_w,
     blocks = (resp.values.reshape(design.n, T * J), scores.reshape(design.n, T * K))
     for name, mask in masks.items():
         if replicates:
-            est = _means_of_blocks(design, blocks, by="country", where=mask, method="replicate")
+            est = means_of_blocks(design, blocks, by="country", where=mask, method="replicate")
             present = est.n.sum(axis=1) > 0                     # the audience may miss a country
             countries = est.domains["country"][present].astype(str).tolist()
             full = np.concatenate([est.estimate[:, :, None], est.replicates], axis=2)[present]
