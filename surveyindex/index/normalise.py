@@ -69,7 +69,8 @@ def normalise(x: np.ndarray, method: str = "scale", *, bounds: tuple | None = No
         s = _linear(x, bounds[0], bounds[1], lo, hi)
         ref = np.take(s, [reference], axis=axes[0])
         with np.errstate(invalid="ignore", divide="ignore"):
-            return 100.0 * s / ref
+            # the ratio first: s / s is exactly 1, (100 * s) / s need not be
+            return 100.0 * (s / ref)
     if n_units < 2:
         raise EstimationError(f"normalisation {method!r} compares units, but there is only one "
                               f"along {across!r}: use 'scale' or 'goalposts', or compare across "
@@ -77,7 +78,7 @@ def normalise(x: np.ndarray, method: str = "scale", *, bounds: tuple | None = No
     if method == "minmax":
         mn, mx = np.nanmin(x, axis=axes, keepdims=True), np.nanmax(x, axis=axes, keepdims=True)
         with np.errstate(invalid="ignore", divide="ignore"):
-            return lo + (hi - lo) * (x - mn) / (mx - mn)
+            return _onto((x - mn) / (mx - mn), lo, hi)
     if method == "zscore":
         mean = np.nanmean(x, axis=axes, keepdims=True)
         sd = np.nanstd(x, axis=axes, keepdims=True, ddof=1)
@@ -89,7 +90,17 @@ def normalise(x: np.ndarray, method: str = "scale", *, bounds: tuple | None = No
 def _linear(x, bmin, bmax, lo, hi) -> np.ndarray:
     bmin = np.asarray(bmin, float)[:, None]
     bmax = np.asarray(bmax, float)[:, None]
-    return lo + (hi - lo) * (x - bmin) / (bmax - bmin)
+    return _onto((x - bmin) / (bmax - bmin), lo, hi)
+
+
+def _onto(t: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """Map the unit interval onto ``[lo, hi]`` with both end points exact.
+
+    ``lo + (hi - lo) * t`` can land one ulp inside ``hi`` at ``t = 1`` (and so can dividing
+    after multiplying); the two-sided form gives ``lo`` at ``t = 0`` and ``hi`` at ``t = 1``
+    bit for bit, since ``x - x`` and ``x / x`` are exact.
+    """
+    return lo * (1.0 - t) + hi * t
 
 
 def _rank(x: np.ndarray, axes: tuple) -> np.ndarray:
