@@ -80,6 +80,7 @@ from .reliability import (
     reliability,
     reliability_flags,
     response_styles,
+    scale_alphas,
 )
 from .report import ReportTables, write_workbook
 
@@ -135,6 +136,7 @@ __all__ = [
     "reliability_flags",
     "replicate_design",
     "response_styles",
+    "scale_alphas",
     "run_pipeline",
     "run_project",
     "sample_paths",

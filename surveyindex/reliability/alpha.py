@@ -1,7 +1,9 @@
-"""Cronbach's alpha: for one set of items, per item, and per country x target x dimension.
+"""Cronbach's alpha of one set of items, and its item statistics.
 
-Everything is computed from one (weighted) covariance matrix of the items, so the pairwise and
-listwise treatments of missing answers, and weights, differ only in how that matrix is built.
+Everything is computed from one (weighted) covariance matrix of the items
+(:mod:`surveyindex.reliability.moments`), so the pairwise and listwise treatments of missing
+answers, and weights, differ only in how that matrix is built. Many scales at once, and the
+table per country x target x dimension: :mod:`surveyindex.reliability.scales`.
 Unweighted, the numbers are those of R ``psych::alpha`` (pairwise-complete covariances by
 default); weighted, alpha is that of R ``survey::svycralpha``.
 """
@@ -9,19 +11,15 @@ default); weighted, alpha is that of R ``survey::svycralpha``.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from scipy.stats import f as f_dist
 
 from ..errors import EstimationError
+from .moments import ScaleMoments, items_by_row, scale_moments
 
-if TYPE_CHECKING:
-    from ..design import SurveyDesign
-    from ..io import Responses
-
-#: Reliability thresholds used for the ``flag`` column of :func:`reliability` (see FIELD.md).
+#: Reliability thresholds used for the ``flag`` column of the reliability table (see FIELD.md).
 ALPHA_ACCEPTABLE = 0.70
 ALPHA_REDUNDANT = 0.95
 _MISSING = ("pairwise", "listwise")
@@ -137,8 +135,12 @@ def cronbach_alpha(data, missing: str = "pairwise", weights=None,
     0.8906 0.8993 [0.6303, 0.9762]
     """
     _check_level(level)
-    x, w, names = _prepare(data, missing, weights)
-    return _alpha(x, w, names, missing, level)
+    xt, w, names = _items(data, missing, weights)
+    m = _moments(xt, w, missing, names)
+    stats = alpha_statistics(m)
+    lo, hi = _feldt(stats["alpha"], m.n_eff, m.count.shape[0], level)
+    return AlphaResult(n=m.n, n_eff=m.n_eff, n_items=m.count.shape[0], **stats,
+                       ci_low=float(lo), ci_high=float(hi), level=level, missing=missing)
 
 
 def item_statistics(data, missing: str = "pairwise", weights=None) -> pd.DataFrame:
@@ -185,8 +187,32 @@ def item_statistics(data, missing: str = "pairwise", weights=None) -> pd.DataFra
     1   q2  8   0.772             0.856
     2   q3  8   0.726             0.910
     """
-    x, w, names = _prepare(data, missing, weights)
-    c, _ = _covariance(x, w, names)
+    xt, w, names = _items(data, missing, weights)
+    return item_table(_moments(xt, w, missing, names), names)
+
+
+# -- helpers shared by the reliability statistics ------------------------------------------------
+
+def alpha_statistics(m: ScaleMoments) -> dict:
+    """``alpha``, ``alpha_std`` and ``average_r`` of a scale from its moments (formulas in
+    :func:`cronbach_alpha`); EstimationError when the total score has no positive variance."""
+    c = m.covariance()
+    k = c.shape[0]
+    total = c.sum()
+    if total <= 0:
+        raise EstimationError(
+            "the total score has no positive variance (items cancel out); check the reverse "
+            "keying"
+        )
+    r = _cov2cor(c)
+    return {"alpha": float(k / (k - 1) * (1 - np.trace(c) / total)),
+            "alpha_std": float(k / (k - 1) * (1 - k / r.sum())),
+            "average_r": float((r.sum() - k) / (k * (k - 1)))}
+
+
+def item_table(m: ScaleMoments, names) -> pd.DataFrame:
+    """The item statistics of :func:`item_statistics` from a scale's moments."""
+    c = m.covariance()
     k = c.shape[0]
     r = _cov2cor(c)
     var = np.diag(c)
@@ -201,12 +227,10 @@ def item_statistics(data, missing: str = "pairwise", weights=None) -> pd.DataFra
             alpha_std_drop = (k - 1) / (k - 2) * (1 - (k - 1) / rest_r)
         else:  # one item left: alpha is not defined
             alpha_drop = alpha_std_drop = np.full(k, np.nan)
-    observed = ~np.isnan(x)
-    wo = observed * w[:, None]
     return pd.DataFrame({
-        "item": names,
-        "n": observed.sum(axis=0),
-        "mean": np.where(observed, x, 0.0).T @ w / wo.sum(axis=0),
+        "item": list(names),
+        "n": np.diag(m.count).astype(np.int64),
+        "mean": m.means(),
         "sd": np.sqrt(var),
         "r_drop": r_drop,
         "r_cor": _r_cor(r),
@@ -215,115 +239,8 @@ def item_statistics(data, missing: str = "pairwise", weights=None) -> pd.DataFra
     })
 
 
-def reliability(responses: Responses, by=("country", "target"), missing: str = "pairwise",
-                weights: str | np.ndarray | SurveyDesign | None = None,
-                level: float = 0.95, omega: bool = False) -> pd.DataFrame:
-    """Cronbach's alpha of every dimension in every group: the reliability table of the report.
-
-    Parameters
-    ----------
-    responses : Responses
-        Validated responses (:func:`surveyindex.read_responses`); reverse-keyed items are already
-        recoded there.
-    by : sequence of str
-        Respondent columns (e.g. ``"country"``, ``"gender"``) and/or ``"target"`` (the rated
-        country). Without ``"target"``, each respondent's ratings of the different targets are
-        stacked as separate rows, giving one alpha over all targets. ``()`` for one group.
-    missing : {"pairwise", "listwise"}
-        As in :func:`cronbach_alpha`.
-    weights : None, str, array-like or SurveyDesign
-        None for unweighted alpha (as psych reports it), the name of a respondent column, one
-        weight per respondent, or a design whose ``.weights`` to use (e.g. after raking).
-    level : float
-        Confidence level of the Feldt interval.
-    omega : bool
-        Also report McDonald's omega total (:func:`~surveyindex.reliability.omega`, fitted to the
-        same covariance matrix as alpha) in an ``omega`` column after ``average_r``; NaN where
-        the one-factor model cannot be fitted.
-
-    Returns
-    -------
-    DataFrame
-        One row per group x dimension: the ``by`` columns, ``dimension``, ``n_items``, ``n``,
-        ``n_eff``, ``alpha``, ``alpha_std``, ``ci_low``, ``ci_high``, ``average_r``, [``omega``],
-        ``flag``.
-        ``flag`` is ``"alpha below .70"``, ``"alpha above .95: items may be redundant"``,
-        ``"not estimable: <reason>"`` (alpha and the rest NaN) or ``""``.
-
-    Notes
-    -----
-    Each row is :func:`cronbach_alpha` of the dimension's items among the group's respondents;
-    see there for the formulas. The thresholds are the conventional ones: alpha >= .70
-    acceptable, > .95 suggests redundant items (:data:`ALPHA_ACCEPTABLE`,
-    :data:`ALPHA_REDUNDANT`). A group where alpha cannot be computed (too few respondents, a
-    constant item, a one-item dimension) gets a flag rather than stopping the table.
-
-    Examples
-    --------
-    >>> import surveyindex as si
-    >>> from surveyindex.reliability import reliability
-    >>> inst = si.load_instrument("softpower")
-    >>> r = si.read_responses(si.sample_paths()["responses"], inst)
-    >>> tab = reliability(r)
-    >>> tab.shape
-    (130, 12)
-    >>> list(tab.columns[:4])
-    ['country', 'target', 'dimension', 'n_items']
-    >>> bool(tab["alpha"].between(0, 1).all())
-    True
-    """
-    if missing not in _MISSING:
-        raise EstimationError(f"missing must be one of {_MISSING}; got {missing!r}")
-    _check_level(level)
-    by = [by] if isinstance(by, str) else list(by or ())
-    inst, resp = responses.instrument, responses.respondents
-    unknown = [b for b in by if b != "target" and b not in resp.columns]
-    if unknown:
-        raise EstimationError(
-            f"by names {unknown}, which are not respondent columns; use 'target' or one of "
-            f"{list(resp.columns)}"
-        )
-    w = _respondent_weights(weights, resp)
-    resp_by = [b for b in by if b != "target"]
-    groups = resp.groupby(resp_by, sort=True).indices if resp_by else {(): np.arange(len(resp))}
-    if "target" in by:
-        targets = list(enumerate(inst.target_codes))
-    else:
-        targets = [(None, None)]
-    item_pos = {it.id: j for j, it in enumerate(it for _, it in inst.items())}
-    dims = [(d.id, [item_pos[it.id] for it in d.items], [it.id for it in d.items])
-            for d in inst.dimensions]
-
-    rows = []
-    for key, idx in groups.items():
-        key = key if isinstance(key, tuple) else (key,)
-        for t, code in targets:
-            if t is None:  # stack the targets: one row per respondent x target
-                block = responses.values[idx].reshape(-1, responses.values.shape[2])
-                wt = np.repeat(w[idx], responses.values.shape[1])
-            else:
-                block, wt = responses.values[idx, t], w[idx]
-            for dim, cols, names in dims:
-                labels = dict(zip(resp_by, key, strict=True))
-                if t is not None:
-                    labels["target"] = code
-                rows.append({**{b: labels[b] for b in by}, "dimension": dim,
-                             **_alpha_row(block[:, cols], wt, names, missing, level, omega)})
-    out = pd.DataFrame(rows, columns=[*by, "dimension", "n_items", "n", "n_eff", "alpha",
-                                      "alpha_std", "ci_low", "ci_high", "average_r",
-                                      *(["omega"] if omega else []), "flag"])
-    if "target" in by and by.index("target") < len(by) - 1:
-        # rows were built target-inside-groups; honour the order the caller gave in ``by``
-        order = {c: i for i, c in enumerate(inst.target_codes)}
-        out = out.sort_values([*by], key=lambda s: s.map(order) if s.name == "target" else s,
-                              kind="stable").reset_index(drop=True)
-    return out
-
-
-# -- helpers ------------------------------------------------------------------------------------
-
-def _prepare(data, missing: str, weights, names=None):
-    """Items as a float array, weights, and item names; rows dropped that cannot contribute."""
+def _items(data, missing: str, weights, names=None):
+    """Items as an items x respondents float array, the weights (None: unweighted), names."""
     if missing not in _MISSING:
         raise EstimationError(f"missing must be one of {_MISSING}; got {missing!r}")
     if isinstance(data, pd.DataFrame):
@@ -341,18 +258,32 @@ def _prepare(data, missing: str, weights, names=None):
         names = list(range(x.shape[1])) if names is None else list(names)
     if x.shape[1] < 2:
         raise EstimationError(f"alpha needs at least 2 items; got {x.shape[1]} ({names})")
-    if np.isinf(x).any():
-        raise EstimationError("items contain infinite values; use NaN for missing answers")
+    xt = items_by_row(x)  # infinite values are caught by scale_moments, in its one pass
     if weights is None:
-        w = np.ones(len(x))
-    else:
-        w = np.asarray(weights, dtype=float)
-        if w.shape != (len(x),):
-            raise EstimationError(
-                f"weights have shape {w.shape}; expected ({len(x)},), one per respondent"
-            )
-        if not np.all(np.isfinite(w)) or (w < 0).any():
-            raise EstimationError("weights must be finite and non-negative")
+        return xt, None, names
+    w = np.asarray(weights, dtype=float)
+    if w.shape != (xt.shape[1],):
+        raise EstimationError(
+            f"weights have shape {w.shape}; expected ({xt.shape[1]},), one per respondent"
+        )
+    if not np.all(np.isfinite(w)) or (w < 0).any():
+        raise EstimationError("weights must be finite and non-negative")
+    return xt, w, names
+
+
+def _moments(xt, w, missing: str, names) -> ScaleMoments:
+    m = scale_moments(xt, [range(len(xt))], w, missing, names)[0]
+    if isinstance(m, EstimationError):
+        raise m
+    return m
+
+
+def _prepare(data, missing: str, weights, names=None):
+    """Items as a respondents x items float array, weights, and item names, with the rows that
+    cannot contribute dropped (no answer, a zero weight; listwise: an incomplete answer)."""
+    xt, w, names = _items(data, missing, weights, names)
+    x = xt.T
+    w = np.ones(len(x)) if w is None else w
     observed = ~np.isnan(x)
     # zero-weight rows carry no information; counting them would inflate n and the df
     keep = (observed.all(axis=1) if missing == "listwise" else observed.any(axis=1)) & (w > 0)
@@ -366,51 +297,8 @@ def _prepare(data, missing: str, weights, names=None):
 
 def _covariance(x: np.ndarray, w: np.ndarray, names) -> tuple[np.ndarray, np.ndarray]:
     """Weighted covariance matrix from pairwise-complete rows, and the pair counts."""
-    observed = ~np.isnan(x)
-    m = observed.astype(float)
-    count = m.T @ m
-    if (count < 2).any():
-        j, k = np.argwhere(count < 2)[0]
-        who = f"item {names[j]!r}" if j == k else f"items {names[j]!r} and {names[k]!r}"
-        raise EstimationError(
-            f"{who}: answered (together) by {int(count[j, k])} respondent(s); a covariance "
-            "needs at least 2"
-        )
-    lo, hi = np.nanmin(x, axis=0), np.nanmax(x, axis=0)
-    if (lo == hi).any():
-        j = int(np.flatnonzero(lo == hi)[0])
-        raise EstimationError(
-            f"item {names[j]!r} has zero variance (every answer is {lo[j]:g}); alpha and the "
-            "correlations are undefined with a constant item: drop it"
-        )
-    # centring first keeps the one-pass sums below accurate; covariances are shift invariant
-    z = np.where(observed, x - np.nanmean(x, axis=0), 0.0)
-    zw = z * w[:, None]
-    sw = (m * w[:, None]).T @ m          # sum of weights where items j and l are both answered
-    s = zw.T @ m                         # s[j, l]: weighted sum of item j where l is answered
-    cross = zw.T @ z
-    cov = (cross - s * s.T / sw) / sw * count / (count - 1)
-    return (cov + cov.T) / 2, count
-
-
-def _alpha(x: np.ndarray, w: np.ndarray, names, missing: str, level: float) -> AlphaResult:
-    c, _ = _covariance(x, w, names)
-    k = c.shape[0]
-    total = c.sum()
-    if total <= 0:
-        raise EstimationError(
-            "the total score has no positive variance (items cancel out); check the reverse "
-            "keying"
-        )
-    r = _cov2cor(c)
-    alpha = k / (k - 1) * (1 - np.trace(c) / total)
-    alpha_std = k / (k - 1) * (1 - k / r.sum())
-    average_r = (r.sum() - k) / (k * (k - 1))
-    n_eff = w.sum() ** 2 / (w ** 2).sum()
-    lo, hi = _feldt(alpha, n_eff, k, level)
-    return AlphaResult(n=len(x), n_eff=float(n_eff), n_items=k, alpha=float(alpha),
-                       alpha_std=float(alpha_std), average_r=float(average_r), ci_low=lo,
-                       ci_high=hi, level=level, missing=missing)
+    m = _moments(items_by_row(x), w, "pairwise", names)
+    return m.covariance(), m.count
 
 
 def _check_level(level: float) -> None:
@@ -418,11 +306,13 @@ def _check_level(level: float) -> None:
         raise EstimationError(f"level must be between 0 and 1 (e.g. 0.95); got {level}")
 
 
-def _feldt(alpha: float, n: float, k: int, level: float) -> tuple[float, float]:
+def _feldt(alpha, n, k, level: float):
+    """Feldt's interval; vectorised over arrays of alpha, n and k."""
     a = 1 - level
-    df1, df2 = n - 1, (n - 1) * (k - 1)
-    return (float(1 - (1 - alpha) * f_dist.ppf(1 - a / 2, df1, df2)),
-            float(1 - (1 - alpha) * f_dist.ppf(a / 2, df1, df2)))
+    df1 = np.asarray(n, float) - 1
+    df2 = df1 * (np.asarray(k, float) - 1)
+    return (1 - (1 - alpha) * f_dist.ppf(1 - a / 2, df1, df2),
+            1 - (1 - alpha) * f_dist.ppf(a / 2, df1, df2))
 
 
 def _cov2cor(c: np.ndarray) -> np.ndarray:
@@ -440,39 +330,6 @@ def _r_cor(r: np.ndarray) -> np.ndarray:
     rc = r.copy()
     np.fill_diagonal(rc, smc)
     return rc.sum(axis=0) / np.sqrt(rc.sum())
-
-
-def _alpha_row(x: np.ndarray, w: np.ndarray, names: list[str], missing: str,
-               level: float, omega: bool = False) -> dict:
-    try:
-        prepared = _prepare(x, missing, w, names)
-        res = _alpha(*prepared, missing, level)
-    except EstimationError as exc:
-        return {"n_items": x.shape[1], "n": int((~np.isnan(x)).any(axis=1).sum()),
-                "n_eff": np.nan, "alpha": np.nan, "alpha_std": np.nan, "ci_low": np.nan,
-                "ci_high": np.nan, "average_r": np.nan, "omega": np.nan,
-                "flag": f"not estimable: {exc}"}
-    extra = {"omega": _omega_or_nan(*prepared)} if omega else {}
-    if res.alpha < ALPHA_ACCEPTABLE:
-        flag = "alpha below .70"
-    elif res.alpha > ALPHA_REDUNDANT:
-        flag = "alpha above .95: items may be redundant"
-    else:
-        flag = ""
-    return {"n_items": res.n_items, "n": res.n, "n_eff": res.n_eff, "alpha": res.alpha,
-            "alpha_std": res.alpha_std, "ci_low": res.ci_low, "ci_high": res.ci_high,
-            "average_r": res.average_r, **extra, "flag": flag}
-
-
-def _omega_or_nan(x: np.ndarray, w: np.ndarray, names) -> float:
-    from .omega import _omega_from_cov  # omega fits a CFA, which imports from here
-    c, count = _covariance(x, w, names)
-    if c.shape[0] < 3:  # a one-factor model of two items is not identified
-        return np.nan
-    try:
-        return _omega_from_cov(c * (count - 1) / count, len(x), names, True).omega
-    except EstimationError:
-        return np.nan
 
 
 def _respondent_weights(weights, respondents: pd.DataFrame) -> np.ndarray:
