@@ -80,35 +80,39 @@ def scale_moments(xt: np.ndarray, scales, weights=None, missing: str = "pairwise
     w = None if weights is None else np.asarray(weights, dtype=float)
     if w is not None and np.all(w == 1):  # every weight 1: the unweighted sums are the same
         w = None
-    observed = ~np.isnan(xt)
-    if w is not None and (w == 0).any():
-        observed &= w > 0
-    centre = _centres(xt, observed)
+    positive = None if w is None or (w > 0).all() else w > 0
+    centre = _centres(xt)
     out = []
     for cols in scales:
         cols = list(cols)
         try:
-            out.append(_one_scale(xt, observed, centre, cols, w, missing,
+            out.append(_one_scale(xt, positive, centre, cols, w, missing,
                                   [names[j] for j in cols]))
         except EstimationError as exc:
             out.append(exc)
     return out
 
 
-def _centres(xt: np.ndarray, observed: np.ndarray) -> np.ndarray:
+def _centres(xt: np.ndarray) -> np.ndarray:
     step = max(1, xt.shape[1] // _CENTRE_SAMPLE)
-    sub, ok = xt[:, ::step], observed[:, ::step]
+    sub = xt[:, ::step]
+    ok = ~np.isnan(sub)
     cnt = ok.sum(axis=1)
     centre = np.where(ok, sub, 0.0).sum(axis=1) / np.maximum(cnt, 1)
     for j in np.flatnonzero(cnt == 0):  # no answer in the sample: look at every row
-        row = xt[j][observed[j]]
+        row = xt[j][~np.isnan(xt[j])]
         centre[j] = row[0] if len(row) else 0.0
     return centre
 
 
-def _one_scale(xt, observed, centre, cols, w, missing, names) -> ScaleMoments:
+def _one_scale(xt, positive, centre, cols, w, missing, names) -> ScaleMoments:
     k, n_all = len(cols), xt.shape[1]
-    obs = observed[cols]
+    obs = np.empty((k, n_all), dtype=bool)  # answered (with a positive weight)
+    for r, j in enumerate(cols):
+        np.isnan(xt[j], out=obs[r])
+    np.logical_not(obs, out=obs)
+    if positive is not None:
+        obs &= positive
     complete = obs.all(axis=0)
     kept = complete if missing == "listwise" else obs.any(axis=0)
     n = int(kept.sum())
@@ -130,7 +134,7 @@ def _one_scale(xt, observed, centre, cols, w, missing, names) -> ScaleMoments:
     n_eff = float(n) if w is None else float(wk.sum() ** 2 / (wk ** 2).sum())
     m = ScaleMoments(count=count, sw=sw, s=g[:k, k][:, None] - d, cross=g[:k, :k],
                      centre=centre[cols], n=n, n_eff=n_eff)
-    _check_constant(m, xt, observed, kept if missing == "listwise" else None, cols, names)
+    _check_constant(m, xt, obs if missing == "pairwise" else kept[None, :], cols, names)
     return m
 
 
@@ -157,7 +161,7 @@ def _sums(xt, cols, centre, unused, complete, w):
         else:
             z[:k] *= root[sl]
             z[k] = root[sl]
-        g += z @ z.T
+        g += _gram(z)
         u = np.flatnonzero(~complete[sl])
         if len(u):
             miss = unused[:, sl][:, u].astype(float)
@@ -167,6 +171,19 @@ def _sums(xt, cols, centre, unused, complete, w):
             if root is not None:
                 both += miss @ miss.T
     return g, d, both_w, (both_w if root is None else both)
+
+
+def _gram(z: np.ndarray) -> np.ndarray:
+    """z @ z.T; for a few rows, dot products of row pairs (BLAS gemm is slow on tiny outputs
+    with a long inner dimension)."""
+    k = len(z)
+    if k > 8:
+        return z @ z.T
+    g = np.empty((k, k))
+    for i in range(k):
+        for j in range(i, k):
+            g[i, j] = g[j, i] = z[i] @ z[j]
+    return g
 
 
 def _check_counts(count: np.ndarray, names) -> None:
@@ -179,15 +196,14 @@ def _check_counts(count: np.ndarray, names) -> None:
         )
 
 
-def _check_constant(m: ScaleMoments, xt, observed, kept, cols, names) -> None:
+def _check_constant(m: ScaleMoments, xt, used, cols, names) -> None:
     # A constant item centred at an inexact mean leaves a variance of rounding size, not 0:
     # items whose spread is that small are checked exactly on their answers.
     d_sw = np.diag(m.sw)
     spread = (np.diag(m.cross) - np.diag(m.s) ** 2 / d_sw) / d_sw
     size = np.abs(m.centre) + np.sqrt(np.diag(m.cross) / d_sw)
     for r in np.flatnonzero(spread <= (1e-12 * size) ** 2):
-        j = cols[r]
-        answers = xt[j][observed[j] if kept is None else kept]
+        answers = xt[cols[r]][used[r if len(used) > 1 else 0]]
         if answers.min() == answers.max():
             raise EstimationError(
                 f"item {names[r]!r} has zero variance (every answer is {answers[0]:g}); alpha "
