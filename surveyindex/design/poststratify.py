@@ -8,9 +8,10 @@ import numpy as np
 import pandas as pd
 
 from ..errors import WeightingError
+from .collapse import collapse_blocks, collapse_options
 from .design import SurveyDesign
 from .linearization import PostStratAdjustment
-from .rake import _group_codes, _where, category_keys, collapse_blocks, collapse_options
+from .rake import _group_codes, _where, category_keys
 from .repweights import FactorReplicates, column_chunk, replicate_block
 
 _VALUES = ("Freq", "count", "proportion", "total")

@@ -10,25 +10,28 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy import sparse
 
 from ..errors import WeightingError
+from .collapse import collapse_blocks, collapse_margins, collapse_options  # noqa: F401 (also here)
 from .design import SurveyDesign
+from .ipf import RULES, ipf, ipf_r, misfit, not_converged
 from .linearization import RakeAdjustment
 from .repweights import FactorReplicates, column_chunk, replicate_block
 
 _VALUE_COLUMNS = ("proportion", "count", "Freq", "total")
 
 
-CONVERGENCE = ("margins", "r_rake")
+CONVERGENCE = (*RULES, "r_rake")
 
 
 def rake(design: SurveyDesign, margins, by: str | None = "country", *, tolerance: float = 1e-8,
          max_iterations: int | None = None, bounds: tuple[float, float] | None = None,
-         convergence: str = "margins", epsilon: float = 1.0,
+         convergence: str = "categories", epsilon: float = 1.0,
          collapse: Mapping | int | None = None) -> SurveyDesign:
     """Rake the design's weights (and replicate weights) to population margins within ``by``.
 
@@ -39,14 +42,19 @@ def rake(design: SurveyDesign, margins, by: str | None = "country", *, tolerance
         ``{group: {variable: {category: value}}}``. Proportions are scaled to each group's current
         weighted total (per replicate too); counts are population totals, as R ``rake()`` takes.
     by : the grouping column (each country raked separately), or None for one group.
-    tolerance : stop when every margin is met to within this share of the group's total.
+    tolerance : stop when every margin category is met to within this share of its target
+        (with ``convergence="margins"``: of the group's total).
     max_iterations : full sweeps over the margins before giving up with a :class:`WeightingError`
         (default 100; with ``convergence="r_rake"`` it is R's ``maxit``, default 10).
     bounds : ``(lower, upper)`` limits on the raking factor (raked weight over starting weight),
         e.g. ``(0.3, 3)``: after every sweep the factors are capped to them and raking goes on,
         so the result meets the margins with capped weights, or fails to converge if the caps
         make the margins unreachable. The step record keeps iterations and final deviation.
-    convergence : ``"margins"`` (the default: stop when every margin is met to ``tolerance``) or
+    convergence : ``"categories"`` (the default: stop when every category of every margin is
+        within ``tolerance`` of its target, relative to the target, the rule of R
+        ``calibrate()`` and svy, so a small category is met as closely as a large one);
+        ``"margins"`` (the earlier rule: every category within ``tolerance`` times the group's
+        total, looser for small categories); or
         ``"r_rake"``, R ``survey::rake()``'s own rule, for reproducing R's numbers: after each
         sweep, stop when the largest absolute change of any cell of the joint table of all
         margin variables (weighted counts) is below ``epsilon``, where ``epsilon < 1`` means
@@ -89,6 +97,54 @@ def rake(design: SurveyDesign, margins, by: str | None = "country", *, tolerance
     >>> c.weights.round(3).tolist(), c.steps[-1]["collapsed"][0]["categories"]
     ([0.6, 0.6, 1.4, 1.4], ['35-54', '55+'])
     """
+    max_iterations = _check_options(convergence, max_iterations, bounds)
+    groups, group_names = _group_codes(design.data, by)
+    table, variables, cat_codes, cat_lists = _coded_margins(design.data, margins, by, groups,
+                                                            group_names)
+    collapsed = []
+    if collapse is not None:
+        table, cat_codes, cat_lists, collapsed = collapse_margins(
+            table, variables, cat_codes, cat_lists, groups, group_names, design.weights, by,
+            collapse)
+    cells = _cell_table(design, table, variables, cat_codes, cat_lists, groups, group_names, by)
+    where = lambda g: _where(by, g)  # noqa: E731
+    if convergence == "r_rake":
+        fit = _iterate_r(cells, epsilon, max_iterations, group_names, where)
+    else:
+        fit = _iterate(cells, convergence, tolerance, max_iterations, bounds, group_names, where)
+    step = {"step": "rake", "by": by, "margins": variables, "tolerance": tolerance,
+            "max_iterations": max_iterations, "iterations": int(fit.iterations),
+            "bounds": bounds, "max_deviation": float(fit.deviation.max()),
+            "replicates_raked": design.n_replicates, "convergence": convergence,
+            "collapsed": collapsed}
+    if convergence == "r_rake":
+        step.update(epsilon=epsilon, converged=bool(fit.converged.all()))
+    return _apply_factors(design, cells, fit, groups if by else None, step)
+
+
+@dataclass(frozen=True)
+class _Cells:
+    """The raking cell table: weighted totals ``T0`` (cells x weight columns), each respondent's
+    cell, each cell's group, the margins' plans (see :mod:`.ipf`) and the groups' totals."""
+
+    T0: np.ndarray
+    cell_of: np.ndarray
+    cell_group: np.ndarray
+    plans: list
+    group_total: np.ndarray
+
+
+@dataclass(frozen=True)
+class _Fit:
+    T: np.ndarray
+    iterations: int
+    deviation: np.ndarray
+    last_sweep: np.ndarray
+    converged: np.ndarray | None = None
+
+
+def _check_options(convergence, max_iterations, bounds) -> int:
+    """Validate the stopping options; return ``max_iterations`` with its default filled in."""
     if convergence not in CONVERGENCE:
         raise WeightingError(f"convergence must be one of {list(CONVERGENCE)}, not {convergence!r}")
     if max_iterations is None:
@@ -98,16 +154,21 @@ def rake(design: SurveyDesign, margins, by: str | None = "country", *, tolerance
     if convergence == "r_rake" and bounds is not None:
         raise WeightingError("bounds are not available with convergence='r_rake' (R rake() has "
                              "none); use the default convergence or calibrate()")
-    data = design.data
-    groups, group_names = _group_codes(data, by)
+    if bounds is not None and not 0 <= bounds[0] <= 1 <= bounds[1]:
+        raise WeightingError(f"raking bounds must satisfy 0 <= lower <= 1 <= upper, got {bounds}")
+    return max_iterations
+
+
+def _coded_margins(data, margins, by, groups, group_names):
+    """Check the margins against the data; integer-code each margin variable against the
+    categories of its margins. Returns the tidy margins table, the variables, the codes and
+    the category lists."""
     table = _normalise_margins(margins, by, group_names)
     variables = list(dict.fromkeys(table["variable"]))
     for v in variables:
         if v not in data.columns:
             raise WeightingError(f"margin variable {v!r} is not a column of the data; "
                                  f"columns: {list(data.columns)}")
-
-    # Integer-code each margin variable against the categories of its margins.
     cat_codes, cat_lists = [], []
     for v in variables:
         cats = list(dict.fromkeys(table.loc[table.variable == v, "category"]))
@@ -122,93 +183,101 @@ def rake(design: SurveyDesign, margins, by: str | None = "country", *, tolerance
             )
         cat_codes.append(code)
         cat_lists.append(cats)
-    collapsed = []
-    if collapse is not None:
-        table, cat_codes, cat_lists, collapsed = _collapse_margins(
-            table, variables, cat_codes, cat_lists, groups, group_names, design.weights, by,
-            collapse)
+    return table, variables, cat_codes, cat_lists
 
-    cells, cell_of, cell_keys = _cells(groups, cat_codes,
-                                       [len(group_names)] + [len(c) for c in cat_lists])
-    indicator = sparse.csr_matrix((np.ones(len(cell_of)), (cell_of, np.arange(len(cell_of)))),
-                                  shape=(cells, len(cell_of)))
-    T0 = _cell_totals(design, indicator)
+
+def _cell_table(design, table, variables, cat_codes, cat_lists, groups, group_names, by) -> _Cells:
+    """Collapse the respondents to the group x categories cells and plan each margin."""
+    n_cells, cell_of, cell_keys = _cells(groups, cat_codes,
+                                         [len(group_names)] + [len(c) for c in cat_lists])
+    T0 = _cell_totals(design, cell_of, n_cells)
     group_total = _sum_by(T0, cell_keys[0], len(group_names))
-
     plans = []
     for m, (v, cats) in enumerate(zip(variables, cat_lists)):
         target = _targets(table, v, cats, group_names, by, group_total)
         index = cell_keys[0] * len(cats) + cell_keys[m + 1]
-        A = sparse.csr_matrix((np.ones(cells), (index, np.arange(cells))),
-                              shape=(len(group_names) * len(cats), cells))
-        current = np.asarray(A @ T0)
-        _check_cells(current, target, v, cats, group_names, by)
+        A = sparse.csr_matrix((np.ones(n_cells), (index, np.arange(n_cells))),
+                              shape=(len(group_names) * len(cats), n_cells))
+        _check_cells(np.asarray(A @ T0), target, v, cats, group_names, by)
         plans.append((v, cats, index, A, target))
+    return _Cells(T0, cell_of, cell_keys[0], plans, group_total)
 
-    if bounds is not None and not 0 <= bounds[0] <= 1 <= bounds[1]:
-        raise WeightingError(f"raking bounds must satisfy 0 <= lower <= 1 <= upper, got {bounds}")
-    if convergence == "r_rake":
-        eps = epsilon * group_total[:, 0] if epsilon < 1 else np.full(len(group_names), epsilon)
-        T, iterations, converged, last_sweep = _ipf_r(T0, plans, cell_keys[0], eps,
-                                                      max_iterations)
-        deviation = _deviation(T, plans, group_total)
-        if not converged.all():
-            g = group_names[int(np.flatnonzero(~converged)[0])]
-            warnings.warn(f"{_where(by, g)}raking did not converge after {max_iterations} "
-                          "iterations (R rake() rule: joint-table change not below epsilon); "
-                          "the weights of the last sweep are kept, as R does", RuntimeWarning,
-                          stacklevel=2)
-    else:
-        T, iterations, deviation, last_sweep = _ipf(T0, plans, group_total, tolerance,
-                                                    max_iterations, bounds)
-        if deviation.max() > tolerance:
-            by_column = _deviation(T, plans, group_total, per_column=True)
-            if by_column[:, 0].max() > tolerance:
-                _not_converged(T, plans, group_total, group_names, by, max_iterations,
-                               by_column[:, 0])
-            # Only replicates are short of the tolerance: a bootstrap replicate can make a cell
-            # so sparse that IPF creeps. R rakes replicates without checking them at all; here
-            # the analysis weights converged, so warn, say where, and keep the weights reached.
-            g, r = np.unravel_index(int(np.argmax(by_column[:, 1:])), by_column[:, 1:].shape)
-            late = int((by_column[:, 1:] > tolerance).any(axis=0).sum())
-            warnings.warn(
-                f"raking: {late} of {T.shape[1] - 1} replicate weight columns did not meet the "
-                f"margins to {tolerance:g} in {max_iterations} iterations (largest gap "
-                f"{by_column[g, 1 + r]:.2g} of the total, {_where(by, group_names[g])}replicate "
-                f"{r + 1}); the analysis weights converged. Their replicates keep the weights "
-                "reached; raise max_iterations, or collapse sparse categories (collapse=)",
-                RuntimeWarning, stacklevel=2)
 
-    factor = np.divide(T, T0, out=np.zeros_like(T), where=T0 > 0)
-    new = design.weights * factor[cell_of, 0]
+def _iterate(cells: _Cells, rule, tolerance, max_iterations, bounds, group_names, where) -> _Fit:
+    """Fit the cell table; the analysis weights must converge (else a WeightingError naming the
+    worst category), replicates short of the tolerance only warn."""
+    T, iterations, deviation, last = ipf(cells.T0, cells.plans, cells.group_total, tolerance,
+                                         max_iterations, bounds, rule)
+    if deviation.max() > tolerance:
+        by_column = misfit(T, cells.plans, cells.group_total, rule, per_column=True)
+        if by_column[:, 0].max() > tolerance:
+            not_converged(T, cells.plans, cells.group_total, group_names, where, max_iterations,
+                          by_column[:, 0], rule)
+        # Only replicates are short of the tolerance: a bootstrap replicate can make a cell
+        # so sparse that IPF creeps. R rakes replicates without checking them at all; here
+        # the analysis weights converged, so warn, say where, and keep the weights reached.
+        g, r = np.unravel_index(int(np.argmax(by_column[:, 1:])), by_column[:, 1:].shape)
+        late = int((by_column[:, 1:] > tolerance).any(axis=0).sum())
+        share = "of the target" if rule == "categories" else "of the total"
+        warnings.warn(
+            f"raking: {late} of {T.shape[1] - 1} replicate weight columns did not meet the "
+            f"margins to {tolerance:g} in {max_iterations} iterations (largest gap "
+            f"{by_column[g, 1 + r]:.2g} {share}, {where(group_names[g])}replicate "
+            f"{r + 1}); the analysis weights converged. Their replicates keep the weights "
+            "reached; raise max_iterations, or collapse sparse categories (collapse=)",
+            RuntimeWarning, stacklevel=3)
+    return _Fit(T, iterations, deviation, last)
+
+
+def _iterate_r(cells: _Cells, epsilon, max_iterations, group_names, where) -> _Fit:
+    """R ``rake()``'s stopping rule; not converging warns and keeps the last sweep, as R does."""
+    total = cells.group_total[:, 0]
+    eps = epsilon * total if epsilon < 1 else np.full(len(group_names), epsilon)
+    T, iterations, converged, last = ipf_r(cells.T0, cells.plans, cells.cell_group, eps,
+                                           max_iterations)
+    deviation = misfit(T, cells.plans, cells.group_total, "margins")
+    if not converged.all():
+        g = group_names[int(np.flatnonzero(~converged)[0])]
+        warnings.warn(f"{where(g)}raking did not converge after {max_iterations} "
+                      "iterations (R rake() rule: joint-table change not below epsilon); "
+                      "the weights of the last sweep are kept, as R does", RuntimeWarning,
+                      stacklevel=3)
+    return _Fit(T, iterations, deviation, last, converged)
+
+
+def _apply_factors(design: SurveyDesign, cells: _Cells, fit: _Fit, groups, step) -> SurveyDesign:
+    """Each respondent's weight (and replicate weights) times its cell's raking factor; the
+    design records the step and the linearisation adjustment of the raking."""
+    T0, cell_of = cells.T0, cells.cell_of
+    factor = np.divide(fit.T, T0, out=np.zeros_like(fit.T), where=T0 > 0)
+    new = design.weights * factor[:, 0][cell_of]
     rep = design.replicate_weights
     if isinstance(rep, FactorReplicates):
         rep = rep.with_layer(cell_of, factor[:, 1:])
     elif rep is not None:
         rep = np.asarray(rep) * factor[cell_of, 1:]
-    margin_factors = np.divide(last_sweep, T0[:, :1], out=np.zeros_like(last_sweep),
+    margin_factors = np.divide(fit.last_sweep, T0[:, :1], out=np.zeros_like(fit.last_sweep),
                                where=T0[:, :1] > 0)
-    adjustment = RakeAdjustment(groups if by else None, cell_of, design.weights,
-                                [p[2] for p in plans], margin_factors)
-    step = {"step": "rake", "by": by, "margins": variables, "tolerance": tolerance,
-            "max_iterations": max_iterations, "iterations": int(iterations), "bounds": bounds,
-            "max_deviation": float(deviation.max()), "replicates_raked": design.n_replicates,
-            "convergence": convergence, "collapsed": collapsed}
-    if convergence == "r_rake":
-        step.update(epsilon=epsilon, converged=bool(converged.all()))
+    adjustment = RakeAdjustment(groups, cell_of, design.weights,
+                                [p[2] for p in cells.plans], margin_factors)
     return design.with_weights(new, rep, step, calibration=adjustment)
 
 
-def _cell_totals(design: SurveyDesign, indicator) -> np.ndarray:
-    """Weighted totals per cell: column 0 the weights, then every replicate (in column blocks)."""
+def _cell_totals(design: SurveyDesign, cell_of: np.ndarray, n_cells: int) -> np.ndarray:
+    """Weighted totals per cell: column 0 the weights, then every replicate (in column blocks).
+    The weights' column is a bincount, which adds in respondent order as the sparse product
+    of the replicates does."""
     rep = design.replicate_weights
     R = 0 if rep is None else rep.shape[1]
-    T0 = np.empty((indicator.shape[0], 1 + R))
-    T0[:, 0] = indicator @ design.weights
-    step = column_chunk(design.n, R) if R else 1
-    for c0 in range(0, R, step):
-        c1 = min(R, c0 + step)
-        T0[:, 1 + c0:1 + c1] = indicator @ replicate_block(rep, c0, c1)
+    T0 = np.empty((n_cells, 1 + R))
+    T0[:, 0] = np.bincount(cell_of, weights=design.weights, minlength=n_cells)
+    if R:
+        indicator = sparse.csr_matrix((np.ones(len(cell_of)), (cell_of, np.arange(len(cell_of)))),
+                                      shape=(n_cells, len(cell_of)))
+        step = column_chunk(design.n, R)
+        for c0 in range(0, R, step):
+            c1 = min(R, c0 + step)
+            T0[:, 1 + c0:1 + c1] = indicator @ replicate_block(rep, c0, c1)
     return T0
 
 
@@ -217,8 +286,14 @@ def _cell_totals(design: SurveyDesign, indicator) -> np.ndarray:
 def category_codes(values: pd.Series, categories: list[str]) -> np.ndarray:
     """Position of each value's category key in ``categories`` (-1 if absent), one lookup per
     distinct value."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
     where = {c: i for i, c in enumerate(categories)}
+    if values.dtype.kind in "iu" and len(values):  # small integer codes: a table, no hashing
+        x = values.to_numpy()
+        lo, hi = int(x.min()), int(x.max())
+        if hi - lo <= 1 << 16:
+            lut = np.array([where.get(str(v), -1) for v in range(lo, hi + 1)], dtype=np.int64)
+            return lut[x - lo]
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
     lut = np.array([where.get(_category_key(u), -1) for u in uniques] + [-1], dtype=np.int64)
     return lut[codes]
 
@@ -334,198 +409,6 @@ def _check_cells(current, target, variable, cats, group_names, by) -> None:
                              "the margins or recode it")
 
 
-# -- the fit ------------------------------------------------------------------------------------
-
-def _ipf(T0, plans, group_total, tolerance, max_iterations, bounds=None):
-    """Rake the cell table; also return the analysis-weight column after each margin of the
-    last sweep (what R's linearisation of a raked design uses)."""
-    T = T0.copy()
-    deviation = np.full(group_total.shape[0], np.inf)
-    last = np.empty((T.shape[0], len(plans)))
-    for it in range(1, max_iterations + 1):
-        for m, (_v, _cats, index, A, target) in enumerate(plans):
-            current = A @ T
-            T *= np.divide(target, current, out=np.ones_like(target), where=current > 0)[index]
-            last[:, m] = T[:, 0]
-        if bounds is not None:
-            np.clip(T, T0 * bounds[0], T0 * bounds[1], out=T)
-        deviation = _deviation(T, plans, group_total)
-        if deviation.max() <= tolerance:
-            return T, it, deviation, last
-    return T, max_iterations, deviation, last
-
-
-def _ipf_r(T0, plans, cell_group, eps, maxit):
-    """R ``rake()``'s loop: sweeps until the joint table (the cell table's analysis-weight column)
-    changes by less than ``eps`` in every cell, per group; a group that stops is frozen."""
-    T = T0.copy()
-    n_groups = len(eps)
-    active = np.ones(n_groups, dtype=bool)
-    converged = np.zeros(n_groups, dtype=bool)
-    last = np.empty((T.shape[0], len(plans)))
-    old = T[:, 0].copy()
-    sweeps = 0
-    for _ in range(maxit):
-        live = active[cell_group]
-        for m, (_v, _cats, index, A, target) in enumerate(plans):
-            current = A @ T
-            f = np.divide(target, current, out=np.ones_like(target), where=current > 0)[index]
-            f[~live] = 1.0
-            T *= f
-            last[live, m] = T[live, 0]
-        sweeps += 1
-        delta = np.zeros(n_groups)
-        np.maximum.at(delta, cell_group, np.abs(T[:, 0] - old))
-        done = active & (delta < eps)
-        converged |= done
-        active &= ~done
-        old = T[:, 0].copy()
-        if not active.any():
-            break
-    return T, sweeps, converged, last
-
-
-def _deviation(T, plans, group_total, per_column: bool = False) -> np.ndarray:
-    """Per group (and, with ``per_column``, per weight column): the largest gap between a weighted
-    margin and its target, as a share of the total."""
-    dev = np.zeros(group_total.shape)
-    for _v, cats, _index, A, target in plans:
-        gap = np.abs(A @ T - target).reshape(len(group_total), len(cats), -1)
-        dev = np.maximum(dev, gap.max(axis=1) / group_total)
-    return dev if per_column else dev.max(axis=1)
-
-
-def _not_converged(T, plans, group_total, group_names, by, max_iterations, deviation):
-    g = int(np.argmax(deviation))
-    worst = None
-    for v, cats, _index, A, target in plans:
-        cur = (A @ T).reshape(len(group_names), len(cats), -1)[g, :, 0]
-        tgt = target.reshape(len(group_names), len(cats), -1)[g, :, 0]
-        gap = np.abs(cur - tgt) / group_total[g, 0]
-        if worst is None or gap.max() > worst[0]:
-            k = int(np.argmax(gap))
-            worst = (gap.max(), v, cats[k], cur[k] / group_total[g, 0], tgt[k] / group_total[g, 0])
-    _, v, c, got, want = worst
-    raise WeightingError(
-        f"{_where(by, group_names[g])}raking did not converge in {max_iterations} iterations: "
-        f"margin {v!r} category {c!r} reaches {got:.6g} of the total against a target of "
-        f"{want:.6g}; the margins may conflict (check for empty combinations) or need more "
-        "iterations (max_iterations)"
-    )
-
-
-# -- collapsing sparse categories ----------------------------------------------------------------
-
-def collapse_blocks(n, values, min_n, segments=None) -> list[list[int]]:
-    """Merge positions ``0..len(n)-1`` (in order) into blocks of adjacent positions until no block
-    has fewer than ``min_n`` respondents (or one block is left); positions whose ``values`` are
-    not positive take no part. The sparsest block (ties: the first) merges with its adjacent
-    block that has fewer respondents (ties: the one before it). With ``segments``, only blocks
-    in the same segment are adjacent.
-
-    >>> collapse_blocks([30, 12, 1, 25], [1, 1, 1, 1], 10)
-    [[0], [1, 2], [3]]
-    >>> collapse_blocks([0, 40, 3, 9], [1, 1, 1, 1], 5)    # 3 joins the smaller neighbour, 9
-    [[0, 1], [2, 3]]
-    """
-    blocks = [[i] for i in range(len(n)) if values[i] > 0]
-    seg = [None if segments is None else segments[b[0]] for b in blocks]
-    done = set()
-    while True:
-        sizes = [sum(n[i] for i in b) for b in blocks]
-        sparse = [k for k in range(len(blocks)) if sizes[k] < min_n and k not in done]
-        if not sparse:
-            return blocks
-        k = min(sparse, key=lambda k: (sizes[k], k))
-        near = [j for j in (k - 1, k + 1) if 0 <= j < len(blocks) and seg[j] == seg[k]]
-        if not near:
-            done.add(k)           # alone in its segment: nothing to merge with
-            continue
-        j = min(near, key=lambda j: (sizes[j], j))
-        lo, hi = min(j, k), max(j, k)
-        blocks[lo:hi + 1] = [blocks[lo] + blocks[hi]]
-        seg[lo:hi + 1] = [seg[lo]]
-        done = {d if d < lo else d - 1 for d in done if d != hi and d != lo}
-
-
-def collapse_options(collapse, variables) -> tuple[int, list]:
-    """``(min_n, variables to collapse)`` from a ``collapse=`` argument."""
-    if isinstance(collapse, (int, np.integer)) and not isinstance(collapse, bool):
-        collapse = {"min_n": int(collapse)}
-    if not isinstance(collapse, Mapping) or "min_n" not in collapse:
-        raise WeightingError(f"collapse must be a dict such as {{'min_n': 20}} or an int, not "
-                             f"{collapse!r}")
-    unknown = set(collapse) - {"min_n", "variables"}
-    if unknown:
-        raise WeightingError(f"collapse has unknown key(s) {sorted(unknown)}; use 'min_n' and "
-                             "optionally 'variables'")
-    min_n = collapse["min_n"]
-    if not isinstance(min_n, (int, np.integer)) or isinstance(min_n, bool) or min_n < 1:
-        raise WeightingError(f"collapse min_n must be a positive integer, not {min_n!r}")
-    chosen = collapse.get("variables")
-    chosen = list(variables) if chosen is None else ([chosen] if isinstance(chosen, str)
-                                                     else list(chosen))
-    bad = [v for v in chosen if v not in variables]
-    if bad:
-        raise WeightingError(f"collapse variables {bad} are not among the margins {variables}")
-    return int(min_n), chosen
-
-
-def _collapse_margins(table, variables, cat_codes, cat_lists, groups, group_names, weights, by,
-                      collapse):
-    """Merge sparse categories per group and margin; return the new margins table, category
-    codes and lists, and the record of merges."""
-    min_n, chosen = collapse_options(collapse, variables)
-    G = len(group_names)
-    key = by or "group"
-    record = []
-    positive = weights > 0
-    for m, v in enumerate(variables):
-        if v not in chosen:
-            continue
-        cats, code = cat_lists[m], cat_codes[m]
-        K = len(cats)
-        n = np.bincount(groups[positive] * K + code[positive], minlength=G * K).reshape(G, K)
-        sub = table[table.variable == v]
-        vals = (sub.set_index(["group", "category"])["value"]
-                .reindex(pd.MultiIndex.from_product([group_names, cats])).fillna(0.0)
-                .to_numpy(float).reshape(G, K))
-        new_cats: dict[str, None] = {}
-        lut = np.empty((G, K), dtype=object)
-        rows = []
-        kind = table["kind"].iloc[0]
-        for g in range(G):
-            blocks = collapse_blocks(n[g], vals[g], min_n)
-            for b in blocks:
-                label = "+".join(cats[i] for i in b)
-                for i in b:
-                    lut[g, i] = label
-                rows.append((group_names[g], v, label, float(vals[g, b].sum()), kind))
-                if len(b) > 1:
-                    record.append({key: group_names[g], "margin": v,
-                                   "categories": [cats[i] for i in b],
-                                   "n": [int(n[g, i]) for i in b],
-                                   "population": float(vals[g, b].sum())})
-            for i in range(K):
-                if lut[g, i] is None:     # no population here: kept, so errors still name it
-                    lut[g, i] = cats[i]
-                    if vals[g, i] > 0 or n[g, i] > 0:
-                        rows.append((group_names[g], v, cats[i], float(vals[g, i]), kind))
-        for i in range(K):            # keep the margin's order in the merged list
-            for g in range(G):
-                new_cats.setdefault(lut[g, i], None)
-        new_list = list(new_cats)
-        where = {c: j for j, c in enumerate(new_list)}
-        lut_codes = np.array([[where[lut[g, i]] for i in range(K)] for g in range(G)],
-                             dtype=np.int64)
-        cat_codes[m] = lut_codes[groups, code]
-        cat_lists[m] = new_list
-        table = pd.concat([table[table.variable != v],
-                           pd.DataFrame(rows, columns=["group", "variable", "category", "value",
-                                                       "kind"])], ignore_index=True)
-    return table, cat_codes, cat_lists, record
-
-
 # -- small helpers ------------------------------------------------------------------------------
 
 def _group_codes(data: pd.DataFrame, by: str | None):
@@ -533,13 +416,17 @@ def _group_codes(data: pd.DataFrame, by: str | None):
         return np.zeros(len(data), dtype=np.int64), ["all"]
     if by not in data.columns:
         raise WeightingError(f"cannot rake by {by!r}: no such column; columns: {list(data.columns)}")
-    codes, names = pd.factorize(data[by].astype(str), sort=True)
+    col = data[by]
+    codes, names = pd.factorize(col if pd.api.types.is_string_dtype(col.dtype)
+                                and col.dtype != object else col.astype(str), sort=True)
     return codes.astype(np.int64), list(names)
 
 
 def _cells(groups, cat_codes, sizes):
-    """Number the occupied cells of group x categories; return (count, cell of each respondent,
-    each cell's group and category codes). Mixed-radix keys make it one O(n) pass."""
+    """Number the cells of group x categories; return (count, cell of each respondent, each
+    cell's group and category codes). Mixed-radix keys make it one O(n) pass; a grid no larger
+    than the data is used whole (its empty cells stay 0 and change no sum), a larger one is
+    numbered by its occupied cells."""
     total = int(np.prod(np.array(sizes, dtype=float)))
     if total > 1 << 40:
         keys = np.column_stack([groups, *cat_codes])
@@ -547,8 +434,11 @@ def _cells(groups, cat_codes, sizes):
         return len(uniq), cell_of.ravel(), [uniq[:, k] for k in range(uniq.shape[1])]
     key = groups.astype(np.int64)
     for code, k in zip(cat_codes, sizes[1:]):
-        key = key * k + code
-    if total <= 8 * len(key) + (1 << 20):
+        key *= k
+        key += code
+    if total <= len(key) + (1 << 16):
+        uniq, cell_of = np.arange(total), key
+    elif total <= 8 * len(key) + (1 << 20):
         present = np.bincount(key, minlength=total) > 0
         uniq = np.flatnonzero(present)
         cell_of = (np.cumsum(present) - 1)[key]
