@@ -1,5 +1,6 @@
 # R survey side of benchmarks/bench_weighting.py: prints one JSON line of seconds per task.
-# Usage: Rscript benchmarks/peers_weighting.R <tracker.csv> <replicates> <tasks,comma,separated>
+# Usage: Rscript benchmarks/peers_weighting.R <tracker.csv> <replicates> <tasks,comma,separated> [weights.csv]
+# With a 4th argument the raked weights (tight control, see ctl) are written there, one a line.
 suppressPackageStartupMessages({library(survey); library(data.table)})
 args <- commandArgs(TRUE)
 path <- args[1]; R <- as.integer(args[2]); tasks <- strsplit(args[3], ",")[[1]]
@@ -24,6 +25,7 @@ el <- function(expr) system.time(expr)[["elapsed"]]
 means <- function(des) lapply(vars, function(v) svyby(as.formula(paste0("~", v)), ~country, des, svymean, na.rm = TRUE))
 if ("rake" %in% tasks || "means_taylor" %in% tasks) out$rake <- el(dr <- rake(d, margins, pops, control = ctl))
 if ("means_taylor" %in% tasks) out$means_taylor <- el(means(dr))
+if (length(args) > 3 && exists("dr")) fwrite(data.table(w = weights(dr)), args[4], col.names = FALSE)
 if ("bootstrap" %in% tasks) out$bootstrap <- el({
   rd <- as.svrepdesign(d, type = "bootstrap", replicates = R)
   rdr <- rake(rd, margins, pops, control = ctl)

@@ -97,6 +97,26 @@ def rake_samplics(df, m):
     return out
 
 
+def rake_svy(df, m):
+    """svy (Rust/Polars): one Sample per country, ``weighting.rake`` to count controls at a
+    relative tolerance of 1e-8 per margin level (svy's rule, and surveyindex's default)."""
+    import polars as pl
+    import svy
+
+    out = np.empty(len(df))
+    for c, g in df.groupby("country"):
+        mc = m[m.country == c]
+        total = g["w"].sum()
+        controls = {v: {int(k): p * total for k, p in
+                        zip(mc[mc.variable == v]["category"], mc[mc.variable == v]["proportion"])}
+                    for v in MVARS}
+        data = pl.from_pandas(g[[*MVARS, "w"]].reset_index(drop=True))
+        sample = svy.Sample(data, svy.Design(wgt="w"))
+        raked = sample.weighting.rake(controls=controls, tol=1e-8, max_iter=1000)
+        out[g.index.to_numpy()] = raked.data["rk_wgt"].to_numpy()
+    return out
+
+
 def rake_balance(df, m):
     from balance import Sample
 
