@@ -95,6 +95,9 @@ def rename_columns(raw: RawTable, inst: Instrument, columns, pattern: str | None
 def _export_headers(frame: pd.DataFrame, inst: Instrument, names: dict, issues: Issues) -> None:
     """Group paths and question labels (KoboToolbox, ODK Central exports) to column names."""
     mapped = {v for k, v in names.items() if k != v}
+    have = set(names.values())
+    if all(c in have for c in _item_and_id_columns(inst)):
+        return  # a plain file: nothing to look up
     rest = [c for c in frame.columns if names.get(c, c) == c and c not in mapped]
     found = {k: v for k, v in header_names(rest, inst).items() if v not in mapped}
     if not found:
@@ -105,6 +108,12 @@ def _export_headers(frame: pd.DataFrame, inst: Instrument, names: dict, issues: 
     issues.add_file("", None, "", f"{kind + ' export: ' if kind else ''}{len(found)} column "
                     f"header(s) read as the form's question names ({first[0]!r} -> "
                     f"{first[1]!r}, ...)", NOTE)
+
+
+def _item_and_id_columns(inst: Instrument) -> list[str]:
+    return [inst.layout.respondent_id, *(inst.column(t, i) for t in inst.target_codes
+                                         for i in [*inst.item_ids,
+                                                   *(s.id for s in inst.single_items)])]
 
 
 def long_to_wide(frame: pd.DataFrame, raw: RawTable, inst: Instrument,

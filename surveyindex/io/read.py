@@ -173,7 +173,7 @@ def read_responses(source: str | Path | pd.DataFrame, instrument: Instrument, *,
                         found.loc[found["action"] == EXCLUDED, "row"].to_numpy(int))
     seconds = interview_seconds(frame, export_kind(frame.columns))
     if seconds is not None and DURATION not in frame.columns:
-        frame[DURATION] = seconds
+        frame = pd.concat([frame, pd.DataFrame({DURATION: seconds}, index=frame.index)], axis=1)
         if quality.duration is None and inst.layout.duration is None:
             quality = replace(quality, duration=DURATION)
     flag_quality(frame, codes, kind, inst, quality, eligible, issues, raw.decimal)
