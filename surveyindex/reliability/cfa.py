@@ -60,6 +60,7 @@ class CFAResult:
     spec: object = field(default=None, repr=False, compare=False)  # free/fixed/shared layout
     theta: np.ndarray = field(default=None, repr=False, compare=False)  # free parameters
     vcov: np.ndarray = field(default=None, repr=False, compare=False)  # robust (MLR) only
+    rows: tuple = field(default=None, repr=False, compare=False)  # MLR: (x, codes, w, psu)
 
     def loadings(self, group: int = 0) -> pd.Series:
         """Loadings of one group (by position), indexed by item."""
@@ -367,6 +368,7 @@ class _Spec:
     def __init__(self, fidx, G, p, m, equal, std_lv, meanstructure, release=(), free=(),
                  latent_means=None):
         self.fidx, self.G, self.p, self.m = fidx, G, p, m
+        self.equal, self.std_lv, self.free = tuple(equal), std_lv, frozenset(free)
         self.meanstructure = meanstructure
         self.shapes = [(G, p, m), (G, m, m), (G, p), (G, p), (G, m)]
         self.offsets = np.cumsum([0] + [int(np.prod(s)) for s in self.shapes])

@@ -240,4 +240,5 @@ def with_robust(fit, x, codes, w, clusters=None):
     table = fit.parameters.copy()
     free = table["free"].to_numpy()
     table["se"] = np.where(free > 0, se[np.maximum(free - 1, 0)], 0.0)
-    return replace(fit, fit={**fit.fit, **measures}, parameters=table, vcov=vcov)
+    return replace(fit, fit={**fit.fit, **measures}, parameters=table, vcov=vcov,
+                   rows=(x, codes, w, clusters))
