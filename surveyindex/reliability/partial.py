@@ -86,7 +86,8 @@ def score_tests(fit: CFAResult) -> pd.DataFrame:
     sigma, mu = implied_moments(lam, phi, th, nu, al)
     grad = 0.5 * full.gather(ml_gradients(lam, phi, al, np.linalg.inv(sigma), mean - mu, cov, wn))
     delta = moment_jacobian(full, theta, mean)
-    info = np.einsum("g,gqa,gqr,grb->ab", wn, delta, h1_information(sigma, full.meanstructure), delta)
+    a1 = h1_information(sigma, full.meanstructure)
+    info = np.einsum("g,gab->ab", wn, np.swapaxes(delta, 1, 2) @ a1 @ delta)
     ik = info @ K
     v = np.diag(info) - np.einsum("ia,ab,ib->i", ik, np.linalg.inv(K.T @ ik), ik)
     cand = np.array(cand)

@@ -84,19 +84,26 @@ def first_order(scores, codes, n, clusters=None) -> np.ndarray:
     the scores are summed within each PSU first and scaled by ``C_g / (C_g - 1)``."""
     G = len(n)
     if clusters is None:
-        onehot = np.zeros((len(scores), G))
-        onehot[np.arange(len(scores)), codes] = 1.0
-        return np.einsum("ig,ij,ik->gjk", onehot, scores, scores) / n[:, None, None]
+        return _group_crossprod(scores, codes, G) / n[:, None, None]
     psu, first = np.unique(np.column_stack([codes, clusters]), axis=0, return_inverse=True)[::2]
     first = first.ravel()
     sums = np.zeros((len(psu), scores.shape[1]))
     np.add.at(sums, first, scores)
     gcode = psu[:, 0].astype(int)
     nc = np.bincount(gcode, minlength=G).astype(float)
-    onehot = np.zeros((len(sums), G))
-    onehot[np.arange(len(sums)), gcode] = 1.0
-    b = np.einsum("cg,cj,ck->gjk", onehot, sums, sums) / n[:, None, None]
+    b = _group_crossprod(sums, gcode, G) / n[:, None, None]
     return b * (nc / np.maximum(nc - 1, 1))[:, None, None]
+
+
+def _group_crossprod(a, codes, G):
+    """``sum_i a_i a_i'`` within each group: one product per group (not per respondent)."""
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(G + 1))
+    out = np.empty((G, a.shape[1], a.shape[1]))
+    for g in range(G):
+        rows = a[order[bounds[g]:bounds[g + 1]]]
+        out[g] = rows.T @ rows
+    return out
 
 
 def h1_information(cov, meanstructure: bool) -> np.ndarray:
@@ -130,7 +137,7 @@ def scaled_statistic(chisq, df, n, delta, info, b_h0, b_h1, a_h1):
     fg = n / n.sum()
     info_inv = np.linalg.inv(info)
     tr_h1 = np.einsum("gjk,gkj->", np.linalg.inv(a_h1), b_h1)
-    b0 = np.einsum("gqa,gqr,grb->gab", delta, b_h0, delta)
+    b0 = np.swapaxes(delta, 1, 2) @ b_h0 @ delta
     tr_h0 = float(np.einsum("g,gab,ba->", fg, b0, info_inv))
     if df <= 0:
         return np.nan, np.nan, np.nan, b0
