@@ -80,3 +80,23 @@ def test_missing_dask_names_the_extra(monkeypatch):
     monkeypatch.setattr(builtins, "__import__", no_dask)
     with pytest.raises(MissingDependencyError, match=r"surveyindex\[dask\]"):
         require_distributed()
+
+
+def test_tracker_from_parquet_partitions_on_cluster(client, tmp_path):
+    # Two waves in one Parquet dataset partitioned by wave, read a wave at a time with
+    # dask.dataframe; the tracker on the cluster equals the one from a wave column, locally.
+    frames = []
+    for w, seed in ((2022, 1), (2023, 2)):
+        sim = si.simulate_softpower(n_per_country=40, countries=["BRA", "JPN"], seed=seed,
+                                    problems=False)
+        frames.append(sim.responses.assign(wave=w, resp_id=lambda d, w=w: f"{w}-" + d["resp_id"]))
+    df = pd.concat(frames, ignore_index=True)
+    df.to_parquet(tmp_path / "waves", partition_cols=["wave"])
+    kw = dict(replicates=12, seed=4, audiences=["all"])
+    remote = si.run_tracker(tmp_path / "waves", client=client, **kw)
+    local = si.run_tracker(df, **kw)
+    assert remote.waves == local.waves == ["2022", "2023"]
+    num = local.changes.select_dtypes("number").columns
+    np.testing.assert_allclose(remote.changes[num].to_numpy(float),
+                               local.changes[num].to_numpy(float), rtol=1e-12, atol=1e-12)
+    assert len(local.changes) == 2 * 2 * (20 + 5 + 1)

@@ -112,7 +112,8 @@ def compute_tracker(waves: Mapping[str, SurveyDesign], audiences: list[str] | No
     ...                                 problems=False)
     ...     r = si.read_responses(sim.responses, si.load_instrument("softpower"))
     ...     return si.make_design(r).with_replicates("bootstrap", n=20, seed=seed)
-    >>> tr = compute_tracker({"2022": wave(1), "2023": wave(2)}, audiences=["all"])
+    >>> tr = compute_tracker({"2022": wave(1), "2023": wave(2)}, audiences=["all"],
+    ...                      panel_id=None)
     >>> c = tr.changes[tr.changes["measure"] == "composite"]
     >>> bool((c["se"] > 0).all()), len(c)
     (True, 4)
