@@ -110,10 +110,10 @@ def compute_tracker(waves: Mapping[str, SurveyDesign], audiences: list[str] | No
     >>> def wave(seed):
     ...     sim = si.simulate_softpower(n_per_country=60, countries=["BRA", "JPN"], seed=seed,
     ...                                 problems=False)
-    ...     r = si.read_responses(sim.responses, si.load_instrument("softpower"))
+    ...     df = sim.responses.assign(resp_id=lambda d: f"{seed}-" + d["resp_id"])
+    ...     r = si.read_responses(df, si.load_instrument("softpower"))
     ...     return si.make_design(r).with_replicates("bootstrap", n=20, seed=seed)
-    >>> tr = compute_tracker({"2022": wave(1), "2023": wave(2)}, audiences=["all"],
-    ...                      panel_id=None)
+    >>> tr = compute_tracker({"2022": wave(1), "2023": wave(2)}, audiences=["all"])
     >>> c = tr.changes[tr.changes["measure"] == "composite"]
     >>> bool((c["se"] > 0).all()), len(c)
     (True, 4)
