@@ -34,6 +34,7 @@ from .design import (
 from .estimate import (
     DomainEstimates,
     adjust_pvalues,
+    degrees_of_freedom,
     domain_contrast,
     domain_covariance,
     estimate_means,
@@ -106,6 +107,7 @@ __all__ = [
     "codebook_tables",
     "compute_index",
     "cronbach_alpha",
+    "degrees_of_freedom",
     "domain_contrast",
     "domain_covariance",
     "driver_weights",
