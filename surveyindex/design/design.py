@@ -164,6 +164,44 @@ class SurveyDesign:
 
         return weight_diagnostics(self, by=by)
 
+    def _facts(self) -> list[tuple[str, object]]:
+        first = self.steps[0] if self.steps else {}
+
+        def col(name, codes):
+            if codes is None:
+                return "none"
+            label = first.get(name)
+            label = label if isinstance(label, str) else "+".join(map(str, label or [])) or "array"
+            return f"{label} ({len(np.unique(codes))})"
+        strata = col("strata", self.strata)
+        if first.get("strata_from") == "instrument weighting.by":
+            strata += ", the instrument's default (strata=None for none)"
+        w = self.weights
+        kish = len(w) * float((w ** 2).sum()) / float(w.sum()) ** 2 if w.sum() > 0 else np.nan
+        facts = [("n", self.n), ("weights", f"sum {w.sum():.6g}, range {w.min():.4g}-"
+                                            f"{w.max():.4g}, Kish deff {kish:.3g}"),
+                 ("strata", strata), ("psu", col("psu", self.psu)),
+                 ("fpc", "none" if self.fpc is None else first.get("fpc") or "array")]
+        if self.stages:
+            facts.append(("later stages", len(self.stages)))
+        facts.append(("replicates", f"{self.n_replicates} {self.replicate_type}"
+                      if self.n_replicates else "none"))
+        steps = [s.get("step", "?") for s in self.steps]
+        facts.append(("steps", " > ".join(steps)))
+        return facts
+
+    def __repr__(self) -> str:
+        from ..display import short
+
+        return short("SurveyDesign", [(k, v) for k, v in self._facts() if k != "weights"])
+
+    def _repr_html_(self) -> str:
+        from ..display import card
+
+        return card("Survey design", self._facts(),
+                    note=".weights, .data, .steps, .diagnostics(); estimates: "
+                         "si.estimate_means(design, 'column')")
+
 
 class _InstrumentDefault:
     """The ``strata`` default: none for a DataFrame; the instrument's ``weighting.by`` (the

@@ -74,8 +74,36 @@ class IndexResult:
         return paired_differences(arr["per_audience"], [*arr["dims"], "composite"],
                                   targets.index(a), targets.index(b), a, b, level, arr["scale"])
 
-    def _repr_html_(self) -> str:  # pragma: no cover - notebook display
-        return "<h4>Composite index</h4>" + self.composite.to_html(index=False, float_format="%.2f")
+    @property
+    def plot(self):
+        """The index's plots, each displaying itself in a notebook: ``.plot.forest()``,
+        ``.plot.profile()``, ``.plot.ranks()`` (see :class:`surveyindex.display.PlotAccessor`).
+        """
+        # Display only: the plot module sits downstream, so it is imported when asked for.
+        from ..display import PlotAccessor
+
+        return PlotAccessor(self)
+
+    def __repr__(self) -> str:
+        s = self.settings
+        countries = self.composite["country"].nunique() if "country" in self.composite else 0
+        return (f"<IndexResult {countries} countries x {len(s['targets'])} targets x "
+                f"{len(s['audiences'])} audiences, {s.get('replicates', 0)} "
+                f"{s.get('replicate_type') or ''} replicates; .composite, .dimensions, .items, "
+                ".comparison, .leads, .ranks, .plot>")
+
+    def _repr_html_(self) -> str:
+        from ..display import card
+
+        s = self.settings
+        return card("Composite index", [("targets", ", ".join(s["targets"])),
+                                        ("audiences", ", ".join(s["audiences"])),
+                                        ("replicates", s.get("replicates")),
+                                        ("level", s["level"])],
+                    tables=[("Composite (0-100)", self.composite.drop(
+                        columns=[c for c in ("rank_median",) if c in self.composite]))],
+                    note="tables: .composite, .dimensions, .items, .comparison, .leads, "
+                         ".ranks; plots: .plot.forest(), .plot.profile(), .plot.ranks()")
 
 
 # -- tables -------------------------------------------------------------------------------------
