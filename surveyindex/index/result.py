@@ -17,11 +17,15 @@ class IndexResult:
 
     Tables (pandas DataFrames, domain columns first):
 
-    - ``items``: weighted item means on the response scale;
+    - ``items``: weighted item means on the response scale (``estimate``, ``se``, ``ci_low``,
+      ``ci_high``), ``n`` and ``n_eff``, and beside them the item's 0-100 score (the response
+      scale mapped linearly onto the index scale: ``score``, ``score_se``, ``score_ci_low``,
+      ``score_ci_high``);
     - ``dimensions``: ``mean`` (the raw dimension measure: mean item score, or top-box, bottom-box
       or net share, per the scoring rule) and ``score`` (normalised), each with SE and CI;
-    - ``composite``: the composite per country x target x audience, with its rank among countries
-      and the rank's interval;
+    - ``composite``: the composite per country x target x audience (score, se, ci_low, ci_high,
+      n and n_eff: the smallest over its dimensions), with its rank among countries and the
+      rank's interval;
     - ``ranks``: rank distributions (median rank, interval, share of replicates ranked first) of
       each country among countries (``among == "countries"``) and of each target among targets
       within a country (``"targets"``) and in the pooled figures (``"pooled"``);
@@ -129,6 +133,18 @@ def items_table(arrays) -> pd.DataFrame:
         df["estimate"], df["se"] = m.ravel(), se.ravel()
         df["ci_low"], df["ci_high"] = df.estimate - z * df.se, df.estimate + z * df.se
         df["n"] = a["n_items"].ravel()
+        if "neff_items" in a:
+            df["n_eff"] = a["neff_items"].ravel()
+        if "item_bounds" in arrays:
+            # The item's response scale mapped linearly onto the index scale (0-100), beside it.
+            lo, hi = (np.tile(b, len(a["countries"]) * len(arrays["targets"]))
+                      for b in arrays["item_bounds"])
+            s_lo, s_hi = arrays["index_scale"]
+            f = (s_hi - s_lo) / (hi - lo)
+            df["score"] = s_lo + (df["estimate"] - lo) * f
+            df["score_se"] = df["se"] * f
+            df["score_ci_low"], df["score_ci_high"] = (s_lo + (df[c] - lo) * f
+                                                       for c in ("ci_low", "ci_high"))
         out.append(df)
     return tidy(pd.concat(out, ignore_index=True), ["country", "target", "audience", "dimension", "item"])
 
@@ -156,6 +172,8 @@ def composite_table(arrays, level: float) -> pd.DataFrame:
         df["score"], df["se"] = comp[..., 0].ravel(), replicate_se(comp, scale).ravel()
         df["ci_low"], df["ci_high"] = df.score - z * df.se, df.score + z * df.se
         df["n"] = a["n_dims"].min(axis=2).ravel()
+        if "neff_dims" in a:
+            df["n_eff"] = a["neff_dims"].min(axis=2).ravel()
         r = rank_distribution(comp, axis=0, level=level)
         df["rank"], df["rank_low"], df["rank_high"] = (r[k].ravel() for k in ("rank", "rank_low", "rank_high"))
         df["rank_median"] = r["rank_median"].ravel()
