@@ -75,7 +75,7 @@ def estimate_quantiles(design, values, probs=(0.25, 0.5, 0.75), by=None, where=N
         W_k = (replicate_block(design.replicate_weights, 0, R, rows_k)
                if method == "replicate" else None)
         rank_cache: dict = {}
-        for j, name in enumerate(names):
+        for j in range(len(names)):
             y = Y[rows_k, j]
             ok = ~np.isnan(y) & (w[rows_k] > 0)
             rows, yk, wk = rows_k[ok], y[ok], w[rows_k][ok]

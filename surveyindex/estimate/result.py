@@ -177,7 +177,9 @@ class DomainEstimates:
                        f"{list(dict.fromkeys(self.variables))}")
 
     def _subset(self, cols: list[int]) -> DomainEstimates:
-        pick = (lambda a: None if a is None else a[:, cols])
+        def pick(a):
+            return None if a is None else a[:, cols]
+
         df = self.df if self.df is None or np.ndim(self.df) == 0 else pick(self.df)
         return replace(self, variables=[self.variables[j] for j in cols],
                        estimate=pick(self.estimate), se=pick(self.se), n=pick(self.n),
