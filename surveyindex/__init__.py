@@ -57,8 +57,10 @@ from .fieldwork import (
 from .index import (
     IndexMethod,
     IndexResult,
+    Tracker,
     aggregate,
     compute_index,
+    compute_tracker,
     driver_weights,
     normalise,
     pca_weights,
@@ -83,6 +85,7 @@ from .reliability import (
     response_styles,
 )
 from .report import ReportTables, write_workbook
+from .tracker import run_tracker
 
 __all__ = [
     "DomainEstimates",
@@ -97,6 +100,7 @@ __all__ = [
     "ResponseValidationError",
     "Responses",
     "SurveyDesign",
+    "Tracker",
     "adjust_pvalues",
     "aggregate",
     "alpha_bootstrap",
@@ -106,6 +110,7 @@ __all__ = [
     "calibrate",
     "codebook_tables",
     "compute_index",
+    "compute_tracker",
     "cronbach_alpha",
     "degrees_of_freedom",
     "domain_contrast",
@@ -135,6 +140,7 @@ __all__ = [
     "read_responses",
     "reliability",
     "reliability_flags",
+    "run_tracker",
     "replicate_design",
     "response_styles",
     "run_pipeline",
