@@ -34,6 +34,7 @@ from .design import (
 from .estimate import (
     DomainEstimates,
     adjust_pvalues,
+    degrees_of_freedom,
     domain_contrast,
     domain_covariance,
     estimate_means,
@@ -56,8 +57,10 @@ from .fieldwork import (
 from .index import (
     IndexMethod,
     IndexResult,
+    Tracker,
     aggregate,
     compute_index,
+    compute_tracker,
     driver_weights,
     normalise,
     pca_weights,
@@ -83,6 +86,7 @@ from .reliability import (
     scale_alphas,
 )
 from .report import ReportTables, write_workbook
+from .tracker import run_tracker
 
 __all__ = [
     "DomainEstimates",
@@ -97,6 +101,7 @@ __all__ = [
     "ResponseValidationError",
     "Responses",
     "SurveyDesign",
+    "Tracker",
     "adjust_pvalues",
     "aggregate",
     "alpha_bootstrap",
@@ -106,7 +111,9 @@ __all__ = [
     "calibrate",
     "codebook_tables",
     "compute_index",
+    "compute_tracker",
     "cronbach_alpha",
+    "degrees_of_freedom",
     "domain_contrast",
     "domain_covariance",
     "driver_weights",
@@ -134,6 +141,7 @@ __all__ = [
     "read_responses",
     "reliability",
     "reliability_flags",
+    "run_tracker",
     "replicate_design",
     "response_styles",
     "scale_alphas",

@@ -17,6 +17,7 @@ import pandas as pd
 from scipy import sparse
 
 from ..errors import WeightingError
+from ..io.margins import margin_codes
 from .collapse import collapse_blocks, collapse_margins, collapse_options  # noqa: F401 (also here)
 from .design import SurveyDesign
 from .ipf import RULES, ipf, ipf_r, misfit, not_converged
@@ -32,7 +33,7 @@ CONVERGENCE = (*RULES, "r_rake")
 def rake(design: SurveyDesign, margins, by: str | None = "country", *, tolerance: float = 1e-8,
          max_iterations: int | None = None, bounds: tuple[float, float] | None = None,
          convergence: str = "categories", epsilon: float = 1.0,
-         collapse: Mapping | int | None = None) -> SurveyDesign:
+         collapse: Mapping | int | None = None, client=None) -> SurveyDesign:
     """Rake the design's weights (and replicate weights) to population margins within ``by``.
 
     Parameters
@@ -79,6 +80,9 @@ def rake(design: SurveyDesign, margins, by: str | None = "country", *, tolerance
         Every merge is recorded in the step record's ``"collapsed"`` list (one dict per merged
         category: the ``by`` group, ``margin``, ``categories``, their sample ``n``, the merged
         ``population`` value). Replicates are raked to the same collapsed margins.
+    client : a ``dask.distributed`` client (or scheduler address): the weighted cell totals of
+        every replicate, the step that grows with respondents x replicates, run on the cluster
+        by group x block of replicates (:mod:`surveyindex.design.distributed`); same numbers.
 
     Raking starts from the current weights (design weights, not 1), as R ``survey::rake`` does.
 
@@ -99,6 +103,9 @@ def rake(design: SurveyDesign, margins, by: str | None = "country", *, tolerance
     """
     max_iterations = _check_options(convergence, max_iterations, bounds)
     groups, group_names = _group_codes(design.data, by)
+    if isinstance(margins, pd.DataFrame) and design.responses is not None:
+        # Categories named by label (female, Post-secondary) become the codes the data hold.
+        margins = margin_codes(margins, design.responses.instrument)
     table, variables, cat_codes, cat_lists = _coded_margins(design.data, margins, by, groups,
                                                             group_names)
     collapsed = []
@@ -106,7 +113,8 @@ def rake(design: SurveyDesign, margins, by: str | None = "country", *, tolerance
         table, cat_codes, cat_lists, collapsed = collapse_margins(
             table, variables, cat_codes, cat_lists, groups, group_names, design.weights, by,
             collapse)
-    cells = _cell_table(design, table, variables, cat_codes, cat_lists, groups, group_names, by)
+    cells = _cell_table(design, table, variables, cat_codes, cat_lists, groups, group_names, by,
+                        client)
     where = lambda g: _where(by, g)  # noqa: E731
     if convergence == "r_rake":
         fit = _iterate_r(cells, epsilon, max_iterations, group_names, where)
@@ -177,20 +185,30 @@ def _coded_margins(data, margins, by, groups, group_names):
             i = int(np.flatnonzero(code < 0)[0])
             g = group_names[groups[i]] if by else "all"
             n_bad = int((code < 0).sum())
+            # Count the respondents of the group the message names, not of the whole file.
+            n_here = int(((code < 0) & (groups == groups[i])).sum()) if by else n_bad
+            rest = f"; {n_bad} in the whole file" if n_bad != n_here else ""
             raise WeightingError(
-                f"{_where(by, g)}{v} = {data[v].iloc[i]!r} in the data ({n_bad} respondent(s) with "
-                f"categories not in the margins); margin categories for {v}: {cats}"
+                f"{_where(by, g)}{v} = {data[v].iloc[i]!r} in the data ({n_here} respondent(s) "
+                f"{'there ' if by else ''}with categories not in the margins{rest}); margin "
+                f"categories for {v}: {cats}"
             )
         cat_codes.append(code)
         cat_lists.append(cats)
     return table, variables, cat_codes, cat_lists
 
 
-def _cell_table(design, table, variables, cat_codes, cat_lists, groups, group_names, by) -> _Cells:
+def _cell_table(design, table, variables, cat_codes, cat_lists, groups, group_names, by,
+                client=None) -> _Cells:
     """Collapse the respondents to the group x categories cells and plan each margin."""
     n_cells, cell_of, cell_keys = _cells(groups, cat_codes,
                                          [len(group_names)] + [len(c) for c in cat_lists])
-    T0 = _cell_totals(design, cell_of, n_cells)
+    if client is not None:
+        from .distributed import cell_totals, get_client
+
+        T0 = cell_totals(design, _indicator(cell_of, n_cells), groups, get_client(client))
+    else:
+        T0 = _cell_totals(design, cell_of, n_cells)
     group_total = _sum_by(T0, cell_keys[0], len(group_names))
     plans = []
     for m, (v, cats) in enumerate(zip(variables, cat_lists)):
@@ -272,8 +290,7 @@ def _cell_totals(design: SurveyDesign, cell_of: np.ndarray, n_cells: int) -> np.
     T0 = np.empty((n_cells, 1 + R))
     T0[:, 0] = np.bincount(cell_of, weights=design.weights, minlength=n_cells)
     if R:
-        indicator = sparse.csr_matrix((np.ones(len(cell_of)), (cell_of, np.arange(len(cell_of)))),
-                                      shape=(n_cells, len(cell_of)))
+        indicator = _indicator(cell_of, n_cells)
         step = column_chunk(design.n, R)
         for c0 in range(0, R, step):
             c1 = min(R, c0 + step)
@@ -450,6 +467,12 @@ def _cells(groups, cat_codes, sizes):
         rest, code = np.divmod(rest, k)
         columns.append(code)
     return len(uniq), cell_of.ravel(), [rest, *reversed(columns)]
+
+
+def _indicator(cell_of: np.ndarray, n_cells: int):
+    """The sparse cells x respondents indicator."""
+    return sparse.csr_matrix((np.ones(len(cell_of)), (cell_of, np.arange(len(cell_of)))),
+                             shape=(n_cells, len(cell_of)))
 
 
 def _sum_by(T, codes, size) -> np.ndarray:

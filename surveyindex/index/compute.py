@@ -22,7 +22,7 @@ from ..instrument import audience_mask
 from . import result as tables
 from .aggregate import aggregate, pool
 from .normalise import normalise
-from .scoring import score_bounds, score_dimensions
+from .scoring import item_bounds, score_bounds, score_dimensions
 from .uncertainty import paired_differences
 from .weights import driver_weights, factor_weights, fixed_weights, pca_weights
 
@@ -33,6 +33,7 @@ class IndexMethod:
 
     scoring: str = "mean"
     dont_know: str = "exclude"
+    refused: str = "exclude"
     top: float | None = None
     bottom: float | None = None
     min_valid_items: int | None = None
@@ -52,7 +53,7 @@ class IndexMethod:
 def compute_index(design: SurveyDesign, audiences: list[str] | None = None, *,
                   min_valid_items: int | None = None, level: float = 0.95,
                   filters: dict | None = None, populations=None, sensitivity: int | None = None,
-                  sensitivity_factors: dict | None = None, seed: int = 1,
+                  sensitivity_factors: dict | None = None, seed: int = 1, client=None,
                   **method) -> IndexResult:
     """Item, dimension and composite scores per country x target x audience, with intervals.
 
@@ -64,7 +65,7 @@ def compute_index(design: SurveyDesign, audiences: list[str] | None = None, *,
     audiences : names of the instrument's audiences (default: ``"all"`` and every defined one).
     filters : ad hoc audiences, name -> boolean array (n,) or a pandas query on the design's data,
         e.g. ``{"women": "gender == 2"}``; each is a domain of the full design.
-    min_valid_items, scoring, dont_know, top, bottom : respondent scoring; see
+    min_valid_items, scoring, dont_know, refused, top, bottom : respondent scoring; see
         :func:`score_dimensions` (defaults: the instrument's rule, mean of valid items).
     normalisation : ``"scale"`` (default: the response scale rescaled linearly to the
         instrument's index scale, 0-100), ``"minmax"``, ``"zscore"``, ``"rank"``, ``"distance"``
@@ -87,6 +88,9 @@ def compute_index(design: SurveyDesign, audiences: list[str] | None = None, *,
     sensitivity : number of Monte Carlo base samples for the sensitivity analysis (None: none);
         ``sensitivity_factors`` overrides the alternatives (see
         :func:`surveyindex.index.sensitivity_analysis`); ``seed`` seeds it.
+    client : a ``dask.distributed`` client or scheduler address: the replicate means (by
+        country x block of replicates) and the sensitivity runs are computed on the cluster
+        (:mod:`surveyindex.index.distributed`), with the same numbers as locally.
 
     >>> import surveyindex as si
     >>> inst = si.load_instrument("softpower")
@@ -113,7 +117,11 @@ def compute_index(design: SurveyDesign, audiences: list[str] | None = None, *,
     m = IndexMethod(min_valid_items=min_valid_items, **method)
     masks = audience_masks(design, audiences, filters)
     country_w = _country_weights(m.country_weights, populations)
-    arrays = index_arrays(design, m, masks, country_w, replicates=True)
+    if client is not None:
+        from ..design.distributed import get_client
+
+        client = get_client(client)
+    arrays = index_arrays(design, m, masks, country_w, replicates=True, client=client)
     arrays["z"] = norm.ppf(0.5 + level / 2)
     targets, dims = arrays["targets"], arrays["dims"]
     comparison, leads = (paired_differences(arrays["per_audience"], [*dims, "composite"], 0, 1,
@@ -133,7 +141,8 @@ def compute_index(design: SurveyDesign, audiences: list[str] | None = None, *,
         from .sensitivity import sensitivity_analysis
 
         sens, sens_idx = sensitivity_analysis(design, m, masks, country_w, n=sensitivity, seed=seed,
-                                              factors=sensitivity_factors, level=level)
+                                              factors=sensitivity_factors, level=level,
+                                              client=client)
     return tables.IndexResult(
         items=tables.items_table(arrays), dimensions=tables.dimensions_table(arrays),
         composite=tables.composite_table(arrays, level), comparison=comparison, leads=leads,
@@ -148,7 +157,7 @@ IndexResult = tables.IndexResult
 
 
 def index_arrays(design: SurveyDesign, m: IndexMethod, masks: dict, country_w,
-                 replicates: bool = True) -> dict:
+                 replicates: bool = True, client=None) -> dict:
     """Per-audience arrays of every quantity, full sample first on the last axis.
 
     With ``replicates=False`` only the full-sample value is computed (the sensitivity analysis
@@ -159,7 +168,7 @@ def index_arrays(design: SurveyDesign, m: IndexMethod, masks: dict, country_w,
     targets, dims, items = inst.target_codes, inst.dimension_ids, inst.item_ids
     T, K, J = len(targets), len(dims), len(items)
     scores = score_dimensions(resp, m.min_valid_items, scoring=m.scoring, dont_know=m.dont_know,
-                              top=m.top, bottom=m.bottom)
+                              refused=m.refused, top=m.top, bottom=m.bottom)
     bounds = score_bounds(inst, m.scoring)
     outcome = _outcome(resp, m) if _weights_spec(m.weights, inst) == "driver" else None
     per_aud = []
@@ -168,7 +177,13 @@ def index_arrays(design: SurveyDesign, m: IndexMethod, masks: dict, country_w,
     blocks = (resp.values.reshape(design.n, T * J), scores.reshape(design.n, T * K))
     for name, mask in masks.items():
         if replicates:
-            est = means_of_blocks(design, blocks, by="country", where=mask, method="replicate")
+            if client is None:
+                est = means_of_blocks(design, blocks, by="country", where=mask,
+                                      method="replicate")
+            else:
+                from .distributed import distributed_means
+
+                est = distributed_means(design, blocks, "country", mask, client)
             present = est.n.sum(axis=1) > 0                     # the audience may miss a country
             countries = est.domains["country"][present].astype(str).tolist()
             full = np.concatenate([est.estimate[:, :, None], est.replicates], axis=2)[present]
@@ -176,7 +191,8 @@ def index_arrays(design: SurveyDesign, m: IndexMethod, masks: dict, country_w,
             a = {"item_mean": full[:, : T * J].reshape(C, T, J, R1),
                  "n_items": est.n[present, : T * J].reshape(C, T, J),
                  "n_dims": est.n[present, T * J:].reshape(C, T, K),
-                 "neff_dims": est.n_eff[present, T * J:].reshape(C, T, K)}
+                 "neff_dims": est.n_eff[present, T * J:].reshape(C, T, K),
+                 "neff_items": est.n_eff[present, : T * J].reshape(C, T, J)}
             raw = full[:, T * J:].reshape(C, T, K, R1)
         else:
             countries, raw = _full_sample_means(design, scores.reshape(design.n, T * K), mask)
@@ -189,7 +205,8 @@ def index_arrays(design: SurveyDesign, m: IndexMethod, masks: dict, country_w,
         a["pooled"] = _pooled(a, countries, country_w, m.pooling)
         per_aud.append({"audience": name, "countries": countries, "dim_mean": raw, **a})
     return {"per_audience": per_aud, "scale": design.replicate_scale, "dims": dims,
-            "targets": targets, "items": items, "item_dims": [d.id for d, _ in inst.items()]}
+            "targets": targets, "items": items, "item_dims": [d.id for d, _ in inst.items()],
+            "item_bounds": item_bounds(inst), "index_scale": tuple(inst.index.scale)}
 
 
 def audience_masks(design: SurveyDesign, audiences, filters) -> dict[str, np.ndarray]:
@@ -363,6 +380,7 @@ def _instrument_defaults(inst) -> dict:
     out = {"aggregation": ix.aggregation, "power": ix.power, "n_factors": ix.n_factors,
            "driver_outcome": ix.driver_outcome, "scoring": sc.method,
            "dont_know": "include" if sc.dont_know_in_base else "exclude",
+           "refused": "include" if sc.refused_in_base else "exclude",
            "pooling": ix.cross_country}
     if sc.top_box:
         out["top"] = min(sc.top_box)
