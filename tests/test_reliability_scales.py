@@ -137,3 +137,10 @@ def test_all_weights_one_is_the_unweighted_path(bfi):
     a = scale_alphas(bfi, BIG_FIVE).scales
     b = scale_alphas(bfi, BIG_FIVE, weights=np.ones(len(bfi))).scales
     pd.testing.assert_frame_equal(a, b, check_exact=True)
+
+
+def test_one_item_scale_is_flagged(bfi):
+    """A one-item dimension has no alpha: flagged, as in the reliability table."""
+    res = scale_alphas(bfi, {"A": BIG_FIVE["A"], "single": ["C1"]}).scales
+    assert res.iloc[1]["flag"] == "not estimable: alpha needs at least 2 items; got 1 (['C1'])"
+    assert res.iloc[1]["n"] == int(bfi["C1"].notna().sum())

@@ -107,6 +107,8 @@ def _centres(xt: np.ndarray) -> np.ndarray:
 
 def _one_scale(xt, positive, centre, cols, w, missing, names) -> ScaleMoments:
     k, n_all = len(cols), xt.shape[1]
+    if k < 2:
+        raise EstimationError(f"alpha needs at least 2 items; got {k} ({names})")
     obs = np.empty((k, n_all), dtype=bool)  # answered (with a positive weight)
     for r, j in enumerate(cols):
         np.isnan(xt[j], out=obs[r])
