@@ -74,7 +74,8 @@ def sobol_indices(func, levels: list[int], n: int = 256, seed: int = 1):
 
 
 def sensitivity_analysis(design, method, masks: dict, country_w, *, n: int = 256, seed: int = 1,
-                         factors: dict | None = None, level: float = 0.95):
+                         factors: dict | None = None, level: float = 0.95,
+                         sampling: bool = False):
     """Rank distributions and sensitivity indices for the index computed with ``method``.
 
     Usually called through ``compute_index(..., sensitivity=n)``, which passes its own method,
@@ -83,6 +84,10 @@ def sensitivity_analysis(design, method, masks: dict, country_w, *, n: int = 256
     Carlo; and per audience, output (each unit's rank, and ``mean_rank_shift``: the mean absolute
     rank change from ``method``'s ranks, the Handbook's summary) and factor, the first-order and
     total indices. Indices are NaN for a unit whose rank never changes.
+
+    With ``sampling=True`` every configuration is evaluated on every replicate weight column
+    too, and the tables gain the variance split into method, sampling and interaction parts and
+    ``"sampling"`` as a factor; see :mod:`surveyindex.index.sampling_sensitivity`.
     """
     from .compute import index_arrays
 
@@ -94,6 +99,11 @@ def sensitivity_analysis(design, method, masks: dict, country_w, *, n: int = 256
         raise EstimationError(f"sensitivity factors {sorted(bad)} are not index options; vary "
                               "normalisation, weights, aggregation, min_valid_items, scoring, "
                               "across or power")
+    if sampling:
+        from .sampling_sensitivity import sampling_sensitivity
+
+        return sampling_sensitivity(design, method, masks, country_w, factors, n=n, seed=seed,
+                                    level=level)
     names = list(factors)
     arrays = index_arrays(design, method, masks, country_w, replicates=False)
     base, targets = arrays["per_audience"], arrays["targets"]
