@@ -63,11 +63,12 @@ class IndexOptions(_Strict):
     pooling: Literal["mean", "median"] | None = None
     country_weights: Literal["equal", "population"] | None = None
     sensitivity: int | None = Field(default=None, ge=1)
+    sensitivity_sampling: bool | None = None
 
     def method(self) -> dict:
         """The options compute_index takes as keyword arguments, those set only."""
         keys = ("normalisation", "weights", "n_factors", "aggregation", "power", "pooling",
-                "country_weights", "sensitivity")
+                "country_weights", "sensitivity", "sensitivity_sampling")
         return {k: getattr(self, k) for k in keys if getattr(self, k) is not None}
 
 

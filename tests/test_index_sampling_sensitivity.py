@@ -129,3 +129,36 @@ def test_monte_carlo_path_agrees_with_the_exact_grid(boot):
     again, _ = sampling_sensitivity(boot, m, masks, None, factors, n=300, seed=1,
                                     exhaustive=False)
     assert again.equals(mc)                           # same seed, identical numbers
+
+
+def test_bundled_sample_workbook_sensitivity_sheet(boot, tmp_path):
+    """The bundled sample's index with the sampling sensitivity, written as the workbook: the
+    Sensitivity sheet holds the split columns, cell for cell the result's table, and the parts
+    add up to the total."""
+    import openpyxl
+    import pandas as pd
+
+    from surveyindex.pipeline import PipelineResult
+
+    index = si.compute_index(boot, sensitivity=8, sensitivity_sampling=True,
+                             sensitivity_factors={"normalisation": ["scale", "minmax"],
+                                                  "aggregation": ["arithmetic", "geometric"]})
+    res = PipelineResult(boot.responses.instrument, boot.responses, boot, index, pd.DataFrame(),
+                         boot.diagnostics(by="country"), {"Instrument": "softpower"})
+    s = res.index.sensitivity
+    parts = s[["score_var_method", "score_var_sampling", "score_var_interaction"]].sum(axis=1)
+    np.testing.assert_allclose(parts, s["score_var"], rtol=1e-12)
+    assert (s[["score_var_method", "score_var_sampling", "score_var_interaction"]] >= -1e-9).all().all()
+    assert {"sampling", "normalisation"} <= set(res.index.sensitivity_indices["factor"])
+    ws = openpyxl.load_workbook(si.write_report(res, tmp_path / "r.xlsx"))["Sensitivity"]
+    header = [c.value for c in ws[2]]
+    assert header[7:] == ["Score (method used)", "Score variance", "Score variance: method",
+                          "Score variance: sampling", "Score variance: interaction",
+                          "Rank variance", "Rank variance: method", "Rank variance: sampling",
+                          "Rank variance: interaction"]
+    assert "every replicate weight column" in ws["A1"].value
+    first = [c.value for c in ws[3]]
+    row = s.iloc[0]
+    assert first[:3] == [row.country, row.target, row.audience]
+    assert first[9] == pytest.approx(row.score_var_method, rel=1e-12)
+    assert first[10] == pytest.approx(row.score_var_sampling, rel=1e-12)
