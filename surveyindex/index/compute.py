@@ -53,7 +53,7 @@ def compute_index(design: SurveyDesign, audiences: list[str] | None = None, *,
                   min_valid_items: int | None = None, level: float = 0.95,
                   filters: dict | None = None, populations=None, sensitivity: int | None = None,
                   sensitivity_factors: dict | None = None, sensitivity_sampling: bool = False,
-                  seed: int = 1, **method) -> IndexResult:
+                  seed: int = 1, client=None, **method) -> IndexResult:
     """Item, dimension and composite scores per country x target x audience, with intervals.
 
     The design must carry replicate weights (``design.with_replicates(...)``, then weighting), so
@@ -91,6 +91,9 @@ def compute_index(design: SurveyDesign, audiences: list[str] | None = None, *,
         so ranks reflect method and sample together, and the variance of each score and rank
         is split into method, sampling and interaction parts
         (:mod:`surveyindex.index.sampling_sensitivity`).
+    client : a ``dask.distributed`` client or scheduler address: the replicate means (by
+        country x block of replicates) and the sensitivity runs are computed on the cluster
+        (:mod:`surveyindex.index.distributed`), with the same numbers as locally.
 
     >>> import surveyindex as si
     >>> inst = si.load_instrument("softpower")
@@ -117,7 +120,11 @@ def compute_index(design: SurveyDesign, audiences: list[str] | None = None, *,
     m = IndexMethod(min_valid_items=min_valid_items, **method)
     masks = audience_masks(design, audiences, filters)
     country_w = _country_weights(m.country_weights, populations)
-    arrays = index_arrays(design, m, masks, country_w, replicates=True)
+    if client is not None:
+        from ..design.distributed import get_client
+
+        client = get_client(client)
+    arrays = index_arrays(design, m, masks, country_w, replicates=True, client=client)
     arrays["z"] = norm.ppf(0.5 + level / 2)
     targets, dims = arrays["targets"], arrays["dims"]
     comparison, leads = (paired_differences(arrays["per_audience"], [*dims, "composite"], 0, 1,
@@ -138,7 +145,7 @@ def compute_index(design: SurveyDesign, audiences: list[str] | None = None, *,
 
         sens, sens_idx = sensitivity_analysis(design, m, masks, country_w, n=sensitivity, seed=seed,
                                               factors=sensitivity_factors, level=level,
-                                              sampling=sensitivity_sampling)
+                                              client=client, sampling=sensitivity_sampling)
     return tables.IndexResult(
         items=tables.items_table(arrays), dimensions=tables.dimensions_table(arrays),
         composite=tables.composite_table(arrays, level), comparison=comparison, leads=leads,
@@ -153,7 +160,7 @@ IndexResult = tables.IndexResult
 
 
 def index_arrays(design: SurveyDesign, m: IndexMethod, masks: dict, country_w,
-                 replicates: bool = True, memo: dict | None = None) -> dict:
+                 replicates: bool = True, client=None, memo: dict | None = None) -> dict:
     """Per-audience arrays of every quantity, full sample first on the last axis.
 
     With ``replicates=False`` only the full-sample value is computed (the sensitivity analysis
@@ -163,8 +170,7 @@ def index_arrays(design: SurveyDesign, m: IndexMethod, masks: dict, country_w,
     """
     resp = design.responses
     inst = resp.instrument
-    targets, dims, items = inst.target_codes, inst.dimension_ids, inst.item_ids
-    T, K, J = len(targets), len(dims), len(items)
+    targets = inst.target_codes
     memo = {} if memo is None else memo
     key = (m.min_valid_items, m.scoring, m.dont_know, m.top, m.bottom, replicates)
     if ("scores", key) not in memo:
@@ -178,15 +184,15 @@ def index_arrays(design: SurveyDesign, m: IndexMethod, masks: dict, country_w,
     for name, mask in masks.items():
         if ("means", key, name) not in memo:
             memo[("means", key, name)] = _domain_means(design, resp, scores, mask, replicates,
-                                                       name)
+                                                       name, client)
         countries, raw, a = memo[("means", key, name)]
         a = dict(a)
         a.update(_index_from_means(raw, m, bounds, inst, countries, targets, design, scores,
                                    outcome, mask, replicates, memo, (key, name)))
         a["pooled"] = _pooled(a, countries, country_w, m.pooling)
         per_aud.append({"audience": name, "countries": countries, "dim_mean": raw, **a})
-    return {"per_audience": per_aud, "scale": design.replicate_scale, "dims": dims,
-            "targets": targets, "items": items, "item_dims": [d.id for d, _ in inst.items()]}
+    return {"per_audience": per_aud, "scale": design.replicate_scale, "dims": inst.dimension_ids,
+            "targets": targets, "items": inst.item_ids, "item_dims": [d.id for d, _ in inst.items()]}
 
 
 def audience_masks(design: SurveyDesign, audiences, filters) -> dict[str, np.ndarray]:
@@ -214,7 +220,7 @@ def audience_masks(design: SurveyDesign, audiences, filters) -> dict[str, np.nda
 
 # -- steps --------------------------------------------------------------------------------------
 
-def _domain_means(design, resp, scores, mask, replicates, name):
+def _domain_means(design, resp, scores, mask, replicates, name, client=None):
     """Countries present, dimension means (C, T, K, 1 + R) and the item-level arrays."""
     inst = resp.instrument
     T, K, J = len(inst.target_codes), len(inst.dimension_ids), len(inst.item_ids)
@@ -222,7 +228,12 @@ def _domain_means(design, resp, scores, mask, replicates, name):
     # then the only full-size (n, items + dimensions) matrix, not a joined one kept across audiences.
     blocks = (resp.values.reshape(design.n, T * J), scores.reshape(design.n, T * K))
     if replicates:
-        est = means_of_blocks(design, blocks, by="country", where=mask, method="replicate")
+        if client is None:
+            est = means_of_blocks(design, blocks, by="country", where=mask, method="replicate")
+        else:
+            from .distributed import distributed_means
+
+            est = distributed_means(design, blocks, "country", mask, client)
         present = est.n.sum(axis=1) > 0                     # the audience may miss a country
         countries = est.domains["country"][present].astype(str).tolist()
         full = np.concatenate([est.estimate[:, :, None], est.replicates], axis=2)[present]
