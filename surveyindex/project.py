@@ -64,11 +64,12 @@ class IndexOptions(_Strict):
     country_weights: Literal["equal", "population"] | None = None
     sensitivity: int | None = Field(default=None, ge=1)
     sensitivity_sampling: bool | None = None
+    style_correction: Literal["none", "centring", "regression"] | None = None
 
     def method(self) -> dict:
         """The options compute_index takes as keyword arguments, those set only."""
         keys = ("normalisation", "weights", "n_factors", "aggregation", "power", "pooling",
-                "country_weights", "sensitivity", "sensitivity_sampling")
+                "country_weights", "sensitivity", "sensitivity_sampling", "style_correction")
         return {k: getattr(self, k) for k in keys if getattr(self, k) is not None}
 
 

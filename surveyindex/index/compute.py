@@ -22,7 +22,8 @@ from ..instrument import audience_mask
 from . import result as tables
 from .aggregate import aggregate, pool
 from .normalise import normalise
-from .scoring import score_bounds, score_dimensions
+from .scoring import score_bounds
+from .style_correction import respondent_scores
 from .uncertainty import paired_differences
 from .weights import driver_weights, factor_weights, fixed_weights, pca_weights
 
@@ -47,6 +48,7 @@ class IndexMethod:
     power: float = 0.5
     pooling: str = "mean"
     country_weights: str = "equal"
+    style_correction: str | None = None
 
 
 def compute_index(design: SurveyDesign, audiences: list[str] | None = None, *,
@@ -81,6 +83,10 @@ def compute_index(design: SurveyDesign, audiences: list[str] | None = None, *,
     aggregation : ``"arithmetic"``, ``"geometric"`` or ``"generalised"`` (with ``power``);
         the defaults of these, of ``n_factors`` and of ``driver_outcome`` are the instrument's
         ``index`` settings.
+    style_correction : ``"none"`` (default), ``"centring"`` (within-person centring of the
+        answers) or ``"regression"`` (scores net of the acquiescence, extreme and midpoint
+        indices): see :mod:`surveyindex.index.style_correction`; a method choice the
+        sensitivity analysis can vary (``sensitivity_factors={"style_correction": [...]}``).
     pooling, country_weights, populations : the pooled figure across surveyed countries,
         ``"mean"`` or ``"median"`` with ``"equal"`` or ``"population"`` weights; ``populations``
         is a DataFrame (country, adults_millions), a CSV path or a mapping country -> size.
@@ -172,11 +178,10 @@ def index_arrays(design: SurveyDesign, m: IndexMethod, masks: dict, country_w,
     inst = resp.instrument
     targets = inst.target_codes
     memo = {} if memo is None else memo
-    key = (m.min_valid_items, m.scoring, m.dont_know, m.top, m.bottom, replicates)
+    key = (m.min_valid_items, m.scoring, m.dont_know, m.top, m.bottom, m.style_correction,
+           replicates)
     if ("scores", key) not in memo:
-        memo[("scores", key)] = score_dimensions(resp, m.min_valid_items, scoring=m.scoring,
-                                                 dont_know=m.dont_know, top=m.top,
-                                                 bottom=m.bottom)
+        memo[("scores", key)] = respondent_scores(design, m)
     scores = memo[("scores", key)]
     bounds = score_bounds(inst, m.scoring)
     outcome = _outcome(resp, m) if _weights_spec(m.weights, inst) == "driver" else None

@@ -96,11 +96,11 @@ def sensitivity_analysis(design, method, masks: dict, country_w, *, n: int = 256
     inst = design.responses.instrument
     factors = factors or default_factors(inst, method.driver_outcome in design.responses.single)
     bad = set(factors) - {"normalisation", "weights", "aggregation", "min_valid_items", "scoring",
-                          "across", "power"}
+                          "across", "power", "style_correction"}
     if bad:
         raise EstimationError(f"sensitivity factors {sorted(bad)} are not index options; vary "
                               "normalisation, weights, aggregation, min_valid_items, scoring, "
-                              "across or power")
+                              "across, power or style_correction")
     if sampling:
         from .sampling_sensitivity import sampling_sensitivity
 
