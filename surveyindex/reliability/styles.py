@@ -15,7 +15,6 @@ import pandas as pd
 from ..errors import EstimationError
 from ..io.read import DONT_KNOW
 
-
 STYLE_INDICES = ("acquiescence", "agreement", "extreme", "midpoint", "dont_know")
 
 
