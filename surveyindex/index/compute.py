@@ -34,6 +34,7 @@ class IndexMethod:
 
     scoring: str = "mean"
     dont_know: str = "exclude"
+    refused: str = "exclude"
     top: float | None = None
     bottom: float | None = None
     min_valid_items: int | None = None
@@ -66,7 +67,7 @@ def compute_index(design: SurveyDesign, audiences: list[str] | None = None, *,
     audiences : names of the instrument's audiences (default: ``"all"`` and every defined one).
     filters : ad hoc audiences, name -> boolean array (n,) or a pandas query on the design's data,
         e.g. ``{"women": "gender == 2"}``; each is a domain of the full design.
-    min_valid_items, scoring, dont_know, top, bottom : respondent scoring; see
+    min_valid_items, scoring, dont_know, refused, top, bottom : respondent scoring; see
         :func:`score_dimensions` (defaults: the instrument's rule, mean of valid items).
     normalisation : ``"scale"`` (default: the response scale rescaled linearly to the
         instrument's index scale, 0-100), ``"minmax"``, ``"zscore"``, ``"rank"``, ``"distance"``
@@ -178,8 +179,8 @@ def index_arrays(design: SurveyDesign, m: IndexMethod, masks: dict, country_w,
     inst = resp.instrument
     targets = inst.target_codes
     memo = {} if memo is None else memo
-    key = (m.min_valid_items, m.scoring, m.dont_know, m.top, m.bottom, m.style_correction,
-           replicates)
+    key = (m.min_valid_items, m.scoring, m.dont_know, m.refused, m.top, m.bottom,
+           m.style_correction, replicates)
     if ("scores", key) not in memo:
         memo[("scores", key)] = respondent_scores(design, m)
     scores = memo[("scores", key)]
@@ -407,6 +408,7 @@ def _instrument_defaults(inst) -> dict:
     out = {"aggregation": ix.aggregation, "power": ix.power, "n_factors": ix.n_factors,
            "driver_outcome": ix.driver_outcome, "scoring": sc.method,
            "dont_know": "include" if sc.dont_know_in_base else "exclude",
+           "refused": "include" if sc.refused_in_base else "exclude",
            "pooling": ix.cross_country}
     if sc.top_box:
         out["top"] = min(sc.top_box)

@@ -141,5 +141,5 @@ def respondent_scores(design, m) -> np.ndarray:
     resp = design.responses
     src = centred_responses(resp, design.weights) if c == "centring" else resp
     scores = score_dimensions(src, m.min_valid_items, scoring=m.scoring, dont_know=m.dont_know,
-                              top=m.top, bottom=m.bottom)
+                              refused=m.refused, top=m.top, bottom=m.bottom)
     return regression_corrected(scores, resp, design.weights) if c == "regression" else scores
