@@ -196,7 +196,9 @@ def _methodology(inst, resp, design, index, responses, margins, seed) -> dict[st
                        + (f" (power {s.get('power')})" if s["aggregation"] == "generalised"
                           else ""),
         "Intervals": f"{s['level']:.0%} normal intervals from the replicate SE; rank and "
-                     "k-of-n intervals are the 2.5th-97.5th percentiles over replicates",
+                     "k-of-n intervals are order statistics of the replicate values (the "
+                     f"{(1 - s['level']) / 2:.1%} and {(1 + s['level']) / 2:.1%} points, "
+                     "rounded outwards to a value that occurred)",
         "Significance": "paired differences tested per country; p-values adjusted by Holm's "
                         "method across countries within each measure and audience",
         "Audiences": ", ".join(s["audiences"]),

@@ -2,6 +2,7 @@
 aggregation, uncertainty and sensitivity."""
 
 from .aggregate import aggregate, pool
+from .favourability import favourability_table, favourable_codes
 from .compute import IndexMethod, IndexResult, compute_index
 from .normalise import normalise
 from .scoring import score_bounds, score_dimensions
@@ -9,5 +10,6 @@ from .sensitivity import sensitivity_analysis, sobol_indices
 from .weights import driver_weights, factor_weights, fixed_weights, pca_weights
 
 __all__ = ["IndexMethod", "IndexResult", "aggregate", "compute_index", "driver_weights",
+           "favourability_table", "favourable_codes",
            "factor_weights", "fixed_weights", "normalise", "pca_weights", "pool", "score_bounds", "score_dimensions",
            "sensitivity_analysis", "sobol_indices"]
