@@ -83,7 +83,10 @@ def paired_differences(per_audience: list[dict], measures: list[str], ia: int, i
 
     A difference is formed within each replicate, so the covariance of the two ratings (made by
     the same respondents) is in its SE. p-values are Holm-adjusted across countries within each
-    measure and audience. The k-of-n counts are counted in every replicate, giving their interval.
+    measure and audience, and ``ci_low_adjusted`` / ``ci_high_adjusted`` are the matching
+    Bonferroni simultaneous intervals (``z`` at ``alpha / (2 m)`` for the ``m`` countries tested):
+    one that excludes 0 is always Holm-significant, Holm being uniformly more powerful. The k-of-n
+    counts are counted in every replicate, giving their interval.
     """
     z = norm.ppf(0.5 + level / 2)
     alpha = 1 - level
@@ -103,12 +106,15 @@ def paired_differences(per_audience: list[dict], measures: list[str], ia: int, i
             if ok.any():
                 p_adj[ok] = holm(p[ok, m])
             sig = p_adj < alpha
+            z_adj = norm.ppf(1 - alpha / (2 * max(int(ok.sum()), 1)))
             rows.append(pd.DataFrame({
                 "country": aud["countries"], "audience": aud["audience"], "measure": measure,
                 "target_a": a, "target_b": b, "score_a": sa[:, m, 0], "score_b": sb[:, m, 0],
                 "difference": est[:, m], "se": se[:, m],
                 "ci_low": est[:, m] - z * se[:, m], "ci_high": est[:, m] + z * se[:, m],
                 "p_value": p[:, m], "p_holm": p_adj, "significant": sig,
+                "ci_low_adjusted": est[:, m] - z_adj * se[:, m],
+                "ci_high_adjusted": est[:, m] + z_adj * se[:, m],
             }).loc[ok])
             d = diff[ok, m]                                             # (C_ok, 1+R)
             if len(d) == 0:

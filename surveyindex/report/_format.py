@@ -14,11 +14,8 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from openpyxl.chart import BarChart, Reference
-from openpyxl.chart.axis import ChartLines
-from openpyxl.chart.data_source import NumDataSource, NumRef
-from openpyxl.chart.error_bar import ErrorBars
 from openpyxl.formatting.rule import ColorScaleRule
+from openpyxl.worksheet.page import PageMargins
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -119,17 +116,40 @@ def write_table(ws: Worksheet, df: pd.DataFrame, columns: Sequence[Column], row:
 
 
 def finish_sheet(ws: Worksheet, ncols: int, last_row: int, header_row: int = 1,
-                 filter_table: bool = True) -> None:
+                 filter_table: bool = True, portrait: bool = False) -> None:
     """Freeze the header row, add an autofilter, fit column widths, and set up printing."""
     ws.freeze_panes = ws.cell(row=header_row + 1, column=1)
     if filter_table and last_row > header_row:
         ws.auto_filter.ref = f"A{header_row}:{get_column_letter(ncols)}{last_row}"
     fit_widths(ws, header_row=header_row)
-    ws.print_title_rows = f"{header_row}:{header_row}"
-    ws.page_setup.orientation = "landscape"
+    print_setup(ws, f"A1:{get_column_letter(ncols)}{max(last_row, header_row)}",
+                title_rows=f"1:{header_row}", portrait=portrait)
+
+
+def print_setup(ws: Worksheet, area: str | None = None, title_rows: str | None = None,
+                portrait: bool = False) -> None:
+    """Print area, repeated title rows, fit to one page wide, and "Sheet - Page n of m" footer.
+
+    >>> from openpyxl import Workbook
+    >>> ws = Workbook().active
+    >>> print_setup(ws, "A1:C10", "1:2")
+    >>> ws.print_area, ws.print_title_rows, ws.page_setup.fitToWidth, ws.oddFooter.center.text
+    ("'Sheet'!$A$1:$C$10", '1:2', 1, '&A - page &P of &N')
+    """
+    if area:
+        ws.print_area = area
+    if title_rows:
+        ws.print_title_rows = title_rows
+    ws.page_setup.orientation = "portrait" if portrait else "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
     # Fit the columns to the page width and let rows run on to further pages.
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.page_margins = PageMargins(left=0.4, right=0.4, top=0.5, bottom=0.6, header=0.25,
+                                  footer=0.3)
+    ws.print_options.horizontalCentered = True
+    ws.oddFooter.center.text = "&A - page &P of &N"
+    ws.oddFooter.center.size = 8
 
 
 def fit_widths(ws: Worksheet, minimum: float = 6, maximum: float = 60, header_row: int = 1,
@@ -207,14 +227,15 @@ def _lines(text: str, width: float) -> int:
 
 
 def colour_scale(ws: Worksheet, col: int, first_row: int, last_row: int) -> None:
-    """Red-yellow-green scale on one column (low to high), as Excel's default 3-colour scale."""
+    """White-to-blue scale on one column (low to high): one hue, readable whatever a reader's
+    colour vision, and in grey print."""
     if last_row < first_row:
         return
     letter = get_column_letter(col)
     ws.conditional_formatting.add(
         f"{letter}{first_row}:{letter}{last_row}",
-        ColorScaleRule(start_type="min", start_color="F8696B", mid_type="percentile", mid_value=50,
-                       mid_color="FFEB84", end_type="max", end_color="63BE7B"),
+        ColorScaleRule(start_type="min", start_color="FFFFFF", end_type="max",
+                       end_color="6BAED6"),
     )
 
 
@@ -227,126 +248,3 @@ def style_rows(ws: Worksheet, rows, first_col: int, last_col: int, font=None, fi
                 c.font = font
             if fill is not None:
                 c.fill = fill
-
-
-def add_score_chart(ws: Worksheet, anchor: str, composite: pd.DataFrame, data_ws: Worksheet,
-                    first_col: int) -> bool:
-    """Bar chart of the composite score by country, a series per target, CI as error bars.
-
-    Uses audience ``"all"``. A chart plots cells, not values, so the scores and the CI's distance
-    below and above each score are written as a small block on ``data_ws`` from column
-    ``first_col``. Returns False, adding nothing, when there is nothing to plot.
-    """
-    if composite.empty or not {"country", "target", "score"} <= set(composite.columns):
-        return False
-    df = composite
-    if "audience" in df.columns:
-        df = df[df["audience"].astype(str) == "all"]
-    df = df.assign(country=df["country"].astype(str), target=df["target"].astype(str))
-    df = df.drop_duplicates(["country", "target"])
-    if df["score"].notna().sum() == 0:
-        return False
-    targets = list(dict.fromkeys(df["target"]))
-    wide = df.reindex(columns=["country", "target", "score", "ci_low", "ci_high"])
-    wide = wide.pivot(index="country", columns="target")
-    # Highest score on the first target at the top: the order a reader scans a league table in.
-    countries = wide[("score", targets[0])].sort_values(ascending=False, kind="stable").index
-    wide, k = wide.loc[countries], len(countries)
-    put(data_ws, 1, first_col, "Chart: country").font = BOLD
-    for i, c in enumerate(countries, start=2):
-        put(data_ws, i, first_col, c)
-    chart = BarChart()
-    chart.type, chart.grouping, chart.gapWidth = "bar", "clustered", 60
-    chart.title = "Composite score, audience all"
-    chart.y_axis.title = "Score (0-100); lines show the confidence interval"
-    chart.y_axis.scaling.min, chart.y_axis.scaling.max, chart.y_axis.majorUnit = 0, 100, 10
-    chart.y_axis.number_format = "0"
-    chart.y_axis.majorGridlines = ChartLines()
-    chart.x_axis.scaling.orientation = "maxMin"  # first category at the top, as in the table
-    chart.y_axis.crosses = "max"  # keeps the score axis at the bottom once categories are reversed
-    chart.x_axis.delete = chart.y_axis.delete = False  # openpyxl 3.1 hides axes otherwise
-    chart.legend.position = "b"
-    chart.visible_cells_only = False  # filtering the Index sheet must not empty the chart
-    for j, t in enumerate(targets):
-        col = first_col + 1 + 3 * j
-        score = wide[("score", t)]
-        low = score - wide[("ci_low", t)]
-        high = wide[("ci_high", t)] - score
-        for head, values, c in ((t, score, col), (f"{t} CI below", low, col + 1),
-                                (f"{t} CI above", high, col + 2)):
-            put(data_ws, 1, c, head).font = BOLD
-            for i, v in enumerate(values, start=2):
-                put(data_ws, i, c, v, SCORE)
-        chart.add_data(Reference(data_ws, min_col=col, min_row=1, max_row=k + 1),
-                       titles_from_data=True)
-        chart.series[-1].errBars = _ErrorBars(
-            errBarType="both", errValType="cust", noEndCap=False,
-            minus=_numbers(data_ws, col + 1, k), plus=_numbers(data_ws, col + 2, k))
-    chart.set_categories(Reference(data_ws, min_col=first_col, min_row=2, max_row=k + 1))
-    chart.width, chart.height = 24, max(8.0, 0.45 * k * len(targets) + 4)
-    ws.add_chart(chart, anchor)
-    return True
-
-
-def add_profile_chart(ws: Worksheet, anchor: str, profile: pd.DataFrame, first_row: int) -> bool:
-    """Column chart of each target's dimension profile, CI as error bars, data written on ``ws``.
-
-    ``profile`` is :func:`surveyindex.report.profile.dimension_profile`'s table. The chart block
-    (dimension, then per target the score and the CI's distance below and above) is written from
-    ``first_row`` in column A. Returns False, adding nothing, when there is nothing to plot.
-    """
-    if profile.empty or profile["score"].notna().sum() == 0:
-        return False
-    targets = list(dict.fromkeys(profile["target"].astype(str)))
-    dims = list(dict.fromkeys(profile["dimension"].astype(str)))
-    wide = profile.assign(target=profile["target"].astype(str),
-                          dimension=profile["dimension"].astype(str)).pivot(
-        index="dimension", columns="target").reindex(dims)
-    k = len(dims)
-    put(ws, first_row, 1, "Chart: dimension").font = BOLD
-    for i, d in enumerate(dims, start=first_row + 1):
-        put(ws, i, 1, d)
-    chart = BarChart()
-    chart.type, chart.grouping, chart.gapWidth = "col", "clustered", 80
-    chart.title = "Dimension profile: mean of the country scores, audience all"
-    chart.y_axis.title = "Score (0-100); lines show the confidence interval"
-    chart.y_axis.scaling.min, chart.y_axis.scaling.max, chart.y_axis.majorUnit = 0, 100, 10
-    chart.y_axis.number_format = "0"
-    chart.y_axis.majorGridlines = ChartLines()
-    chart.x_axis.delete = chart.y_axis.delete = False
-    chart.legend.position = "b"
-    for j, t in enumerate(targets):
-        col = 2 + 3 * j
-        score = wide[("score", t)]
-        for head, values, c in ((t, score, col), (f"{t} CI below", score - wide[("ci_low", t)], col + 1),
-                                (f"{t} CI above", wide[("ci_high", t)] - score, col + 2)):
-            put(ws, first_row, c, head).font = BOLD
-            for i, v in enumerate(values, start=first_row + 1):
-                put(ws, i, c, v, SCORE)
-        chart.add_data(Reference(ws, min_col=col, min_row=first_row, max_row=first_row + k),
-                       titles_from_data=True)
-        chart.series[-1].errBars = _ErrorBars(
-            errBarType="both", errValType="cust", noEndCap=False,
-            minus=_numbers(ws, col + 1, k, first_row + 1),
-            plus=_numbers(ws, col + 2, k, first_row + 1))
-    chart.set_categories(Reference(ws, min_col=1, min_row=first_row + 1, max_row=first_row + k))
-    chart.width, chart.height = 24, 10
-    ws.add_chart(chart, anchor)
-    return True
-
-
-class _ErrorBars(ErrorBars):
-    """openpyxl's error bars, children in the chart schema's order (CT_ErrBars: plus, then minus).
-
-    openpyxl 3.1 writes ``minus`` before ``plus``; LibreOffice reads that, but Excel checks chart
-    XML against the schema and may drop the chart as "unreadable content".
-    """
-
-    __attrs__, __nested__ = ErrorBars.__attrs__, ErrorBars.__nested__
-    __elements__ = ("errDir", "errBarType", "errValType", "noEndCap", "plus", "minus", "val",
-                    "spPr")
-
-
-def _numbers(ws: Worksheet, col: int, k: int, first_row: int = 2) -> NumDataSource:
-    return NumDataSource(numRef=NumRef(f=str(Reference(ws, min_col=col, min_row=first_row,
-                                                        max_row=first_row + k - 1))))
