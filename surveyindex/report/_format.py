@@ -28,11 +28,13 @@ P_VALUE = '[<0.001]"<0.001";0.000'  # "0.000" alone would show a tiny p as a mis
 #: Leading characters that make Excel, LibreOffice or a CSV re-import treat text as a formula (OWASP).
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
-BOLD = Font(bold=True)
-NOTE = Font(italic=True, color="808080")
+#: The workbook's body font; every font here names it, or LibreOffice falls back to a serif.
+FONT = "Calibri"
+BOLD = Font(name=FONT, bold=True)
+NOTE = Font(name=FONT, italic=True, color="808080")
 HIGHLIGHT = PatternFill("solid", start_color="FFE699", end_color="FFE699")
-_HEADER_FILL = PatternFill("solid", start_color="D9E1F2", end_color="D9E1F2")
-_HEADER_BORDER = Border(bottom=Side(style="thin", color="808080"))
+HEADER_FILL = PatternFill("solid", start_color="D9E1F2", end_color="D9E1F2")
+HEADER_BORDER = Border(bottom=Side(style="thin", color="808080"))
 # XML 1.0 forbids these control characters; openpyxl raises on them rather than dropping them.
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _MAX_CELL_TEXT = 32767  # Excel's limit; longer text makes Excel "repair" the file
@@ -100,7 +102,7 @@ def write_table(ws: Worksheet, df: pd.DataFrame, columns: Sequence[Column], row:
     """
     for j, (_, label, number_format) in enumerate(columns):
         c = put(ws, row, col + j, label)
-        c.font, c.fill, c.border = BOLD, _HEADER_FILL, _HEADER_BORDER
+        c.font, c.fill, c.border = BOLD, HEADER_FILL, HEADER_BORDER
         # Numbers are right-aligned, so their headers are too; long headers wrap (fit_widths).
         c.alignment = Alignment(horizontal="right" if number_format else "left",
                                 vertical="bottom", wrap_text=True)
@@ -110,13 +112,20 @@ def write_table(ws: Worksheet, df: pd.DataFrame, columns: Sequence[Column], row:
     n = len(df)
     for j, (name, _, fmt) in enumerate(columns):
         values = df[name].tolist() if name in df.columns else [None] * n
+        # Left-aligned text right after a right-aligned number would touch it: indent it.
+        indent = fmt is None and j > 0 and columns[j - 1][2] is not None
         for i, v in enumerate(values):
-            put(ws, row + 1 + i, col + j, v, fmt)
+            c = put(ws, row + 1 + i, col + j, v, fmt)
+            if indent:
+                c.alignment = Alignment(indent=1)
+        if indent:
+            ws.cell(row, col + j).alignment = Alignment(horizontal="left", vertical="bottom",
+                                                        wrap_text=True, indent=1)
     return row + n
 
 
 def finish_sheet(ws: Worksheet, ncols: int, last_row: int, header_row: int = 1,
-                 filter_table: bool = True, portrait: bool = False) -> None:
+                 filter_table: bool = True, portrait: bool | None = None) -> None:
     """Freeze the header row, add an autofilter, fit column widths, and set up printing."""
     ws.freeze_panes = ws.cell(row=header_row + 1, column=1)
     if filter_table and last_row > header_row:
@@ -127,8 +136,11 @@ def finish_sheet(ws: Worksheet, ncols: int, last_row: int, header_row: int = 1,
 
 
 def print_setup(ws: Worksheet, area: str | None = None, title_rows: str | None = None,
-                portrait: bool = False) -> None:
+                portrait: bool | None = False) -> None:
     """Print area, repeated title rows, fit to one page wide, and "Sheet - Page n of m" footer.
+
+    ``portrait=None`` picks the orientation that prints the sheet on fewer pages
+    (:func:`fewer_pages_portrait`); landscape on a tie.
 
     >>> from openpyxl import Workbook
     >>> ws = Workbook().active
@@ -138,6 +150,8 @@ def print_setup(ws: Worksheet, area: str | None = None, title_rows: str | None =
     """
     if area:
         ws.print_area = area
+    if portrait is None:
+        portrait = fewer_pages_portrait(ws)
     if title_rows:
         ws.print_title_rows = title_rows
     ws.page_setup.orientation = "portrait" if portrait else "landscape"
@@ -152,6 +166,22 @@ def print_setup(ws: Worksheet, area: str | None = None, title_rows: str | None =
     ws.oddFooter.center.size = 8
 
 
+def fewer_pages_portrait(ws: Worksheet) -> bool:
+    """Whether a table fitted to the page width takes fewer A4 pages upright than sideways.
+
+    Rough page geometry (A4, the margins of :func:`print_setup`, rows 15 pt, a character of
+    column width 7 pt): a page holds 50 rows and 77 characters upright, 34 rows and 112
+    characters sideways, at full size; a wider table is scaled down to fit the width, but
+    never upright below half size (too small to read).
+    """
+    width = sum(ws.column_dimensions[get_column_letter(j)].width or 8.43
+                for j in range(1, ws.max_column + 1))
+    rows = ws.max_row
+    upright = math.ceil(rows / (50 / min(1.0, 77 / width)))
+    sideways = math.ceil(rows / (34 / min(1.0, 112 / width)))
+    return upright < sideways and 77 / width >= 0.5
+
+
 def fit_widths(ws: Worksheet, minimum: float = 6, maximum: float = 60, header_row: int = 1,
                header_max: int = 14) -> None:
     """Set each column's width from its longest shown value, within [minimum, maximum].
@@ -162,7 +192,7 @@ def fit_widths(ws: Worksheet, minimum: float = 6, maximum: float = 60, header_ro
     """
     widths: dict[int, float] = {}
     headers = []
-    for row in ws.iter_rows():
+    for row in ws.iter_rows(min_row=header_row):  # a caption above the header spans columns
         for c in row:
             if c.value is None:
                 continue

@@ -25,7 +25,7 @@ DIMENSIONS = [*CELL, ("dimension_label", "Dimension", None),
               ("se", "SE", fmt.SE), *CI, ("n", "n", fmt.COUNT),
               ("n_eff", "Effective n", fmt.COUNT), ("base_note", "Base note", None),
               ("flag", "Reliability flag", None)]
-FAVOURABILITY = [*CELL, ("item_label", "Question", None),
+FAVOURABILITY = [*CELL, ("item", "Item", None),
                  ("pct_favourable", "% favourable", fmt.SCORE),
                  ("pct_ci_low", "% CI low", fmt.SCORE), ("pct_ci_high", "% CI high", fmt.SCORE),
                  ("mean", "Mean rating", fmt.RAW), ("mean_ci_low", "Mean CI low", fmt.RAW),

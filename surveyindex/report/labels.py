@@ -31,7 +31,7 @@ class Labels:
     """
 
     targets: dict[str, str] = field(default_factory=dict)
-    audiences: dict[str, str] = field(default_factory=dict)
+    audiences: dict[str, str] = field(default_factory=lambda: {"all": "All adults"})
     dimensions: dict[str, str] = field(default_factory=dict)
     items: dict[tuple[str, str], str] = field(default_factory=dict)
     language: str | None = None

@@ -22,10 +22,11 @@ _DIFF_SIG = '+0.0"*";\u22120.0"*";0.0"*"'
 
 
 def table_sheet(wb: Workbook, name: str, df: pd.DataFrame, columns, caption: str,
-                scale: str | None = None, note: str = "no rows", portrait: bool = False,
+                scale: str | None = None, note: str = "no rows", portrait: bool | None = None,
                 hidden: bool = False) -> tuple[Worksheet, int]:
     """Caption (row 1), header (row 2) and rows of ``columns`` of ``df``; returns (sheet, last row)."""
     ws = wb.create_sheet(name)
+    columns = [c for c in columns if not _empty_note(df, c[0])]
     last = fmt.write_table(ws, df, columns, row=2, note=note)
     if hidden:  # no print setup: LibreOffice prints a hidden sheet that has a print area
         ws.freeze_panes, ws.sheet_state = "A3", "hidden"
@@ -116,11 +117,12 @@ def items_sheet(wb: Workbook, name: str, items: pd.DataFrame, labels: Labels,
     countries = list(dict.fromkeys(items["country"].astype(str)))
     ncols = 2 + len(countries)
     r = 2
-    heads = ["Dimension", "Item", *[f"{labels.country(c)} ({c})" for c in countries]]
+    heads = ["Dimension", "Item", *[labels.country(c) for c in countries]]
     for aud, rows in items.groupby("audience", sort=False):
         for target, g in rows.groupby("target", sort=False):
             fmt.put(ws, r, 1, f"{labels.target(target)}, {labels.audience(aud)}: weighted "
-                              "mean on the item's scale").font = Font(bold=True, size=12)
+                              "mean on the item's scale").font = Font(name=fmt.FONT, bold=True,
+                                                                      size=12)
             for j, h in enumerate(heads, start=1):
                 c = fmt.put(ws, r + 1, j, h)
                 c.font = fmt.BOLD
@@ -138,10 +140,10 @@ def items_sheet(wb: Workbook, name: str, items: pd.DataFrame, labels: Labels,
                     fmt.put(ws, r, j, values.get(country), fmt.RAW)
                 r += 1
             r += 1
-    ws.column_dimensions["A"].width, ws.column_dimensions["B"].width = 13, 58
+    ws.column_dimensions["A"].width, ws.column_dimensions["B"].width = 13, 50
     for j in range(3, ncols + 1):
-        ws.column_dimensions[get_column_letter(j)].width = 10
-    fmt.wrap_rows(ws, 2, 4, r - 1, 58)
+        ws.column_dimensions[get_column_letter(j)].width = 9
+    fmt.wrap_rows(ws, 2, 4, r - 1, 50 * 1.15)
     ws.freeze_panes = "C2"
     fmt.print_setup(ws, f"A1:{get_column_letter(ncols)}{r - 2}", title_rows="1:1")
     fmt.caption(ws, caption, ncols)
@@ -168,10 +170,12 @@ def profile_sheet(wb: Workbook, name: str, profile: pd.DataFrame, dimensions: pd
         for j in range(3, len(spec) + 1):
             fmt.colour_scale(ws, j, r + 2, end)
         r = end + 3
+    fmt.fit_widths(ws, header_row=2)
     for row, text in titles:
         fmt.put(ws, row, 1, text).font = fmt.BOLD
     width = max(len(cols.PROFILE), 2 + rows["dimension"].nunique() if not rows.empty else 0)
-    fmt.print_setup(ws, f"A1:{get_column_letter(width)}{max(r - 3, last)}", title_rows="1:1")
+    fmt.print_setup(ws, f"A1:{get_column_letter(width)}{max(r - 3, last)}", title_rows="1:1",
+                    portrait=None)
     return ws
 
 
@@ -219,7 +223,79 @@ def methodology_sheet(wb: Workbook, name: str, notes: dict[str, str]) -> Workshe
     return ws
 
 
+def _empty_note(df: pd.DataFrame, column: str) -> bool:
+    """A notes column (base notes, flags) with nothing in it: left out, not printed blank."""
+    if column not in ("base_note", "flag") or df.empty:
+        return False
+    return column not in df or not df[column].map(_truthy).any()
+
+
 def _truthy(v) -> bool:
     if v is None or (not isinstance(v, str) and pd.isna(v)):
         return False
     return bool(v.strip()) if isinstance(v, str) else bool(v)
+
+
+def wide_sheet(wb: Workbook, name: str, df: pd.DataFrame, keys, across: str, values,
+               labels: Labels, caption: str, highlight=None) -> Worksheet:
+    """One row per ``keys`` (label columns), for each value of ``across`` a group of ``values``
+    columns under its label; header in rows 2 (group) and 3 (value), repeated on every page.
+
+    ``keys`` and ``values`` are column specs (see :mod:`.columns`); ``highlight`` is a boolean
+    column of ``df`` marking the cells (their group) to highlight.
+    """
+    ws = wb.create_sheet(name)
+    if df.empty:
+        fmt.put(ws, 3, 1, "no rows").font = fmt.NOTE
+        fmt.finish_sheet(ws, 2, 3, header_row=3, filter_table=False)
+        fmt.caption(ws, caption, 2)
+        return ws
+    groups = list(dict.fromkeys(df[across].astype(str)))
+    key_cols = [k[0] for k in keys]
+    codes = [c[:-len("_label")] if c.endswith("_label") else c for c in key_cols]
+    codes = list(dict.fromkeys(codes))
+    d = df.assign(**{across: df[across].astype(str)})
+    rows = d.drop_duplicates(codes)[list(dict.fromkeys([*codes, *key_cols]))]
+    by = d.set_index([*codes, across])
+    for j, (_, head, _f) in enumerate(keys, start=1):
+        c = fmt.put(ws, 3, j, head)
+        c.font, c.fill, c.border = fmt.BOLD, fmt.HEADER_FILL, fmt.HEADER_BORDER
+    width = len(values)
+    for g, group in enumerate(groups):
+        first = len(keys) + 1 + g * width
+        c = fmt.put(ws, 2, first, labels.dimension(group))
+        c.font, c.alignment = fmt.BOLD, Alignment(horizontal="center")
+        c.fill = fmt.HEADER_FILL
+        if width > 1:
+            ws.merge_cells(start_row=2, start_column=first, end_row=2,
+                           end_column=first + width - 1)
+        for k, (_, head, _f) in enumerate(values):
+            c = fmt.put(ws, 3, first + k, head)
+            c.font, c.fill, c.border = fmt.BOLD, fmt.HEADER_FILL, fmt.HEADER_BORDER
+            c.alignment = Alignment(horizontal="right", wrap_text=True)
+    r = 4
+    for row in rows.itertuples(index=False):
+        rec = dict(zip(rows.columns, row))
+        for j, (col, _, f) in enumerate(keys, start=1):
+            fmt.put(ws, r, j, rec.get(col), f)
+        for g, group in enumerate(groups):
+            key = (*[rec[c] for c in codes], group)
+            if key not in by.index:
+                continue
+            cell = by.loc[key]
+            cell = cell.iloc[0] if isinstance(cell, pd.DataFrame) else cell
+            first = len(keys) + 1 + g * width
+            for k, (col, _, f) in enumerate(values):
+                c = fmt.put(ws, r, first + k, cell.get(col), f)
+                if highlight and _truthy(cell.get(highlight)):
+                    c.fill = fmt.HIGHLIGHT
+        r += 1
+    ncols = len(keys) + width * len(groups)
+    fmt.finish_sheet(ws, ncols, r - 1, header_row=3)
+    ws.freeze_panes = ws.cell(4, len(keys) + 1)
+    first_value = values[0][0]
+    if first_value == "score":
+        for g in range(len(groups)):
+            fmt.colour_scale(ws, len(keys) + 1 + g * width, 4, r - 1)
+    fmt.caption(ws, caption, ncols)
+    return ws

@@ -26,13 +26,13 @@ _PATH = re.compile(r"(?:[A-Za-z]:)?[\\/]?(?:[^\s()\\/]+[\\/])+([^\s()\\/]+)")
 def summary_sheet(ws: Worksheet, t, labels: Labels, guide: dict[str, str], level: str) -> None:
     """Fill the Summary sheet of the report ``t`` (a :class:`.ReportTables`)."""
     ws.column_dimensions["A"].width, ws.column_dimensions["B"].width = 22, _WIDTH
-    fmt.put(ws, 1, 1, t.title).font = Font(bold=True, size=16)
+    fmt.put(ws, 1, 1, t.title).font = Font(name=fmt.FONT, bold=True, size=16)
     sub = [f"Run {t.run_date}" if t.run_date else "", labels.instrument]
     fmt.put(ws, 2, 1, " \u00b7 ".join(s for s in sub if s)).font = fmt.NOTE
     rows: list[tuple[str, str, bool]] = [("", "", False), ("Headline findings", "", True)]
     for audience, lines in headline_findings(t, labels, level).items():
-        rows.append((audience, lines[0], False))
-        rows += [("", line, False) for line in lines[1:]]
+        rows.append((audience, "", False))
+        rows += [("", line, False) for line in lines]
     rows += [("", "", False), ("What was run", "", True)]
     for key in _RUN_KEYS:
         if key in t.methodology:
@@ -42,14 +42,15 @@ def summary_sheet(ws: Worksheet, t, labels: Labels, guide: dict[str, str], level
     r = 3
     for key, text, heading in rows:
         if heading:
-            fmt.put(ws, r, 1, key).font = Font(bold=True, size=12)
+            fmt.put(ws, r, 1, key).font = Font(name=fmt.FONT, bold=True, size=12)
         else:
             if key:
                 fmt.put(ws, r, 1, key).font = fmt.BOLD
             if text:
                 fmt.put(ws, r, 2, text)
         r += 1
-    fmt.wrap_rows(ws, 2, 4, r - 1, _WIDTH)
+    # A proportional font fits about 1.25 characters per unit of column width.
+    fmt.wrap_rows(ws, 2, 4, r - 1, _WIDTH * 1.25)
     fmt.print_setup(ws, f"A1:B{r - 1}", portrait=True)
 
 

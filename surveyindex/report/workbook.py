@@ -49,7 +49,7 @@ _GUIDE = {
     "Methodology": "what was run, with which files, settings and versions",
 }
 #: Sheets holding chart source data and the long item table: hidden, never printed.
-HIDDEN = ("Chart data", "Item estimates")
+HIDDEN = ("Chart data", "Dimension estimates", "Item estimates", "Reliability estimates")
 
 
 @dataclass(frozen=True)
@@ -219,8 +219,20 @@ def _build(t: ReportTables) -> Workbook:
         f"ranks from the {reps}. Base note: small or suppressed bases (Bases sheet)."))
     sheets.table_sheet(wb, "Favourability", L(favourability), cols.FAVOURABILITY,
                        scale="pct_favourable", note="the instrument has no overall rating item",
-                       caption=_favourability_caption(t.favourability, level))
-    sheets.table_sheet(wb, "Dimensions", L(dimensions), cols.DIMENSIONS, scale="score",
+                       caption=_favourability_caption(t.favourability, level, lab))
+    dims = L(dimensions)
+    if not dims.empty:
+        dims["base_n"] = dims.groupby(["country", "target", "audience"], sort=False)[
+            "n"].transform("min")
+        dims["flagged"] = dims["flag"].map(_truthy) if "flag" in dims else False
+    sheets.wide_sheet(wb, "Dimensions", dims, [*cols.CELL, ("base_n", "n", fmt.COUNT)],
+                      "dimension", [("score", "Score", fmt.SCORE), ("ci_low", "CI low", fmt.SCORE),
+                                    ("ci_high", "CI high", fmt.SCORE)], lab, highlight="flagged",
+                      caption=f"Each dimension's 0-100 score with its {level} CI, per country, "
+                              "target and audience; n = the cell's smallest base. Highlighted: a "
+                              "reliability flag (Flags sheet). Means on the item scale, SEs and "
+                              "effective n: the hidden sheet 'Dimension estimates'.")
+    sheets.table_sheet(wb, "Dimension estimates", dims, cols.DIMENSIONS, hidden=True,
                        caption=f"Each dimension's weighted mean on the item scale and its 0-100 "
                                f"score, with SE and {level} CI; n and effective n of the cell.")
     sheets.profile_sheet(wb, "Profile", L(dimension_profile_all(dimensions, t.level)),
@@ -252,11 +264,19 @@ def _build(t: ReportTables) -> Workbook:
         "every item: the hidden sheet 'Item estimates' (and res.index.items)."))
     sheets.table_sheet(wb, "Item estimates", L(suppress(t.items, bases)), cols.ITEMS_LONG,
                        caption="Every item estimate with SE and CI.", hidden=True)
-    rel, _ = sheets.table_sheet(wb, "Reliability", L(t.reliability), cols.RELIABILITY,
-                                caption="Cronbach's alpha per country, target and dimension, with "
-                                        "its Feldt interval; flagged rows highlighted.")
-    flagged = [r for r, f in enumerate(t.reliability.get("flag", []), start=3) if _truthy(f)]
-    fmt.style_rows(rel, flagged, 1, len(cols.RELIABILITY), fill=fmt.HIGHLIGHT)
+    rel = L(t.reliability)
+    if not rel.empty:
+        rel["flagged"] = rel["flag"].map(_truthy) if "flag" in rel else False
+    sheets.wide_sheet(wb, "Reliability", rel, [*cols.COUNTRY, *cols.TARGET], "dimension",
+                      [("alpha", "Alpha", fmt.RAW), ("ci_low", "CI low", fmt.RAW),
+                       ("ci_high", "CI high", fmt.RAW)], lab, highlight="flagged",
+                      caption="Cronbach's alpha of each dimension per country and target, with "
+                              "its Feldt interval; highlighted: flagged (Flags sheet). Items, n, "
+                              "standardised alpha, average r: the hidden sheet 'Reliability "
+                              "estimates'.")
+    sheets.table_sheet(wb, "Reliability estimates", rel, cols.RELIABILITY, hidden=True,
+                       caption="Cronbach's alpha per country, target and dimension, with its "
+                               "Feldt interval.")
     sheets.table_sheet(wb, "Flags", L(t.flags), cols.FLAGS, note="nothing flagged",
                        caption="Dimensions to read with care: low alpha, loadings or intercepts "
                                "that differ across countries.")
@@ -265,9 +285,9 @@ def _build(t: ReportTables) -> Workbook:
                                "sample size and the range of the weights.")
     sheets.bases_sheet(wb, "Bases", L(bases), t.base_rule.describe())
     sheets.exclusions_sheet(wb, "Exclusions", t.ledger_summary, t.exclusions)
-    wb.move_sheet("Chart data", offset=len(wb.sheetnames))
     data.ws.sheet_state = "hidden"
-    wb.move_sheet("Item estimates", offset=len(wb.sheetnames))
+    for name in HIDDEN:  # at the end, before Methodology
+        wb.move_sheet(name, offset=len(wb.sheetnames) - 1 - wb.sheetnames.index(name))
     sheets.methodology_sheet(wb, "Methodology",
                              {**index_sheets.with_methodology(t.methodology, t),
                               "Small bases": t.base_rule.describe()})
@@ -329,19 +349,23 @@ def _keep(wb: Workbook, wanted, pair: str) -> None:
                               f"{[n for n in wb.sheetnames if n not in HIDDEN]}")
         keep.add(names[key])
     keep |= {"Chart data"} if "Charts" in keep else set()
-    keep |= {"Item estimates"} if "Items" in keep else set()
+    keep |= {f"{n[:-1] if n.endswith('s') else n} estimates" for n in keep} & set(HIDDEN)
     keep.add("Summary")
     for name in list(wb.sheetnames):
         if name not in keep:
             wb.remove(wb[name])
 
 
-def _favourability_caption(fav: pd.DataFrame, level: str) -> str:
+def _favourability_caption(fav: pd.DataFrame, level: str, lab: Labels) -> str:
     codes = ", ".join(dict.fromkeys(fav["favourable_codes"].astype(str))) \
         if "favourable_codes" in fav else ""
-    return (f"The overall rating per country, target and audience: % favourable (answers "
-            f"above the scale's midpoint{f', codes {codes}' if codes else ''}) and the mean "
-            f"rating, each with its {level} CI; don't know and refused are outside the base.")
+    asked = "; ".join(f"{i}: \u201c{lab.item(i, t)}\u201d" for i, t in
+                      fav[["item", "target"]].drop_duplicates("item").itertuples(index=False)) \
+        if not fav.empty else ""
+    return (f"The overall rating per country, target and audience ({asked}): % favourable "
+            f"(answers above the scale's midpoint{f', codes {codes}' if codes else ''}) and the "
+            f"mean rating, each with its {level} CI; don't know and refused are outside the "
+            "base.")
 
 
 def _guide(pair: str, index_guide: dict[str, str]) -> dict[str, str]:
