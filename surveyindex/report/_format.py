@@ -146,7 +146,7 @@ def print_setup(ws: Worksheet, area: str | None = None, title_rows: str | None =
     >>> ws = Workbook().active
     >>> print_setup(ws, "A1:C10", "1:2")
     >>> ws.print_area, ws.print_title_rows, ws.page_setup.fitToWidth, ws.oddFooter.center.text
-    ("'Sheet'!$A$1:$C$10", '1:2', 1, '&A - page &P of &N')
+    ("'Sheet'!$A$1:$C$10", '$1:$2', 1, '&A - page &P of &N')
     """
     if area:
         ws.print_area = area

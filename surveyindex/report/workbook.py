@@ -164,8 +164,8 @@ def write_workbook(tables: ReportTables, path: str | Path) -> Path:
     >>> tables = ReportTables("How the world sees the United States and China", composite,
     ...     *[pd.DataFrame()] * 8, methodology={"Instrument": "softpower 1.0"})
     >>> out = write_workbook(tables, Path(tempfile.mkdtemp()) / "out" / "report.xlsx")
-    >>> openpyxl.load_workbook(out).sheetnames
-    ['Summary', 'Index', 'Dimensions', 'Profile', 'USA vs CHN', 'Leads', 'Items', 'Reliability', 'Flags', 'Weighting', 'Bases', 'Exclusions', 'Methodology']
+    >>> [ws.title for ws in openpyxl.load_workbook(out).worksheets if ws.sheet_state == "visible"]
+    ['Summary', 'Charts', 'Index', 'Favourability', 'Dimensions', 'Profile', 'USA vs CHN', 'Differences', 'Leads', 'Items', 'Reliability', 'Flags', 'Weighting', 'Bases', 'Exclusions', 'Methodology']
     """
     path = Path(path)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
