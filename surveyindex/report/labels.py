@@ -126,8 +126,11 @@ def country_name(code, language: str | None = None) -> str:
         return code
     name = getattr(c, "common_name", None) or c.name
     if language and language != "en":
-        name = _translator(language).gettext(name) if name == c.name else \
-            _translator(language).gettext(c.name)
+        name = _translator(language).gettext(c.name)
+        # ISO lists "Russie, Fédération de"; a reader writes "Fédération de Russie".
+        head, sep, tail = name.partition(", ")
+        if sep and "(" not in name:
+            name = tail + ("" if tail.endswith("'") else " ") + head
     return name
 
 

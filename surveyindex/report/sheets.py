@@ -256,7 +256,7 @@ def wide_sheet(wb: Workbook, name: str, df: pd.DataFrame, keys, across: str, val
     codes = list(dict.fromkeys(codes))
     d = df.assign(**{across: df[across].astype(str)})
     rows = d.drop_duplicates(codes)[list(dict.fromkeys([*codes, *key_cols]))]
-    by = d.set_index([*codes, across])
+    by = {tuple(rec[c] for c in [*codes, across]): rec for rec in d.to_dict("records")}
     for j, (_, head, _f) in enumerate(keys, start=1):
         c = fmt.put(ws, 3, j, head)
         c.font, c.fill, c.border = fmt.BOLD, fmt.HEADER_FILL, fmt.HEADER_BORDER
@@ -279,11 +279,9 @@ def wide_sheet(wb: Workbook, name: str, df: pd.DataFrame, keys, across: str, val
         for j, (col, _, f) in enumerate(keys, start=1):
             fmt.put(ws, r, j, rec.get(col), f)
         for g, group in enumerate(groups):
-            key = (*[rec[c] for c in codes], group)
-            if key not in by.index:
+            cell = by.get((*[rec[c] for c in codes], group))
+            if cell is None:
                 continue
-            cell = by.loc[key]
-            cell = cell.iloc[0] if isinstance(cell, pd.DataFrame) else cell
             first = len(keys) + 1 + g * width
             for k, (col, _, f) in enumerate(values):
                 c = fmt.put(ws, r, first + k, cell.get(col), f)
