@@ -95,11 +95,14 @@ class IndexOptions(_Strict):
     refused: Literal["include", "exclude"] | None = None
     country_weights: Literal["equal", "population"] | None = None
     sensitivity: int | None = Field(default=None, ge=1)
+    sensitivity_sampling: bool | None = None
+    style_correction: Literal["none", "centring", "regression"] | None = None
 
     def method(self) -> dict:
         """The options compute_index takes as keyword arguments, those set only."""
         keys = ("normalisation", "weights", "n_factors", "aggregation", "power", "pooling",
-                "country_weights", "sensitivity", "dont_know", "refused")
+                "country_weights", "sensitivity", "dont_know", "refused",
+                "sensitivity_sampling", "style_correction")
         return {k: getattr(self, k) for k in keys if getattr(self, k) is not None}
 
 
