@@ -18,7 +18,7 @@ The pipeline, one stage per sub-package, data flowing one way::
 
 from . import errors
 from ._version import __version__
-from .datasets import sample_paths, simulate_softpower
+from .datasets import real_file_examples, sample_paths, simulate_softpower
 from .design import (
     FactorReplicates,
     SurveyDesign,
@@ -34,6 +34,7 @@ from .design import (
 from .estimate import (
     DomainEstimates,
     adjust_pvalues,
+    degrees_of_freedom,
     domain_contrast,
     domain_covariance,
     estimate_means,
@@ -56,8 +57,10 @@ from .fieldwork import (
 from .index import (
     IndexMethod,
     IndexResult,
+    Tracker,
     aggregate,
     compute_index,
+    compute_tracker,
     driver_weights,
     normalise,
     pca_weights,
@@ -82,6 +85,7 @@ from .reliability import (
     response_styles,
 )
 from .report import ReportTables, write_workbook
+from .tracker import run_tracker
 
 __all__ = [
     "DomainEstimates",
@@ -96,6 +100,7 @@ __all__ = [
     "ResponseValidationError",
     "Responses",
     "SurveyDesign",
+    "Tracker",
     "adjust_pvalues",
     "aggregate",
     "alpha_bootstrap",
@@ -105,7 +110,9 @@ __all__ = [
     "calibrate",
     "codebook_tables",
     "compute_index",
+    "compute_tracker",
     "cronbach_alpha",
+    "degrees_of_freedom",
     "domain_contrast",
     "domain_covariance",
     "driver_weights",
@@ -133,10 +140,12 @@ __all__ = [
     "read_responses",
     "reliability",
     "reliability_flags",
+    "run_tracker",
     "replicate_design",
     "response_styles",
     "run_pipeline",
     "run_project",
+    "real_file_examples",
     "sample_paths",
     "sample_plan",
     "sample_size",

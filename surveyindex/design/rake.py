@@ -16,6 +16,7 @@ import pandas as pd
 from scipy import sparse
 
 from ..errors import WeightingError
+from ..io.margins import margin_codes
 from .design import SurveyDesign
 from .linearization import RakeAdjustment
 from .repweights import FactorReplicates, column_chunk, replicate_block
@@ -29,7 +30,7 @@ CONVERGENCE = ("margins", "r_rake")
 def rake(design: SurveyDesign, margins, by: str | None = "country", *, tolerance: float = 1e-8,
          max_iterations: int | None = None, bounds: tuple[float, float] | None = None,
          convergence: str = "margins", epsilon: float = 1.0,
-         collapse: Mapping | int | None = None) -> SurveyDesign:
+         collapse: Mapping | int | None = None, client=None) -> SurveyDesign:
     """Rake the design's weights (and replicate weights) to population margins within ``by``.
 
     Parameters
@@ -71,6 +72,9 @@ def rake(design: SurveyDesign, margins, by: str | None = "country", *, tolerance
         Every merge is recorded in the step record's ``"collapsed"`` list (one dict per merged
         category: the ``by`` group, ``margin``, ``categories``, their sample ``n``, the merged
         ``population`` value). Replicates are raked to the same collapsed margins.
+    client : a ``dask.distributed`` client (or scheduler address): the weighted cell totals of
+        every replicate, the step that grows with respondents x replicates, run on the cluster
+        by group x block of replicates (:mod:`surveyindex.design.distributed`); same numbers.
 
     Raking starts from the current weights (design weights, not 1), as R ``survey::rake`` does.
 
@@ -100,6 +104,9 @@ def rake(design: SurveyDesign, margins, by: str | None = "country", *, tolerance
                              "none); use the default convergence or calibrate()")
     data = design.data
     groups, group_names = _group_codes(data, by)
+    if isinstance(margins, pd.DataFrame) and design.responses is not None:
+        # Categories named by label (female, Post-secondary) become the codes the data hold.
+        margins = margin_codes(margins, design.responses.instrument)
     table = _normalise_margins(margins, by, group_names)
     variables = list(dict.fromkeys(table["variable"]))
     for v in variables:
@@ -116,9 +123,13 @@ def rake(design: SurveyDesign, margins, by: str | None = "country", *, tolerance
             i = int(np.flatnonzero(code < 0)[0])
             g = group_names[groups[i]] if by else "all"
             n_bad = int((code < 0).sum())
+            # Count the respondents of the group the message names, not of the whole file.
+            n_here = int(((code < 0) & (groups == groups[i])).sum()) if by else n_bad
+            rest = f"; {n_bad} in the whole file" if n_bad != n_here else ""
             raise WeightingError(
-                f"{_where(by, g)}{v} = {data[v].iloc[i]!r} in the data ({n_bad} respondent(s) with "
-                f"categories not in the margins); margin categories for {v}: {cats}"
+                f"{_where(by, g)}{v} = {data[v].iloc[i]!r} in the data ({n_here} respondent(s) "
+                f"{'there ' if by else ''}with categories not in the margins{rest}); margin "
+                f"categories for {v}: {cats}"
             )
         cat_codes.append(code)
         cat_lists.append(cats)
@@ -132,7 +143,12 @@ def rake(design: SurveyDesign, margins, by: str | None = "country", *, tolerance
                                        [len(group_names)] + [len(c) for c in cat_lists])
     indicator = sparse.csr_matrix((np.ones(len(cell_of)), (cell_of, np.arange(len(cell_of)))),
                                   shape=(cells, len(cell_of)))
-    T0 = _cell_totals(design, indicator)
+    if client is not None:
+        from .distributed import cell_totals, get_client
+
+        T0 = cell_totals(design, indicator, groups, get_client(client))
+    else:
+        T0 = _cell_totals(design, indicator)
     group_total = _sum_by(T0, cell_keys[0], len(group_names))
 
     plans = []

@@ -71,6 +71,30 @@ class Instrument(_Frozen):
     scoring: Scoring = Field(default=Scoring(), description="Default respondent scoring.")
     index: IndexSettings = Field(default=IndexSettings(), description="Default index settings.")
 
+    def __repr__(self) -> str:
+        return (f"<Instrument {self.id} {self.version}: {len(self.targets)} targets "
+                f"({', '.join(self.target_codes)}), {len(self.dimensions)} dimensions, "
+                f"{len(self.item_ids)} items, {len(self.demographics)} demographics>")
+
+    def _repr_html_(self) -> str:
+        import pandas as pd
+
+        from ..display import card
+
+        dims = pd.DataFrame({"dimension": [d.id for d in self.dimensions],
+                             "label": [getattr(d, "label", "") for d in self.dimensions],
+                             "items": [len(d.items) for d in self.dimensions],
+                             "scale": [d.scale for d in self.dimensions]})
+        return card(f"Instrument {self.id} {self.version}: {self.title}",
+                    [("targets", ", ".join(self.target_codes)),
+                     ("dimensions", len(self.dimensions)), ("items", len(self.item_ids)),
+                     ("demographics", ", ".join(self.demographics)),
+                     ("audiences", ", ".join(self.audiences) or "all"),
+                     ("weighting", f"rake by {self.weighting.by} to "
+                                   f"{', '.join(self.weighting.margins) or '(no margins)'}")],
+                    tables=[("Dimensions", dims)],
+                    note=".dimensions, .item_ids, .targets, .scales")
+
     @model_validator(mode="after")
     def _cross_references(self) -> Instrument:
         for i, d in enumerate(self.dimensions):
@@ -103,6 +127,10 @@ class Instrument(_Frozen):
         codes = [t.code for t in self.targets]
         if len(set(codes)) != len(codes):
             raise ValueError(f"target codes must be unique, got {codes}")
+        n_items = len(ids)
+        if "{item}" not in self.layout.item_column and n_items > 1:
+            raise _At(("layout", "item_column"),
+                      f"must contain the placeholder {{item}}: the instrument has {n_items} items")
         if len(self.targets) > 1 and "{target}" not in self.layout.item_column:
             raise _At(("layout", "item_column"),
                       "with several targets, the pattern must contain {target}")
@@ -117,6 +145,12 @@ class Instrument(_Frozen):
             if m not in known:
                 raise _At(("weighting", "margins", j),
                           f"names {m!r}, which is not a demographic (known: {sorted(known)})")
+            base = next((v for v, d in self.demographics.items()
+                         if m == v or (d.groups is not None and d.groups.name == m)), m)
+            if not self.demographics[base].required:
+                raise _At(("demographics", base, "required"),
+                          f"is false but {m!r} is a weighting margin: a respondent missing it "
+                          "cannot be raked (make it required, or drop the margin)")
         if isinstance(self.index.dimension_weights, dict):
             if set(self.index.dimension_weights) != set(dims):
                 raise _At(("index", "dimension_weights"),

@@ -26,7 +26,8 @@ def required_columns(inst: Instrument) -> list[str]:
     >>> cols[:3], len(cols)
     (['resp_id', 'country', 'age'], 48)
     """
-    cols = [inst.layout.respondent_id, *inst.demographics]
+    cols = [inst.layout.respondent_id, *(v for v, d in inst.demographics.items() if d.required)]
+    cols += [c for c in inst.layout.roles().values() if c not in cols]
     cols += [inst.column(t, i) for t in inst.target_codes for i in inst.item_ids]
     return cols + [inst.column(t, s.id) for t in inst.target_codes for s in inst.single_items]
 
@@ -59,6 +60,8 @@ def check_rows(frame: pd.DataFrame, inst: Instrument, issues: Issues, decimal: s
                    EXCLUDED, "duplicate respondent id (first at row " + first.astype(str).astype(object) + ")")
     frame = frame.copy(deep=False)  # copy-on-write: only the replaced columns are new
     for var, spec in inst.demographics.items():
+        if var not in frame.columns:  # a demographic the file may lack (required: false)
+            frame[var] = pd.Series(np.nan, index=frame.index, dtype=object)
         col = frame[var]
         if spec.type == "country":
             code = col.astype(str).str.strip().str.upper()
@@ -69,25 +72,31 @@ def check_rows(frame: pd.DataFrame, inst: Instrument, issues: Issues, decimal: s
             frame[var] = code.where(~bad, None)
             continue
         if spec.type == "categorical":
-            x, _ = codes_from_labels(col, spec.codes, decimal)
+            x, _ = codes_from_labels(col, spec.codes, decimal,
+                                     tuple(t.codes for t in spec.translations.values()))
         else:
             x = to_number(col, decimal)
         missing = np.isnan(x)
+        action = EXCLUDED if spec.required else SET_MISSING
+        if not spec.required:  # kept with the value missing; text that is not a value is noted
+            missing &= col.notna().to_numpy()
         issues.add(missing, var, col, "a number" if spec.type == "numeric" else
                    f"one of the codes {sorted(spec.codes)} or their labels",
-                   f"{var} missing or not a number", EXCLUDED)
+                   f"{var} missing or not a number", action)
         if spec.type == "numeric":
             lo = -np.inf if spec.min is None else spec.min
             hi = np.inf if spec.max is None else spec.max
             out = ~missing & ((x < lo) | (x > hi))
             rng = f"{spec.min:g}-{spec.max:g}"
-            issues.add(out, var, col, f"a number in {rng}", f"{var} outside {rng}", EXCLUDED,
+            issues.add(out, var, col, f"a number in {rng}", f"{var} outside {rng}", action,
                        _got(col, out, f"{var} outside {rng} (got ", ")"))
         else:
-            out = ~missing & ~np.isin(x, list(spec.codes))
+            out = ~missing & ~np.isnan(x) & ~np.isin(x, list(spec.codes))
             codes = sorted(spec.codes)
             issues.add(out, var, col, f"one of the codes {codes}", f"{var} not one of the codes {codes}",
-                       EXCLUDED, _got(col, out, f"{var} not one of the codes {codes} (got ", ")"))
+                       action, _got(col, out, f"{var} not one of the codes {codes} (got ", ")"))
+        if not spec.required:
+            x = np.where(out, np.nan, x)
         frame[var] = x
     return frame
 

@@ -42,17 +42,23 @@ def to_number(col: pd.Series, decimal: str = ".") -> np.ndarray:
 
     >>> to_number(pd.Series(["3", " 4 ", "2,5", "x", None], dtype=object), ",").tolist()
     [3.0, 4.0, 2.5, nan, nan]
+    >>> to_number(pd.Series(["2,5", None], dtype="string"), ",").tolist()
+    [2.5, nan]
     """
-    if col.dtype != object:
-        return np.array(pd.to_numeric(col, errors="coerce"), dtype=float)
     s = col
-    if decimal == ",":
+    if decimal == "," and (col.dtype == object or pd.api.types.is_string_dtype(col.dtype)):
         s = s.map(lambda v: v.replace(",", ".") if isinstance(v, str) else v)
-    return np.array(pd.to_numeric(s, errors="coerce"), dtype=float)
+    # to_numeric may return a nullable dtype (string input under pandas 2): NA -> NaN explicitly;
+    # a copy, because under copy-on-write the array can be a read-only view and callers write
+    return pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan, copy=True)
 
 
-def codes_from_labels(col: pd.Series, labels: dict[int, str], decimal: str = "."):
+def codes_from_labels(col: pd.Series, labels: dict[int, str], decimal: str = ".",
+                      translations=()):
     """Numbers, with label text replaced by its code; returns (codes, unknown-text mask).
+
+    ``translations`` are more ``{code: label}`` tables (the labels in other languages, as a
+    labelled KoboToolbox export in that language writes them); ``labels`` win a clash.
 
     >>> c, bad = codes_from_labels(pd.Series(["1", " female", "MALE", "other"], dtype=object),
     ...                            {1: "Male", 2: "Female"})
@@ -63,7 +69,8 @@ def codes_from_labels(col: pd.Series, labels: dict[int, str], decimal: str = "."
     text = col.notna().to_numpy() & np.isnan(x)
     unknown = np.zeros(len(x), dtype=bool)
     if text.any():
-        lookup = {normalise(v): float(k) for k, v in labels.items()}
+        lookup = {normalise(v): float(k) for table in (*translations, labels)
+                  for k, v in table.items()}
         found = normalise(col[text]).map(lookup).to_numpy(dtype=float)
         x[text] = found
         unknown[text] = np.isnan(found)
@@ -102,7 +109,7 @@ def recode_column(col: pd.Series, scale, declared: dict | None = None, decimal: 
     ([4.0, 4.0], [0, 0, 2, 3, 4, 4], [False, False, False, False, False, True])
     """
     labels = {**scale.labels, **scale.missing}
-    x, unknown = codes_from_labels(col, labels, decimal)
+    x, unknown = codes_from_labels(col, labels, decimal, tuple(scale.translations.values()))
     blank = col.isna().to_numpy()
     kind = np.full(len(x), INVALID, dtype=np.int8)
     kind[(x >= scale.min) & (x <= scale.max) & (np.floor(x) == x)] = VALID

@@ -45,6 +45,12 @@ _WEIGHTS = [("audience_label", "Audience", None), ("dimension_label", "Dimension
 _SENSITIVITY = [*_CELL, ("rank", "Rank (method used)", fmt.GENERAL),
                 ("rank_median", "Median rank", fmt.GENERAL), ("rank_low", "Rank from", fmt.GENERAL),
                 ("rank_high", "Rank to", fmt.GENERAL)]
+# With sampling (compute_index(sensitivity_sampling=True)): each variance and its three parts.
+_SENSITIVITY_SPLIT = [("score", "Score (method used)", fmt.SCORE)] + [
+    (f"{out}_var{part}", f"{label} variance{title}", _INDEX2)
+    for out, label in (("score", "Score"), ("rank", "Rank"))
+    for part, title in (("", ""), ("_method", ": method"), ("_sampling", ": sampling"),
+                        ("_interaction", ": interaction"))]
 _SENSITIVITY_INDICES = [("audience_label", "Audience", None), ("output", "Output", None),
                         ("country_label", "Country", None), ("country", "ISO", None),
                         ("target_label", "Target", None),
@@ -63,7 +69,7 @@ GUIDE = {
 SHEET_NAMES = {name.lower() for name in GUIDE}
 #: Rank columns blanked, beside the usual estimates, in a cell whose base is suppressed.
 _RANK_ESTIMATES = ["score", "rank", "rank_median", "rank_low", "rank_high", "p_first",
-                   "first_order", "total"]
+                   "first_order", "total"] + [c for c, _, _ in _SENSITIVITY_SPLIT[1:]]
 
 
 def add_index_sheets(wb: Workbook, t: ReportTables, bases: pd.DataFrame) -> dict[str, str]:
@@ -95,11 +101,17 @@ def add_index_sheets(wb: Workbook, t: ReportTables, bases: pd.DataFrame) -> dict
         written["Weights"] = GUIDE["Weights"]
     if not t.sensitivity.empty:
         factors = _factors(t.sensitivity_indices)
-        _sheet(wb, "Sensitivity", L(_blank_suppressed(t.sensitivity, bases)), _SENSITIVITY,
+        split = "score_var" in t.sensitivity.columns
+        _sheet(wb, "Sensitivity", L(_blank_suppressed(t.sensitivity, bases)),
+               _SENSITIVITY + (_SENSITIVITY_SPLIT if split else []),
                "Rank of each country among the surveyed countries (per target and audience; "
                "rank 1 = highest) with the method used, and its median and "
                f"{level} interval over a Monte Carlo of alternative methodological choices"
-               f"{f' ({factors})' if factors else ''}.")
+               f"{f' ({factors})' if factors else ''}"
+               + (", each evaluated on every replicate weight column, so the interval reflects "
+                  "method and sample together; the variance of the score and of the rank is split "
+                  "into method (over choices, full sample), sampling (replicate variance of the "
+                  "choice-averaged estimate) and their interaction." if split else "."))
         written["Sensitivity"] = GUIDE["Sensitivity"]
     if not t.sensitivity_indices.empty:
         _sheet(wb, "Sensitivity indices", L(_blank_suppressed(t.sensitivity_indices, bases)),
@@ -234,7 +246,7 @@ def _blank_suppressed(table: pd.DataFrame, bases: pd.DataFrame) -> pd.DataFrame:
 def _factors(indices: pd.DataFrame) -> str:
     if indices.empty or "factor" not in indices.columns:
         return ""
-    return ", ".join(dict.fromkeys(indices["factor"].astype(str)))
+    return ", ".join(f for f in dict.fromkeys(indices["factor"].astype(str)) if f != "sampling")
 
 
 def _one(df: pd.DataFrame, column: str) -> str:
