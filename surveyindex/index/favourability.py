@@ -81,7 +81,7 @@ def favourability_table(design: SurveyDesign, masks: dict[str, np.ndarray],
         countries = est.domains["country"][present].astype(str).to_numpy()
         C = len(countries)
 
-        def part(a, k):                                    # (C, 2 S T) -> (C, T, S) for block k
+        def part(a, k, present=present, C=C):             # (C, 2 S T) -> (C, T, S), block k
             a = a[present][:, k * S * T:(k + 1) * S * T].reshape(C, S, T)
             return a.transpose(0, 2, 1).reshape(-1)
 

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import pandas as pd
 from openpyxl import Workbook
-from openpyxl.styles import Font
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -29,7 +28,7 @@ from .bases import BaseRule, sample_bases, suppress
 from .charts import ChartData, composite_chart, forest_chart, profile_chart
 from .labels import Labels
 from .profile import dimension_profile
-from .summary import lead_sentences, summary_sheet
+from .summary import summary_sheet
 
 _GUIDE = {
     "Charts": "composite by country for each audience, the differences, the dimension profile",
