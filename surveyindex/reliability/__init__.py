@@ -7,9 +7,9 @@ from .flags import FLAG_COLUMNS, reliability_flags
 from .invariance import CUTOFFS, InvarianceResult, invariance
 from .omega import OmegaResult, omega
 from .scales import ScaleAlphas, reliability, scale_alphas
-from .styles import response_styles
+from .styles import respondent_styles, response_styles
 
 __all__ = ["CUTOFFS", "FLAG_COLUMNS", "AlphaBootstrap", "AlphaResult", "CFAResult",
            "InvarianceResult", "OmegaResult", "ScaleAlphas", "alpha_bootstrap", "cronbach_alpha",
            "fit_cfa", "invariance", "item_statistics", "omega", "reliability",
-           "reliability_flags", "response_styles", "scale_alphas"]
+           "reliability_flags", "respondent_styles", "response_styles", "scale_alphas"]
