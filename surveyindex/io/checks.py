@@ -12,7 +12,7 @@ import pycountry
 
 from ..instrument import Instrument
 from .readers import RawTable
-from .recode import INVALID, VALID, codes_from_labels, recode_column, to_number
+from .recode import INVALID, codes_from_labels, recode_column, to_number
 from .validate import ERROR, EXCLUDED, NOTE, SET_MISSING, Issues, cell_text
 
 _ISO3 = frozenset(c.alpha_3 for c in pycountry.countries)
@@ -123,8 +123,8 @@ def recode_items(frame: pd.DataFrame, inst: Instrument, raw: RawTable, issues: I
     Invalid answers are set to missing and recorded; a column with no answer at all is noted.
     """
     n, targets, pairs = len(frame), inst.target_codes, inst.items()
-    codes = np.full((n, len(targets), len(pairs)), np.nan)
-    kind = np.full(codes.shape, VALID, dtype=np.int8)
+    codes = np.empty((n, len(targets), len(pairs)))  # every cell is written below
+    kind = np.empty(codes.shape, dtype=np.int8)
     for j, (dim, item) in enumerate(pairs):
         for t, target in enumerate(targets):
             codes[:, t, j], kind[:, t, j] = recode_checked(

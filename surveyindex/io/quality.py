@@ -111,12 +111,10 @@ def flag_quality(frame: pd.DataFrame, codes: np.ndarray, kind: np.ndarray, inst,
                     == np.where(ok, sub, np.inf).min(axis=2))
             straight[rows] |= same & (ok.sum(axis=2) >= rules.straightlining_min_items)
     hit = straight.any(axis=1) if rules.straightlining == "any" else straight.all(axis=1)
-    text = np.full(len(hit), "", dtype=object)
-    for t, code in enumerate(inst.target_codes):
-        text = text + np.where(straight[:, t], np.where(text == "", code, ", " + code), "")
+    text, problem = _straight_text(straight, inst.target_codes)
     record(hit, "(item grid)", text,
            f"varied answers over a grid of at least {rules.straightlining_min_items} items",
-           "straight-lined the item grid (targets " + text + ")", "straightlining")
+           problem, "straightlining")
 
     # Item nonresponse over the targets each respondent was asked about: with planned missingness
     # a target left wholly blank was not shown, and counting it would flag everyone.
@@ -132,6 +130,21 @@ def flag_quality(frame: pd.DataFrame, codes: np.ndarray, kind: np.ndarray, inst,
 
     _speeders(frame, inst, rules, eligible, record, issues.file, decimal)
     _attention(frame, rules, record, issues.file, decimal)
+
+
+def _straight_text(straight: np.ndarray, targets) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the straight-lined targets ("USA, CHN") and the problem text, made once per
+    distinct set of targets (a bit pattern) rather than once per row."""
+    T = straight.shape[1]
+    if T > 62:  # no 64-bit pattern: one text per row
+        text = np.array([", ".join(c for c, s in zip(targets, row) if s) for row in straight],
+                        dtype=object)
+        return text, "straight-lined the item grid (targets " + text + ")"
+    pattern = straight.astype(np.int64) @ (np.int64(1) << np.arange(T, dtype=np.int64))
+    where, sets = pd.factorize(pattern)
+    names = [", ".join(c for t, c in enumerate(targets) if int(p) >> t & 1) for p in sets]
+    problems = [f"straight-lined the item grid (targets {x})" for x in names]
+    return np.array(names, dtype=object)[where], np.array(problems, dtype=object)[where]
 
 
 def _speeders(frame, inst, rules, eligible, record, file, decimal) -> None:

@@ -319,6 +319,8 @@ def _ids(col: pd.Series) -> np.ndarray:
     if col.dtype != object:
         x = pd.to_numeric(col, errors="coerce").to_numpy(dtype=float)
         return np.where(np.isnan(x), "", np.char.mod("%.15g", x)).astype(object)
+    if pd.api.types.infer_dtype(col, skipna=True) == "string":  # text ids: vectorised
+        return col.str.strip().fillna("").to_numpy(object)
     return col.map(mapping._id_text).to_numpy(object)
 
 
@@ -374,8 +376,9 @@ def _respondents(kept: pd.DataFrame, inst: Instrument, ids: np.ndarray,
                 out[g.name] = cut.astype(object).where(cut.notna(), None).to_numpy()
         else:
             x = col.to_numpy(dtype=float)
-            text = np.char.mod("%d", np.nan_to_num(x)).astype(object)
-            out[var] = np.where(np.isnan(x), None, text)
+            # the code as text ("2"), made once per distinct code
+            where, uniq = pd.factorize(x, use_na_sentinel=True)
+            out[var] = np.array([str(int(v)) for v in uniq] + [None], dtype=object)[where]
     if inst.layout.weight and inst.layout.weight in kept.columns:
         out["weight"] = to_number(kept[inst.layout.weight], decimal)
     # Design, wave and meta columns (and any other the instrument does not declare) keep their

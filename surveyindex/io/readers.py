@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -228,8 +229,7 @@ def _read_readstat(path: Path) -> RawTable:
     labels = {k: dict(v) for k, v in (meta.variable_value_labels or {}).items()}
     user_missing = {col: {v: labels.get(col, {}).get(v, "") for v in vals}
                     for col, vals in missing.items()}
-    frame = frame.astype(object).where(frame.notna(), np.nan)
-    return RawTable(str(path), clean_cells(frame), "readstat", 1,
+    return RawTable(str(path), clean_cells(typed(frame)), "readstat", 1,
                     variable_labels={k: v for k, v in meta.column_names_to_labels.items() if v},
                     value_labels=labels, user_missing=user_missing)
 
@@ -241,9 +241,14 @@ def _read_parquet(path: Path) -> RawTable:
         raise MissingDependencyError(
             f"{path}: reading Parquet needs pyarrow: pip install 'surveyindex[parquet]'"
         ) from None
-    frame = pd.read_parquet(path)
+    import pyarrow.parquet as pq
+
+    # Columns as Arrow stores them: integers with gaps as float64 (not pandas' Int64, whose
+    # missing cells are pd.NA), no pandas index restored (an index saved as a column is not data)
+    frame = pq.read_table(path).to_pandas(ignore_metadata=True, split_blocks=True)
+    frame = frame.loc[:, [not re.fullmatch(r"__index_level_\d+__", str(c)) for c in frame.columns]]
     frame.columns = [str(c) for c in frame.columns]
-    return RawTable(str(path), clean_cells(frame.astype(object)), "parquet", 1)
+    return RawTable(str(path), clean_cells(typed(frame)), "parquet", 1)
 
 
 # -- helpers ------------------------------------------------------------------------------------
@@ -284,8 +289,29 @@ def _with_header(cells: pd.DataFrame, name: str) -> pd.DataFrame:
     return frame
 
 
+def typed(frame: pd.DataFrame) -> pd.DataFrame:
+    """Numeric columns kept numeric (nullable integers and floats as float64 with NaN, so a
+    missing cell is NaN, never pd.NA); text and anything else as object cells. No cell of a
+    numeric column goes through Python objects."""
+    out = {}
+    for j in range(frame.shape[1]):
+        s = frame.iloc[:, j]
+        kind = s.dtype.kind
+        if isinstance(s.dtype, pd.api.extensions.ExtensionDtype) and kind in "iuf":
+            s = pd.Series(s.to_numpy(dtype=float, na_value=np.nan), index=s.index)
+        elif kind not in "iufb" and not pd.api.types.is_string_dtype(s.dtype):
+            s = s.astype(object)
+        out[j] = s
+    typed_frame = pd.DataFrame(out, copy=False)
+    typed_frame.columns = list(frame.columns)
+    return typed_frame
+
+
 def clean_cells(frame: pd.DataFrame) -> pd.DataFrame:
-    """Strip text cells and turn blank markers into NaN, column by column (names may repeat)."""
+    """Strip text cells and turn blank markers into NaN, column by column (names may repeat).
+
+    Numeric columns pass untouched; text is cleaned once per distinct value, not per cell.
+    """
     out = {}
     for j in range(frame.shape[1]):
         s = frame.iloc[:, j]
@@ -294,16 +320,33 @@ def clean_cells(frame: pd.DataFrame) -> pd.DataFrame:
             s = text.where(~text.isin(BLANK_MARKERS), None).astype(object)
             s = s.where(s.notna(), np.nan)
         elif s.dtype == object:
-            if pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty"):
-                text = s.str.strip()
-            else:  # Excel/SPSS columns mix numbers and text
-                text = s.map(lambda v: v.strip() if isinstance(v, str) else v)
-            s = text.where(~text.isin(BLANK_MARKERS), np.nan)
+            s = _clean_objects(s)
         out[j] = s.reset_index(drop=True)
     # copy=False: untouched numeric columns are shared, not duplicated (a 2M-row file is ~1 GB)
     clean = pd.DataFrame(out, copy=False)
     clean.columns = list(frame.columns)
     return clean
+
+
+def _clean_objects(s: pd.Series) -> pd.Series:
+    """An object column cleaned per distinct value: text stripped, blank markers NaN; other
+    cells (numbers, dates) and missing cells as they were."""
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    if len(uniques) > len(s) // 2 and len(s) > 1000:  # mostly distinct (ids, free text)
+        clean = np.array([_clean_cell(v) for v in s.to_numpy(object)], dtype=object)
+        return pd.Series(clean, index=s.index, dtype=object)
+    clean = np.array([_clean_cell(v) for v in uniques] + [None], dtype=object)[codes]
+    missing = codes < 0
+    if missing.any():  # None stays None and NaN stays NaN, as read
+        clean[missing] = s.to_numpy(object)[missing]
+    return pd.Series(clean, index=s.index, dtype=object)
+
+
+def _clean_cell(v):
+    if isinstance(v, str):
+        v = v.strip()
+        return np.nan if v in BLANK_MARKERS else v
+    return v
 
 
 def _parser_detail(exc: Exception) -> str:

@@ -108,6 +108,20 @@ def recode_column(col: pd.Series, scale, declared: dict | None = None, decimal: 
     >>> codes.tolist()[:2], kind.tolist(), unk.tolist()
     ([4.0, 4.0], [0, 0, 2, 3, 4, 4], [False, False, False, False, False, True])
     """
+    if col.dtype == object or pd.api.types.is_string_dtype(col.dtype):
+        # Text is decoded and matched once per distinct value, then spread to the cells.
+        where, uniques = pd.factorize(col, use_na_sentinel=True)
+        ux, ukind, uunknown = _recode_cells(pd.Series(uniques, dtype=col.dtype), scale, declared,
+                                            decimal)
+        blank = where < 0
+        x = np.append(ux, np.nan)[where]
+        kind = np.append(ukind, np.int8(BLANK))[where]
+        unknown = np.append(uunknown, False)[where]
+        return x, kind, unknown & ~blank
+    return _recode_cells(col, scale, declared, decimal)
+
+
+def _recode_cells(col: pd.Series, scale, declared, decimal):
     labels = {**scale.labels, **scale.missing}
     x, unknown = codes_from_labels(col, labels, decimal, tuple(scale.translations.values()))
     blank = col.isna().to_numpy()
