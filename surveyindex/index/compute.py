@@ -21,6 +21,7 @@ from ..estimate.means import means_of_blocks
 from ..instrument import audience_mask
 from . import result as tables
 from .aggregate import aggregate, pool
+from .favourability import favourability_table
 from .normalise import normalise
 from .scoring import item_bounds, score_bounds
 from .style_correction import respondent_scores
@@ -160,6 +161,7 @@ def compute_index(design: SurveyDesign, audiences: list[str] | None = None, *,
         pooled=tables.pooled_table(arrays, settings), weights=tables.weights_table(arrays, level),
         factors=tables.factors_table(arrays, level),
         sensitivity=sens, sensitivity_indices=sens_idx,
+        favourability=favourability_table(design, masks, level),
     )
 
 
