@@ -177,7 +177,7 @@ def refit(fit: CFAResult, free) -> CFAResult:
     spec = fit.spec
     items = [it for its in fit.factors.values() for it in its]
     common = dict(factors=fit.factors, item_names=items, factor_index=spec.fidx,
-                  groups=fit.groups, equal=spec.equal, free=free)
+                  groups=fit.groups, equal=spec.equal, free=free, meanstructure=spec.meanstructure)
     new = fit_moments(fit.n, fit.sample_mean, fit.sample_cov, start=fit, **common)
     if not new.converged:
         # the freed parameter may lie far from the common value (an item answered the other

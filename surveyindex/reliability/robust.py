@@ -85,7 +85,7 @@ def first_order(scores, codes, n, clusters=None) -> np.ndarray:
     G = len(n)
     if clusters is None:
         return _group_crossprod(scores, codes, G) / n[:, None, None]
-    psu, first = np.unique(np.column_stack([codes, clusters]), axis=0, return_inverse=True)[::2]
+    psu, first = np.unique(np.column_stack([codes, clusters]), axis=0, return_inverse=True)
     first = first.ravel()
     sums = np.zeros((len(psu), scores.shape[1]))
     np.add.at(sums, first, scores)
