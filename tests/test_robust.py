@@ -185,3 +185,18 @@ def test_single_psu_stratum_is_an_error(hs_design):
     lonely = hs_design.assign(psu=np.where(hs_design["school"] == "Pasteur", "one", hs_design["psu"]))
     with pytest.raises(EstimationError, match="single PSU"):
         fit_cfa_design(lonely, M3, weights="w", strata="school", psu="psu")
+
+
+def test_jkn_replicate_weights_match_lavaan_survey_on_svrepdesign(hs_design):
+    """lavaan.survey(cfa(m3, HS), as.svrepdesign(des, type="JKn")); the JKn weights are
+    surveyindex's own (design.replicates.jkn_replicates, pinned to R in its tests)."""
+    from surveyindex.design import make_design
+    from surveyindex.design.replicates import jkn_replicates
+    from surveyindex.reliability.design_cfa import fit_cfa_design
+
+    des = jkn_replicates(make_design(hs_design, weights="w", strata="school", psu="psu"))
+    fit = fit_cfa_design(hs_design, M3, weights="w",
+                         replicate_weights=np.asarray(des.replicate_weights),
+                         replicate_scale=des.replicate_scale,
+                         replicate_rscales=des.replicate_rscales, replicate_mse=des.replicate_mse)
+    _check_fit(fit, SURVEY["survey_jkn"])

@@ -51,6 +51,30 @@ def design_gamma(x, codes, w, strata, psu, G: int) -> np.ndarray:
     return out
 
 
+def replicate_gamma(x, codes, w, repw, scale: float, rscales=None, mse: bool = False,
+                    G: int = 1) -> np.ndarray:
+    """As :func:`design_gamma`, with the variance of the moments from replicate weights: each
+    replicate's means and covariances (times ``n / (n - 1)``, as svyvar), their deviations from
+    the replicates' mean (or the full-sample estimate with ``mse``), ``scale * sum_r rscale_r
+    d_r d_r'`` (R ``svrVar``). ``repw`` are analysis weights, shape (n, R)."""
+    p = x.shape[1]
+    r, c = vech_index(p)
+    R = repw.shape[1]
+    rs = np.ones(R) if rscales is None else np.asarray(rscales, dtype=float)
+    out = np.zeros((G, p + len(r), p + len(r)))
+    for g in range(G):  # groups are separate designs
+        sel = codes == g
+        xg, n = x[sel], sel.sum()
+        ww = np.column_stack([w[sel], repw[sel]])  # full sample first, then the replicates
+        mean = (ww.T @ xg) / ww.sum(axis=0)[:, None]                     # (R+1, p)
+        d = xg[None, :, :] - mean[:, None, :]
+        cov = np.einsum("ki,kij->kj", ww.T, d[:, :, r] * d[:, :, c]) / ww.sum(axis=0)[:, None]
+        for block, est in ((slice(0, p), mean), (slice(p, None), cov * n / (n - 1))):
+            dev = est[1:] - (est[0] if mse else est[1:].mean(axis=0))
+            out[g, block, block] = n * scale * (dev * rs[:, None]).T @ dev
+    return out
+
+
 def _linearised(infl, strata, psu) -> np.ndarray:
     """``sum_h n_h/(n_h-1) sum_c (t_hc - tbar_h)(t_hc - tbar_h)'`` of PSU totals ``t_hc``."""
     keys, idx = np.unique(np.column_stack([strata, psu]), axis=0, return_inverse=True)
@@ -70,7 +94,9 @@ def _linearised(infl, strata, psu) -> np.ndarray:
 
 
 def fit_cfa_design(data: pd.DataFrame, factors: dict, weights: str, strata: str | None = None,
-                   psu: str | None = None, group: str | None = None, equal=()) -> CFAResult:
+                   psu: str | None = None, group: str | None = None, equal=(),
+                   replicate_weights=None, replicate_scale: float = 1.0,
+                   replicate_rscales=None, replicate_mse: bool = False) -> CFAResult:
     """A CFA with design-based (linearisation) standard errors and Satorra-Bentler statistics.
 
     Parameters
@@ -82,6 +108,10 @@ def fit_cfa_design(data: pd.DataFrame, factors: dict, weights: str, strata: str 
     strata, psu : str, optional
         Columns of strata and primary sampling units (each PSU within one stratum; without
         ``psu`` every respondent is its own PSU, without ``strata`` one stratum).
+    replicate_weights : array (n, R), optional
+        Replicate analysis weights (e.g. ``SurveyDesign.replicate_weights``); Gamma then comes
+        from the replicates (:func:`replicate_gamma`) with ``replicate_scale``,
+        ``replicate_rscales`` and ``replicate_mse`` as R ``svrepdesign`` takes them.
 
     Returns
     -------
@@ -118,12 +148,21 @@ def fit_cfa_design(data: pd.DataFrame, factors: dict, weights: str, strata: str 
     st = np.zeros(len(data), int) if strata is None else pd.factorize(data[strata])[0]
     pu = np.arange(len(data)) if psu is None else pd.factorize(data[psu])[0]
     x, w, codes, st, pu = x[keep], w[keep], codes[keep], st[keep], pu[keep]
+    repw = None
+    if replicate_weights is not None:
+        repw = np.asarray(replicate_weights, dtype=float)
+        if repw.ndim != 2 or len(repw) != len(data):
+            raise EstimationError(f"replicate_weights must be (n, R) with n = {len(data)} rows; "
+                                  f"got shape {repw.shape}")
+        repw = repw[keep]
     G = len(labels)
     _, mean, cov = group_moments(x, codes, G, labels, items, weights=w)
     n = np.bincount(codes, minlength=G).astype(float)  # lavaan.survey: sample.nobs = counts
     fit = fit_moments(n, mean, cov, factors=factors, item_names=items, factor_index=fidx,
                       groups=labels, equal=tuple(equal), meanstructure=True)
-    gamma = design_gamma(x, codes, w, st, pu, G)
+    gamma = (design_gamma(x, codes, w, st, pu, G) if repw is None else
+             replicate_gamma(x, codes, w, repw, replicate_scale, replicate_rscales,
+                             replicate_mse, G))
     return _with_gamma(fit, gamma)
 
 

@@ -2,7 +2,8 @@
 # sampling.weights); (2) lavaan.survey (1.1.3.1, installed from its CRAN source
 # github.com/cran/lavaan.survey; not in Debian) with PSUs and strata: the design-based
 # covariance of the sample moments (survey's svymean / svyvar, linearisation) and the
-# Satorra-Bentler scaled statistic of lavaan estimator="MLM" with that NACOV.
+# Satorra-Bentler scaled statistic of lavaan estimator="MLM" with that NACOV; and the same with
+# JKn replicate weights (as.svrepdesign(type="JKn"): svyvar/svymean over the replicates).
 # Data: HolzingerSwineford1939 with the made-up weight of lavaan_robust.R, strata = school and
 # PSUs = 15 pseudo-clusters per school (id mod 15).
 # Regenerate: R_LIBS=<lib with lavaan.survey> Rscript tests/reference/lavaan_survey.R -> lavaan_survey.json
@@ -37,6 +38,7 @@ fit_case <- function(code) {
 out$cases$cluster_mlr <- fit_case('cfa(m3, data=HS, estimator="MLR", sampling.weights="w", cluster="psu")')
 out$cases$survey_single <- fit_case('lavaan.survey(cfa(m3, data=HS), des)')
 out$cases$survey_groups <- fit_case('lavaan.survey(cfa(m3, data=HS, group="school"), des)')
+out$cases$survey_jkn <- fit_case('rdes <- as.svrepdesign(des, type="JKn"); lavaan.survey(cfa(m3, data=HS), rdes)')
 gcode <- 'v3 <- svyvar(~x1 + x2 + x3, des); m <- svymean(~x1 + x2 + x3, des); list(cov = unname(as.matrix(v3)), var_cov = unname(attr(v3, "var")), mean = unname(coef(m)), var_mean = unname(vcov(m)))'
 g <- run(gcode, env)
 out$cases$svyvar_x123 <- c(list(call = gcode), g)
