@@ -36,10 +36,10 @@ def test_alignment_matches_sirt_on_published_example(case, power):
     assert res.r2["intercepts"] == pytest.approx(ref["R2"]["intercepts"], abs=2e-6)
     assert res.loss <= ref["fopt"] + 1e-9  # at least as low as sirt's minimum
     assert res.loss == pytest.approx(ref["fopt"], rel=1e-6)
-    G, I = LAM.shape
-    np.testing.assert_allclose(res.items["loading"].to_numpy().reshape(G, I),
+    G, n_items = LAM.shape
+    np.testing.assert_allclose(res.items["loading"].to_numpy().reshape(G, n_items),
                                ref["lambda_aligned"]["data"], atol=3e-4)
-    np.testing.assert_allclose(res.items["intercept"].to_numpy().reshape(G, I),
+    np.testing.assert_allclose(res.items["intercept"].to_numpy().reshape(G, n_items),
                                ref["nu_aligned"]["data"], atol=3e-4)
 
 
@@ -50,10 +50,10 @@ def test_non_invariant_parameters_as_sirt_constraints():
     assert not res.items["loading_differs"].any() and not res.items["intercept_differs"].any()
     tight = align(LAM, NU, weights=np.sqrt(N), tol=(0.05, 0.05))
     ref = REF["cases"]["activity_default_tight"]
-    G, I = LAM.shape
-    np.testing.assert_array_equal(tight.items["loading_differs"].to_numpy().reshape(G, I),
+    G, n_items = LAM.shape
+    np.testing.assert_array_equal(tight.items["loading_differs"].to_numpy().reshape(G, n_items),
                                   np.array(ref["lambda_differs"]["data"], dtype=bool))
-    np.testing.assert_array_equal(tight.items["intercept_differs"].to_numpy().reshape(G, I),
+    np.testing.assert_array_equal(tight.items["intercept_differs"].to_numpy().reshape(G, n_items),
                                   np.array(ref["nu_differs"]["data"], dtype=bool))
 
 

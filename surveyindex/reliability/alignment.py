@@ -108,9 +108,9 @@ def align(loadings, intercepts, weights=None, power=(0.5, 0.5), scale=(1.0, 1.0)
                               "did not converge?)")
     if min(power) <= 0:
         raise EstimationError(f"power must be positive; got {power}")
-    G, I = lam.shape
-    w = np.ones((G, I)) if weights is None else np.broadcast_to(
-        np.asarray(weights, dtype=float).reshape(G, -1), (G, I)).astype(float)
+    G, n_items = lam.shape
+    w = np.ones((G, n_items)) if weights is None else np.broadcast_to(
+        np.asarray(weights, dtype=float).reshape(G, -1), (G, n_items)).astype(float)
     w = w / w.sum(axis=0)
     pair = w[:, None, :] * w[None, :, :] * (1 - np.eye(G))[:, :, None]  # g != h, both orders
     x = np.concatenate([(np.median(nu, axis=1) - np.median(nu[0]))[1:],
@@ -129,9 +129,9 @@ def align(loadings, intercepts, weights=None, power=(0.5, 0.5), scale=(1.0, 1.0)
     r2 = {"loadings": 1 - ((lam - psi[:, None] * m_lam) ** 2).sum() / (lam ** 2).sum(),
           "intercepts": 1 - ((nu - m_nu - alpha[:, None] * m_lam) ** 2).sum() / (nu ** 2).sum()}
     glab = list(groups) if groups is not None else list(range(1, G + 1))
-    ilab = list(items) if items is not None else [f"item{i + 1}" for i in range(I)]
+    ilab = list(items) if items is not None else [f"item{i + 1}" for i in range(n_items)]
     table = pd.DataFrame({
-        "group": np.repeat(glab, I), "item": np.tile(ilab, G),
+        "group": np.repeat(glab, n_items), "item": np.tile(ilab, G),
         "loading": lam1.ravel(), "intercept": nu1.ravel(),
         "loading_resid": (lam1 - m_lam).ravel(), "intercept_resid": (nu1 - m_nu).ravel(),
         "loading_differs": _differs(lam1, w, tol[0]).ravel(),
