@@ -318,7 +318,12 @@ def _analyse(x, codes, labels, items, dim, cut, min_n, w=None, search=True, alig
         return empty
     common = dict(factors={dim: items}, item_names=items, factor_index=np.zeros(p, dtype=int),
                   groups=list(labels[used]))
-    robust = (lambda f: f) if w is None else (lambda f: with_robust(f, x[sel], g, ws))
+    robust, cache = (lambda f: f), {}
+    if w is not None:
+        def robust(f):  # the saturated model's parts are the same for every model of these rows
+            out = with_robust(f, x[sel], g, ws, None, cache.get("saturated"))
+            cache["saturated"] = out.rows[4]
+            return out
     fits = {}
     for m, eq in MODELS.items():
         fits[m] = robust(fit_moments(*moments, equal=eq, start=fits.get(
