@@ -79,7 +79,8 @@ _GUIDE = {
     "Leads": "in how many countries each target is rated higher, with intervals",
     "Items": "each item's estimate by country, target and audience",
     "Reliability": "Cronbach's alpha of each dimension; flagged rows are highlighted",
-    "Flags": "dimensions to read with care: low alpha, loadings or intercepts that differ",
+    "Flags": "dimensions to read with care: low alpha, loadings or intercepts that differ, "
+             "scores comparable only under partial invariance or as aligned means",
     "Weighting": "design effect, effective sample size and weight range by country",
     "Bases": "unweighted and effective base of every cell; small bases flagged, some suppressed",
     "Exclusions": "rows read, kept and excluded, and each excluded row with its reason",
