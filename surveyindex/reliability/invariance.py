@@ -342,7 +342,8 @@ def _analyse(x, codes, labels, items, dim, cut, min_n, w=None, search=True, alig
         if not holds:
             if level == "scalar":
                 level = prev
-            countries += _release(moments, fits[step], MODELS[step], step, common, used, robust)
+            countries += _release(moments, fits[step], MODELS[step], step, common, counts[used],
+                                  robust)
     converged = all(f.converged for f in fits.values())
     verdict = {"scalar": "invariant",
                "metric": "not invariant: intercepts differ (compare relations, not means)",
@@ -437,14 +438,14 @@ def _with_alignment(rows, configural) -> list[dict]:
     return out
 
 
-def _release(moments, constrained, equal, step, common, used, robust) -> list[dict]:
+def _release(moments, constrained, equal, step, common, counts, robust) -> list[dict]:
     """One partial model per country, freeing its constraints: which countries differ?"""
-    G = len(used)
+    G = len(counts)
     rows = []
     for k in range(G):
         part = robust(fit_moments(*moments, equal=equal, release=(k,), start=constrained, **common))
         dchi, ddf, pv = _difference(part, constrained)
-        rows.append({"step": step, "group": common["groups"][k], "n": int(moments[0][k]),
+        rows.append({"step": step, "group": common["groups"][k], "n": int(counts[k]),
                      "chisq_diff": dchi, "df_diff": ddf, "pvalue": pv,
                      "p_adjusted": min(1.0, pv * G), "differs": min(1.0, pv * G) < 0.05})
     return rows
