@@ -9,10 +9,10 @@ from .flags import FLAG_COLUMNS, reliability_flags
 from .invariance import COMPARABLE, CUTOFFS, InvarianceResult, invariance
 from .omega import OmegaResult, omega
 from .partial import partial_search, score_tests
-from .styles import response_styles
+from .styles import respondent_styles, response_styles
 
 __all__ = ["COMPARABLE", "CUTOFFS", "FLAG_COLUMNS", "AlignmentResult", "AlphaBootstrap",
            "AlphaResult", "CFAResult", "InvarianceResult", "OmegaResult", "align",
            "align_configural", "alpha_bootstrap", "cronbach_alpha", "fit_cfa", "fit_cfa_design",
            "invariance", "item_statistics", "omega", "partial_search", "reliability",
-           "reliability_flags", "response_styles", "score_tests"]
+           "reliability_flags", "respondent_styles", "response_styles", "score_tests"]
