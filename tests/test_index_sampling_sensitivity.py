@@ -150,7 +150,11 @@ def test_bundled_sample_workbook_sensitivity_sheet(boot, tmp_path):
     np.testing.assert_allclose(parts, s["score_var"], rtol=1e-12)
     assert (s[["score_var_method", "score_var_sampling", "score_var_interaction"]] >= -1e-9).all().all()
     assert {"sampling", "normalisation"} <= set(res.index.sensitivity_indices["factor"])
-    ws = openpyxl.load_workbook(si.write_report(res, tmp_path / "r.xlsx"))["Sensitivity"]
+    book = openpyxl.load_workbook(si.write_report(res, tmp_path / "r.xlsx"))
+    text = " ".join(str(c.value) for row in book["Methodology"].iter_rows() for c in row
+                    if c.value)
+    assert "split into method, sampling and interaction parts" in text
+    ws = book["Sensitivity"]
     header = [c.value for c in ws[2]]
     # After Country, ISO, Target, Audience and the four rank columns (issue 17 labels).
     assert header[8:] == ["Score (method used)", "Score variance", "Score variance: method",

@@ -117,7 +117,7 @@ def write_table(ws: Worksheet, df: pd.DataFrame, columns: Sequence[Column], row:
         for i, v in enumerate(values):
             c = put(ws, row + 1 + i, col + j, v, fmt)
             if indent:
-                c.alignment = Alignment(indent=1)
+                c.alignment = Alignment(horizontal="left", indent=1)
         if indent:
             ws.cell(row, col + j).alignment = Alignment(horizontal="left", vertical="bottom",
                                                         wrap_text=True, indent=1)

@@ -23,7 +23,8 @@ from . import _format as fmt
 PALETTE = ["0072B2", "E69F00", "009E73", "CC79A7", "56B4E9", "D55E00", "F0E442", "000000"]
 #: Not significant: grey, so the significant differences carry the colour.
 GREY = "A6A6A6"
-CHART_WIDTH, CHART_HEIGHT = 25.0, 15.0  # cm: one chart per landscape A4 / Letter page
+CHART_WIDTH, CHART_HEIGHT = 25.0, 15.0  # cm: at most one landscape A4 page each
+_PROFILE_HEIGHT = 11.0
 
 
 class ChartData:
@@ -150,7 +151,10 @@ def _bar_chart(title: str, axis: str, bars: int, horizontal: bool = True) -> Bar
     chart.x_axis.tickLblPos = "low"  # labels beside the axis edge, not over negative bars
     chart.legend.position = "b"
     chart.visible_cells_only = False
-    chart.width, chart.height = CHART_WIDTH, CHART_HEIGHT
+    # Tall enough for its bars, no taller: small charts share a printed page.
+    chart.width = CHART_WIDTH
+    chart.height = min(CHART_HEIGHT, max(7.0, 0.35 * bars + 4.0)) if horizontal \
+        else _PROFILE_HEIGHT
     return chart
 
 

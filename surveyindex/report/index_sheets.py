@@ -161,8 +161,12 @@ def methodology_notes(t: ReportTables) -> dict[str, str]:
             "Monte Carlo over the methodological choices"
             f"{f' ({factors})' if factors else ''}, each drawn uniformly and independently "
             "(OECD/JRC Handbook 2008, section 7); output: each unit's rank among countries; "
-            "first-order (Saltelli) and total (Jansen) variance-based indices. See the "
-            "Sensitivity and Sensitivity indices sheets.")
+            "first-order (Saltelli) and total (Jansen) variance-based indices"
+            + ("; each choice evaluated on every replicate weight column, so ranks reflect "
+               "method and sample together, with the variance of each score and rank split "
+               "into method, sampling and interaction parts and sampling as one more factor"
+               if "score_var" in t.sensitivity.columns else "")
+            + ". See the Sensitivity and Sensitivity indices sheets.")
     elif not t.ranks.empty:
         notes["Sensitivity analysis"] = (
             "not run (compute_index(..., sensitivity=n), or index: {sensitivity: n} in the "

@@ -49,9 +49,10 @@ def summary_sheet(ws: Worksheet, t, labels: Labels, guide: dict[str, str], level
             if text:
                 fmt.put(ws, r, 2, text)
         r += 1
-    # A proportional font fits about 1.25 characters per unit of column width.
-    fmt.wrap_rows(ws, 2, 4, r - 1, _WIDTH * 1.25)
-    fmt.print_setup(ws, f"A1:B{r - 1}", portrait=True)
+    # A proportional font fits a little over one character per unit of column width; erring
+    # short leaves a little space, never lines printed over each other.
+    fmt.wrap_rows(ws, 2, 4, r - 1, _WIDTH * 1.05)
+    fmt.print_setup(ws, f"A1:B{r - 1}", title_rows="1:1")
 
 
 def headline_findings(t, labels: Labels, level: str) -> dict[str, list[str]]:
@@ -66,7 +67,8 @@ def headline_findings(t, labels: Labels, level: str) -> dict[str, list[str]]:
         lines += _extremes(comp[comp["audience"].astype(str) == aud], labels)
         lines += _favourability(t.favourability, aud, labels)
         n = comp.loc[comp["audience"].astype(str) == aud, "country"].nunique()
-        out[f"{labels.audience(aud)} ({n} countries)"] = lines or ["no estimates"]
+        out[f"{labels.audience(aud)} ({n} {'country' if n == 1 else 'countries'})"] = \
+            lines or ["no estimates"]
     return out
 
 

@@ -9,6 +9,7 @@ place, so an existing report is either replaced whole or left untouched.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import re
 import uuid
@@ -34,15 +35,14 @@ _GUIDE = {
     "Charts": "composite by country for each audience, the differences, the dimension profile",
     "Index": "composite index (0-100) by country, target and audience, with CI and rank interval",
     "Favourability": "the overall rating: % favourable and mean by country, target and audience",
-    "Dimensions": "each dimension's mean on the item scale and its 0-100 score",
+    "Dimensions": "each dimension's 0-100 score with CI, by country, target and audience",
     "Profile": "each target's dimension scores averaged over countries, and by country",
     "{pair}": "difference between the two targets by country and measure, with both intervals",
     "Differences": "the differences as a countries x measures table, ready to paste",
     "Leads": "in how many countries each target is rated higher, with intervals",
     "Items": "each item's mean by wording (target filled in) and country",
-    "Reliability": "Cronbach's alpha of each dimension; flagged rows are highlighted",
-    "Flags": "dimensions to read with care: low alpha, loadings or intercepts that differ, "
-             "scores comparable only under partial invariance or as aligned means",
+    "Reliability": "Cronbach's alpha of each dimension with CI; flagged cells highlighted",
+    "Flags": "dimensions to read with care: low alpha, loadings or intercepts that differ",
     "Weighting": "design effect, effective sample size and weight range by country",
     "Bases": "unweighted and effective base of every cell; small bases flagged, some suppressed",
     "Exclusions": "rows read, kept and excluded, and each excluded row with its reason",
@@ -325,16 +325,22 @@ def charts_sheet(ws: Worksheet, data: ChartData, composite, comparison, profile,
                               f"Score (0-100); lines: {level} confidence interval"))
     made = [c for c in made if c is not None]
     fmt.put(ws, 1, 1, "Charts (their numbers: hidden sheet 'Chart data')").font = fmt.NOTE
-    rows_per_chart = 31
-    for i, chart in enumerate(made):
-        ws.add_chart(chart, f"A{2 + i * rows_per_chart}")
-        if i:
-            ws.row_breaks.append(Break(id=1 + i * rows_per_chart))
+    # Rows of 15 pt (0.53 cm); a landscape A4 page holds 33 of them inside the margins. Charts
+    # are stacked, a page break before one that would not fit whole.
+    page, row, used = 33, 2, 1
+    for chart in made:
+        need = math.ceil(chart.height / 0.53) + 1
+        if used + need > page:
+            ws.row_breaks.append(Break(id=row - 1))
+            used = 0
+        ws.add_chart(chart, f"A{row}")
+        row, used = row + need, used + need
     if not made:
         fmt.put(ws, 2, 1, "nothing to chart").font = fmt.NOTE
-    last = 1 + max(len(made), 1) * rows_per_chart
-    fmt.print_setup(ws, f"A1:O{last}")
-    ws.sheet_properties.pageSetUpPr.fitToPage = False  # one chart a page, at full size
+    for r in range(1, row + 1):
+        ws.row_dimensions[r].height = 15
+    fmt.print_setup(ws, f"A1:O{row}")
+    ws.sheet_properties.pageSetUpPr.fitToPage = False  # charts at full size
 
 
 def _keep(wb: Workbook, wanted, pair: str) -> None:
