@@ -1,0 +1,109 @@
+"""Reading and the whole pipeline from a file, at the sizes of a tracker (not part of the tests).
+
+    python benchmarks/bench_read.py                         # 200,000 and 2,000,000 respondents
+    python benchmarks/bench_read.py --sizes 2000000 --no-pipeline
+
+Data: the simulated soft-power survey (20 countries, 2 targets x 20 items + 2 favourability
+items = 42 item columns, 4 demographics), written once as Parquet and as CSV. Each measurement
+runs in its own process: ``read_responses`` from each file, and ``run_pipeline`` (read,
+validate, 200 bootstrap replicates, raking, index with intervals, reliability) plus
+``write_report`` (the workbook) from each file, with wall and CPU seconds and the process's peak
+memory. Also pyarrow's own read of the Parquet file, the floor of any reader. Writes
+benchmarks/results/<date>-read.{json,md}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+
+from _common import machine, run_json, versions, write_results  # noqa: E402
+
+COUNTRIES = 20
+
+
+def make_files(n: int, data_dir: Path) -> dict[str, Path]:
+    import surveyindex as si
+    from surveyindex.datasets import COUNTRIES as BASE
+
+    names = (BASE + ["AUS", "CAN", "ITA", "SAU", "RUS", "EGY", "KEN"])[:COUNTRIES]
+    out = {"parquet": data_dir / f"responses_{n}.parquet", "csv": data_dir / f"responses_{n}.csv",
+           "margins": data_dir / f"responses_{n}.margins.csv"}
+    if all(p.exists() for p in out.values()):
+        return out
+    sim = si.simulate_softpower(n_per_country=n // len(names), countries=names, seed=1,
+                                problems=False)
+    sim.responses.to_parquet(out["parquet"])
+    sim.responses.to_csv(out["csv"], index=False)
+    sim.margins.to_csv(out["margins"], index=False)
+    return out
+
+
+def task(name: str, path: str, margins: str) -> dict:
+    import surveyindex as si  # imports are not timed
+
+    inst = si.load_instrument("softpower")
+    t0, c0 = time.perf_counter(), time.process_time()
+    if name == "pyarrow":
+        import pyarrow.parquet as pq
+        pq.read_table(path)
+    elif name == "read":
+        si.read_responses(path, inst)
+    elif name == "pipeline":
+        res = si.run_pipeline(inst, path, margins, replicates=200, progress=False)
+        with tempfile.TemporaryDirectory() as tmp:
+            si.write_report(res, Path(tmp) / "report.xlsx")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+    return {"seconds": time.perf_counter() - t0, "cpu_seconds": time.process_time() - c0,
+            "peak_gib": peak}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--sizes", type=int, nargs="+", default=[200_000, 2_000_000])
+    ap.add_argument("--no-pipeline", action="store_true")
+    ap.add_argument("--data-dir", default="/tmp/bench-read")
+    ap.add_argument("--task", nargs=3, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.task:
+        print(json.dumps(task(*args.task)))
+        return
+    data_dir = Path(args.data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    rows, lines = [], []
+    for n in args.sizes:
+        files = make_files(n, data_dir)
+        todo = [("pyarrow", "parquet"), ("read", "parquet"), ("read", "csv")]
+        if not args.no_pipeline:
+            todo += [("pipeline", "parquet"), ("pipeline", "csv")]
+        lines.append(f"\nn = {n:,} respondents x 42 item columns (one process per line)")
+        for name, kind in todo:
+            load = os.getloadavg()[0]
+            res = run_json([sys.executable, __file__, "--task", name, str(files[kind]),
+                            str(files["margins"])])
+            if "error" in res:
+                lines.append(f"  {name:<9}{kind:<8} failed: {res['error'][:200]}")
+                continue
+            lines.append(f"  {name:<9}{kind:<8}{res['seconds']:8.2f} s wall {res['cpu_seconds']:8.2f}"
+                         f" s CPU  peak {res['peak_gib']:.2f} GiB   load {load:.1f}")
+            rows.append({"n": n, "task": name, "file": kind, "load": load, **res})
+    meta = {**machine(), "benchmark": "read",
+            "versions": versions(sys.executable, ["numpy", "pandas", "pyarrow"])}
+    text = "\n".join(lines) + "\n"
+    print(text)
+    body = f"# read benchmark {meta['date']}\n\nversions: {meta['versions']}\n```{text}```\n"
+    print(f"written {write_results('read', meta, rows, body)}")
+
+
+if __name__ == "__main__":
+    main()
