@@ -124,7 +124,8 @@ def compute_index(design: SurveyDesign, audiences: list[str] | None = None, *,
     arrays["z"] = norm.ppf(0.5 + level / 2)
     targets, dims = arrays["targets"], arrays["dims"]
     comparison, leads = (paired_differences(arrays["per_audience"], [*dims, "composite"], 0, 1,
-                                            targets[0], targets[1], level, arrays["scale"])
+                                            targets[0], targets[1], level, arrays["scale"],
+                                            arrays.get("rscales"), arrays.get("mse", False))
                          if len(targets) >= 2 else (pd.DataFrame(), pd.DataFrame()))
     first = arrays["per_audience"][0]
     settings = {"targets": targets, "dimensions": dims, "audiences": list(masks), "level": level,
@@ -202,7 +203,8 @@ def index_arrays(design: SurveyDesign, m: IndexMethod, masks: dict, country_w,
                                    outcome, mask, replicates))
         a["pooled"] = _pooled(a, countries, country_w, m.pooling)
         per_aud.append({"audience": name, "countries": countries, "dim_mean": raw, **a})
-    return {"per_audience": per_aud, "scale": design.replicate_scale, "dims": dims,
+    return {"per_audience": per_aud, "scale": design.replicate_scale,
+            "rscales": design.replicate_rscales, "mse": design.replicate_mse, "dims": dims,
             "targets": targets, "items": items, "item_dims": [d.id for d, _ in inst.items()]}
 
 
