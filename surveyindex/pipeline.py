@@ -21,8 +21,7 @@ from .design import SurveyDesign, make_design
 from .errors import WeightingError
 from .index import IndexResult, compute_index
 from .instrument import Instrument, load_instrument
-from .io import Responses, read_responses
-from .io.margins import margin_codes, read_margins
+from .io import Responses, margin_codes, read_margins, read_responses
 from .reliability import reliability
 
 
@@ -61,7 +60,7 @@ class PipelineResult:
         return table[[t for t in self.instrument.target_codes if t in table.columns]]
 
     def _repr_html_(self) -> str:
-        from .report.display import pipeline_html
+        from .report import pipeline_html
 
         return pipeline_html(self)
 

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import MissingDependencyError, ReportError
-from .report.profile import dimension_profile
+from .report import dimension_profile
 
 _COLOURS = ["#1f5fa8", "#c0392b", "#2e8b57", "#8e44ad", "#d68910"]
 

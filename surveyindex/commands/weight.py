@@ -26,8 +26,7 @@ def register(sub) -> None:
 def run(args) -> int:
     """Rake and report."""
     from ..instrument import load_instrument
-    from ..io import read_responses
-    from ..io.margins import margin_codes, read_margins
+    from ..io import margin_codes, read_margins, read_responses
     from ..pipeline import base_design, weight_design
     from ..project import load_project, write_weights
 

@@ -1,6 +1,7 @@
 """Stage 4, estimates: weighted numbers with design-correct standard errors."""
 
 from .contrasts import adjust_pvalues, domain_contrast, domain_covariance, paired_contrast
+from .core import domain_layout
 from .means import (
                     DomainEstimates,
                     estimate_means,
@@ -13,6 +14,6 @@ from .quantiles import estimate_quantiles
 from .variance import degrees_of_freedom, replicate_se, replicate_variance, taylor_variance
 
 __all__ = ["DomainEstimates", "adjust_pvalues", "degrees_of_freedom", "domain_contrast",
-           "domain_covariance", "estimate_means", "estimate_proportions", "estimate_quantiles",
+           "domain_covariance", "domain_layout", "estimate_means", "estimate_proportions", "estimate_quantiles",
            "estimate_ratios", "estimate_totals", "means_of_blocks", "paired_contrast",
            "replicate_se", "replicate_variance", "taylor_variance"]

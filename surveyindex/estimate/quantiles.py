@@ -7,7 +7,7 @@ import pandas as pd
 from scipy.stats import norm
 from scipy.stats import t as student_t
 
-from ..design.repweights import replicate_block
+from ..design import replicate_block
 from ..errors import EstimationError
 from .core import as_matrix, domain_layout, resolve_method
 from .variance import degrees_of_freedom, replicate_variance, taylor_variance

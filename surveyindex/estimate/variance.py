@@ -15,8 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from ..design.linearization import calibrated_influence
-from ..design.repweights import replicate_block
+from ..design import calibrated_influence, replicate_block
 from ..errors import EstimationError
 
 _LAYOUTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()

@@ -17,7 +17,7 @@ from scipy.stats import norm
 
 from ..design import SurveyDesign
 from ..errors import EstimationError
-from ..estimate.means import means_of_blocks
+from ..estimate import means_of_blocks
 from ..instrument import audience_mask
 from . import result as tables
 from .aggregate import aggregate, pool
@@ -118,7 +118,7 @@ def compute_index(design: SurveyDesign, audiences: list[str] | None = None, *,
     masks = audience_masks(design, audiences, filters)
     country_w = _country_weights(m.country_weights, populations)
     if client is not None:
-        from ..design.distributed import get_client
+        from ..design import get_client
 
         client = get_client(client)
     arrays = index_arrays(design, m, masks, country_w, replicates=True, client=client)

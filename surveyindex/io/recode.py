@@ -12,7 +12,9 @@ import re
 import numpy as np
 import pandas as pd
 
-VALID, BLANK, DONT_KNOW, REFUSED, INVALID = 0, 1, 2, 3, 4
+# re-exported for the io modules; the kinds are the instrument's
+from ..instrument import BLANK, DONT_KNOW, INVALID, REFUSED, VALID  # noqa: F401
+
 _SPACE = re.compile(r"\s+")
 
 
