@@ -89,7 +89,8 @@ def run_pipeline(instrument: str | Path | Instrument = "softpower",
                  sheet: str | int = 0, method: dict | None = None, invariance: bool = False,
                  progress: bool | None = None, collapse=None, roles: dict | None = None,
                  replicate_method: str = "bootstrap", fay_rho: float = 0.3,
-                 weighting: str = "rake", trim: dict | None = None) -> PipelineResult:
+                 weighting: str = "rake", trim: dict | None = None,
+                 required: list[str] | None = None) -> PipelineResult:
     """Run every stage; with no file arguments, on the bundled soft-power sample.
 
     Steps: read and validate the responses (ledger of exclusions); build the design (strata =
@@ -106,9 +107,11 @@ def run_pipeline(instrument: str | Path | Instrument = "softpower",
     ``{"dont_know": "include", "refused": "include"}`` keeps both in the base;
     ``{"sensitivity": 256}`` also runs the sensitivity analysis, which the report shows on its
     Sensitivity sheets). ``invariance`` also tests measurement invariance across countries
-    (multi-group CFA; slower) and adds its flags to ``flags``, beside the alpha flags.
+    (multi-group CFA with the final weights, lavaan's MLR statistics, partial-invariance search
+    and alignment; slower) and adds its flags to ``flags``, beside the alpha flags.
     ``roles`` are column roles as :func:`surveyindex.read_responses` takes them
-    (``{"country": "sta", "weight": "wgt", "psu": "psu"}``). ``replicate_method`` is one of
+    (``{"country": "sta", "weight": "wgt", "psu": "psu"}``), ``required`` the demographics a
+    respondent must have (``["country"]``). ``replicate_method`` is one of
     ``bootstrap, JK1, JKn, BRR, Fay`` (``replicates`` and ``seed`` apply to the bootstrap,
     ``fay_rho`` to Fay's). ``weighting`` is ``"rake"`` or ``"calibrate"`` (linear calibration to
     the same margins as counts); ``trim`` (``{"upper": 5, "lower": 0.2}``) trims the weights
@@ -131,7 +134,7 @@ def run_pipeline(instrument: str | Path | Instrument = "softpower",
     by = w.by if by is None else by
     with stages(["read responses", "replicate weights", "weighting", "index", "reliability"],
                 progress) as step:
-        resp = read_responses(responses, inst, sheet=sheet, roles=roles)
+        resp = read_responses(responses, inst, sheet=sheet, roles=roles, required=required)
         margin_table = None if margins is None else margin_codes(read_margins(margins), inst)
         step()
         design = base_design(resp, by).with_replicates(replicate_method, n=replicates, seed=seed,
@@ -145,7 +148,7 @@ def run_pipeline(instrument: str | Path | Instrument = "softpower",
         index = compute_index(design, audiences, level=level, min_valid_items=min_valid_items,
                               **(method or {}))
         step()
-        rel, flags, inv = _reliability(resp, invariance)
+        rel, flags, inv = _reliability(resp, invariance, design.weights)
         step()
     weighting_table = design.diagnostics(by=by)
     methodology = _methodology(inst, resp, design, index, responses, margins, seed)
@@ -212,12 +215,15 @@ def _with_base(inst: Instrument, method: dict) -> Instrument:
     return inst.model_copy(update={"scoring": inst.scoring.model_copy(update=update)})
 
 
-def _reliability(resp: Responses, invariance: bool = False):
-    """Alpha per country x target x dimension, the flags to show beside scores, invariance."""
+def _reliability(resp: Responses, invariance: bool = False, weights=None):
+    """Alpha per country x target x dimension, the flags to show beside scores, invariance
+    (with the final weights: pseudo-ML and lavaan's MLR statistics)."""
     # The module, not the function of the same name that surveyindex/__init__ exports.
     module = importlib.import_module(".reliability", __package__)
     table = reliability(resp, by=("country", "target"))
-    inv = module.invariance(resp) if invariance else None
+    if weights is not None and len(weights) != resp.n:
+        weights = None  # a design over other rows: analyse unweighted rather than misalign
+    inv = module.invariance(resp, weights=weights) if invariance else None
     flags = module.reliability_flags(table, inv)
     return table, flags, inv
 
@@ -265,7 +271,9 @@ def _methodology(inst, resp, design, index, responses, margins, seed) -> dict[st
                        + (f" (power {s.get('power')})" if s["aggregation"] == "generalised"
                           else ""),
         "Intervals": f"{s['level']:.0%} normal intervals from the replicate SE; rank and "
-                     "k-of-n intervals are the 2.5th-97.5th percentiles over replicates",
+                     "k-of-n intervals are order statistics of the replicate values (the "
+                     f"{(1 - s['level']) / 2:.1%} and {(1 + s['level']) / 2:.1%} points, "
+                     "rounded outwards to a value that occurred)",
         "Significance": "paired differences tested per country; p-values adjusted by Holm's "
                         "method across countries within each measure and audience",
         "Audiences": ", ".join(s["audiences"]),
@@ -340,23 +348,34 @@ def _normalisation(s: dict) -> str:
     return f"{method} across {s.get('across', 'countries')}{extra}"
 
 
-def write_report(result: PipelineResult, path: str | Path, base_rule=None) -> Path:
+def write_report(result: PipelineResult, path: str | Path, base_rule=None, *,
+                 title: str | None = None, sheets=None, language: str | None = None,
+                 run_date: str | None = None) -> Path:
     """Write the run's Excel workbook (atomically) and return its path.
 
     ``base_rule`` (a :class:`surveyindex.report.BaseRule`) says which bases are flagged as small
     and which are suppressed; by default effective n below 100 is flagged and nothing suppressed.
+    ``title`` replaces the instrument's title; ``sheets`` keeps only the sheets named (e.g.
+    ``["Index", "Charts", "comparison"]``; the Summary always stays; see
+    :data:`surveyindex.report.SHEETS`); ``language`` (one of the instrument's languages) labels
+    targets, dimensions, items and countries in that language; ``run_date`` (default today, ISO
+    format) is shown under the title.
 
     >>> import surveyindex as si, tempfile, pathlib
     >>> res = si.run_pipeline(replicates=20, seed=1)
-    >>> out = si.write_report(res, pathlib.Path(tempfile.mkdtemp()) / "demo.xlsx")
-    >>> out.exists()
-    True
+    >>> out = si.write_report(res, pathlib.Path(tempfile.mkdtemp()) / "demo.xlsx",
+    ...                       title="Soft power 2026", sheets=["Index", "Charts"])
+    >>> import openpyxl
+    >>> [ws.title for ws in openpyxl.load_workbook(out).worksheets if ws.sheet_state == "visible"]
+    ['Summary', 'Charts', 'Index']
     """
-    from .report import BaseRule, ReportTables, write_workbook
+    import datetime
+
+    from .report import BaseRule, Labels, ReportTables, write_workbook
 
     led = result.responses.ledger
     tables = ReportTables(
-        title=result.instrument.title,
+        title=title or result.instrument.title,
         composite=result.index.composite,
         dimensions=result.index.dimensions,
         comparison=result.index.comparison,
@@ -376,5 +395,9 @@ def write_report(result: PipelineResult, path: str | Path, base_rule=None) -> Pa
         sensitivity=result.index.sensitivity,
         sensitivity_indices=result.index.sensitivity_indices,
         index_settings=dict(result.index.settings),
+        favourability=result.index.favourability,
+        labels=Labels.from_instrument(result.instrument, language),
+        run_date=run_date or datetime.date.today().isoformat(),
+        sheets=tuple(sheets or ()),
     )
     return write_workbook(tables, path)
