@@ -105,3 +105,12 @@ def test_any_column_of_the_file_serves_the_design(inst):
     np.testing.assert_array_equal(d.weights, r.respondents["pw"].to_numpy(float))
     assert len(np.unique(d.psu)) == 10 and d.steps[0]["strata_from"] == "argument"
     assert "psu psu_id (10)" in repr(d)
+
+
+def test_categories_carry_the_instruments_labels(sample):
+    """gender codes 1/2 are Male/Female in softpower.yaml; shares by hand (unweighted design)."""
+    d = si.make_design(sample)
+    t = si.estimate_means(d, "gender").table()
+    assert t["label"].tolist() == ["Male", "Female"]
+    share = (sample.respondents["gender"] == "2").mean()
+    assert t.loc[1, "estimate"] == pytest.approx(share, rel=1e-12)
