@@ -145,10 +145,8 @@ class DomainEstimates:
 
     def _series(self, values) -> pd.Series:
         t = self.table()
-        keys = [c for c in self.domains.columns] + ["variable"]
+        keys = [*self.domains.columns, "variable"]
         keys += ["quantile"] if self.quantiles is not None else []
-        if len(self.domains.columns) == 0 or len(self.domains) == 1 and len(keys) == 1:
-            keys = keys[-2:] if self.quantiles is not None else ["variable"]
         return pd.Series(np.asarray(values).ravel(), index=pd.MultiIndex.from_frame(t[keys])
                          if len(keys) > 1 else pd.Index(t[keys[0]], name=keys[0]))
 
