@@ -114,3 +114,23 @@ def test_categories_carry_the_instruments_labels(sample):
     assert t["label"].tolist() == ["Male", "Female"]
     share = (sample.respondents["gender"] == "2").mean()
     assert t.loc[1, "estimate"] == pytest.approx(share, rel=1e-12)
+
+
+def test_reliability_results_display_briefly():
+    from conftest import reference_data
+
+    from surveyindex.reliability.invariance import InvarianceResult
+
+    hs = reference_data("HolzingerSwineford1939")
+    m3 = {"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"], "speed": ["x7", "x8", "x9"]}
+    fit = si.fit_cfa(hs, m3, group="school", equal=("loadings",))
+    om = si.omega(hs[["x1", "x2", "x3"]])
+    summary = pd.DataFrame({"target": ["USA", "USA"], "dimension": ["mor", "edu"],
+                            "level": ["scalar", "metric"], "verdict": ["invariant", "not"]})
+    inv = InvarianceResult(pd.DataFrame({"model": ["configural"]}), pd.DataFrame(), summary,
+                           pd.DataFrame(), {"d_cfi": 0.01})
+    for obj, start in ((fit, "<CFAResult 3 factors, 2 groups, n 301: chisq 124.04 df 54"),
+                       (om, "<OmegaResult omega "), (inv, "<InvarianceResult 2 target x "
+                                                          "dimension: scalar 1, metric 1")):
+        assert repr(obj).startswith(start) and len(repr(obj)) < 200
+        assert "<table" in obj._repr_html_()
