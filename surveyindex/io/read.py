@@ -15,7 +15,7 @@ from .ledger import Ledger
 from .quality import QualityRules, flag_quality
 from .readers import RawTable, clean_cells, read_table
 from .recode import BLANK, DONT_KNOW, INVALID, REFUSED, VALID, to_number
-from .validate import EXCLUDED, NOTE, SET_MISSING, Issues
+from .validate import EXCLUDED, NOTE, SET_MISSING, Issues, ResponseValidationError, describe
 
 __all__ = ["BLANK", "DONT_KNOW", "INVALID", "REFUSED", "VALID", "Responses", "read_responses"]
 
@@ -72,7 +72,8 @@ def read_responses(source: str | Path | pd.DataFrame, instrument: Instrument, *,
                    sheet: str | int = 0, layout: str = "wide", columns=None,
                    pattern: str | None = None, encoding: str | None = None,
                    delimiter: str | None = None, header_rows: int | None = None,
-                   quality: QualityRules | None = None, errors: str = "exclude") -> Responses:
+                   quality: QualityRules | None = None, errors: str = "exclude",
+                   unknown_labels: str = "error", value_labels: str = "error") -> Responses:
     """Read a response file (CSV, Excel, SPSS, Stata, Parquet) or a DataFrame against the instrument.
 
     Every input row is kept or excluded with its reasons (``.ledger``); every problem found is
@@ -112,6 +113,14 @@ def read_responses(source: str | Path | pd.DataFrame, instrument: Instrument, *,
     errors : {"exclude", "raise"}
         What a row with bad data does: excluded and listed in the ledger, or stop the read with
         the validation report.
+    unknown_labels : {"error", "missing"}
+        Answer text that is neither a code nor a label of the item's scale (in any of the
+        instrument's languages): an error naming the column, the label, its count and the
+        closest known labels, or (``"missing"``) set to missing and listed in the ledger.
+    value_labels : {"error", "warn"}
+        A SPSS/Stata value label contradicting the instrument's label of a code (a reversed
+        scale, swapped missing codes): an error, or a warning and a note in the report. Agreeing
+        labels are noted as confirmed.
 
     Returns
     -------
@@ -129,13 +138,16 @@ def read_responses(source: str | Path | pd.DataFrame, instrument: Instrument, *,
     """
     if layout not in ("wide", "long"):
         raise ResponseDataError(f"layout={layout!r}: expected 'wide' or 'long'")
-    if errors not in ("exclude", "raise"):
-        raise ResponseDataError(f"errors={errors!r}: expected 'exclude' or 'raise'")
+    for key, value, allowed in (("errors", errors, ("exclude", "raise")),
+                                ("unknown_labels", unknown_labels, ("error", "missing")),
+                                ("value_labels", value_labels, ("error", "warn"))):
+        if value not in allowed:
+            raise ResponseDataError(f"{key}={value!r}: expected {allowed[0]!r} or {allowed[1]!r}")
     quality = QualityRules() if quality is None else quality
     inst = instrument
     raw, frame, lines, issues = _instrument_frame(
         source, inst, sheet=sheet, layout=layout, columns=columns, pattern=pattern,
-        encoding=encoding, delimiter=delimiter, header_rows=header_rows)
+        encoding=encoding, delimiter=delimiter, header_rows=header_rows, value_labels=value_labels)
     name = raw.name
 
     idcol = inst.layout.respondent_id
@@ -143,10 +155,12 @@ def read_responses(source: str | Path | pd.DataFrame, instrument: Instrument, *,
     if layout == "wide":
         checks.check_short_rows(raw, issues, frame.shape[1])
     frame = checks.check_rows(frame, inst, issues, raw.decimal)
-    codes, kind = checks.recode_items(frame, inst, raw, issues)
+    codes, kind = checks.recode_items(frame, inst, raw, issues, unknown_labels)
     singles = {s.id: np.column_stack([
-        checks.recode_checked(frame, inst.column(t, s.id), inst.scales[s.scale], raw, issues)[0]
+        checks.recode_checked(frame, inst.column(t, s.id), inst.scales[s.scale], raw, issues,
+                              s.scale, unknown_labels)[0]
         for t in inst.target_codes]) for s in inst.single_items}
+    issues.raise_if()  # unknown labels and typed columns: the file says what the scale does not
     # Where the instrument keeps don't know in the base (Pew's "% favourable"), a respondent who
     # answered only "don't know" still counts: dropping them would inflate every share.
     counted = (VALID, DONT_KNOW) if inst.scoring.dont_know_in_base else (VALID,)
@@ -161,6 +175,10 @@ def read_responses(source: str | Path | pd.DataFrame, instrument: Instrument, *,
     flag_quality(frame, codes, kind, inst, quality, eligible, issues, raw.decimal)
 
     ledger = _ledger(name, len(frame), issues.table(with_reason=True))
+    if ledger.rows_kept == 0:
+        raise ResponseValidationError(
+            f"{name}: every one of the {ledger.rows_in} rows is excluded, so nothing is left to "
+            f"analyse\n{describe(ledger.report(), name)}", ledger.report())
     keep = ~np.isin(np.arange(len(frame)) + 1, ledger.excluded["row"].to_numpy(int))
     # At 2M rows each (rows, targets, items) array is ~0.6 GB: reverse keying works in place and
     # rows are selected only when some were excluded, so no second or third copy is made.
@@ -184,7 +202,7 @@ def read_responses(source: str | Path | pd.DataFrame, instrument: Instrument, *,
 # -- helpers ------------------------------------------------------------------------------------
 
 def _instrument_frame(source, inst: Instrument, *, sheet, layout, columns, pattern, encoding,
-                      delimiter, header_rows):
+                      delimiter, header_rows, value_labels="error"):
     """Read the file and give it the instrument's columns, one row per respondent.
 
     Returns the raw table, the frame, each row's file line and the issues collected so far;
@@ -208,6 +226,7 @@ def _instrument_frame(source, inst: Instrument, *, sheet, layout, columns, patte
             frame = mapping.drop_header_rows(frame, raw, inst, header_rows, issues)
         lines = raw.first_line + np.arange(len(frame))
     mapping.check_variable_labels(raw, inst, issues)
+    mapping.check_value_labels(raw, inst, issues, value_labels)
     headline = checks.check_columns(frame, inst, issues)
     if headline and not set(checks.required_columns(inst)) & set(frame.columns):
         how = f" read as {raw.encoding} text with delimiter {raw.delimiter!r}" if raw.encoding else ""
