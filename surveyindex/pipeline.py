@@ -79,7 +79,8 @@ def run_pipeline(instrument: str | Path | Instrument = "softpower",
                  level: float = 0.95, by: str | None = None, tolerance: float | None = None,
                  max_iterations: int | None = None, min_valid_items: int | None = None,
                  sheet: str | int = 0, method: dict | None = None, invariance: bool = False,
-                 progress: bool | None = None, collapse=None) -> PipelineResult:
+                 progress: bool | None = None, collapse=None,
+                 read_options: dict | None = None) -> PipelineResult:
     """Run every stage; with no file arguments, on the bundled soft-power sample.
 
     Steps: read and validate the responses (ledger of exclusions); build the design (strata =
@@ -95,7 +96,8 @@ def run_pipeline(instrument: str | Path | Instrument = "softpower",
     Sensitivity sheets). ``invariance`` also tests measurement invariance across countries
     (multi-group CFA; slower) and adds its flags to ``flags``, beside the alpha flags. ``progress`` shows a progress bar over the stages
     (needs ``tqdm``: ``pip install 'surveyindex[progress]'``); None shows it when tqdm is
-    installed and the output is a terminal or a notebook, False never.
+    installed and the output is a terminal or a notebook, False never. ``read_options`` passes
+    reading choices to :func:`surveyindex.read_responses` (e.g. ``{"unknown_labels": "missing"}``).
 
     >>> import surveyindex as si
     >>> res = si.run_pipeline(replicates=20, seed=1)
@@ -110,7 +112,7 @@ def run_pipeline(instrument: str | Path | Instrument = "softpower",
     by = w.by if by is None else by
     with stages(["read responses", "replicate weights", "raking", "index", "reliability"],
                 progress) as step:
-        resp = read_responses(responses, inst, sheet=sheet)
+        resp = read_responses(responses, inst, sheet=sheet, **(read_options or {}))
         margin_table = _read_margins(margins)
         step()
         design = make_design(resp, strata=by).with_replicates("bootstrap", n=replicates, seed=seed)

@@ -25,7 +25,7 @@ def run(args) -> int:
     from ..instrument import load_instrument
     from ..io import read_responses
     from ..pipeline import _read_margins
-    from ..project import load_project
+    from ..project import check_outputs, load_project
 
     p = load_project(args.project)
     print(f"project     {args.project}: ok")
@@ -39,17 +39,24 @@ def run(args) -> int:
 
         raise ProjectError(f"{args.project}: index.audiences: {unknown} not defined in the "
                            f"instrument (defined: {['all', *inst.audiences]})")
-    resp = read_responses(p.responses, inst, sheet=p.sheet)
+    resp = read_responses(p.responses, inst, sheet=p.sheet, **p.reading.options())
     print(f"responses   {resp.ledger}")
     if len(resp.ledger.warnings):
         print(f"            {len(resp.ledger.warnings)} answers outside the scale set to missing")
     by = p.weighting.by or inst.weighting.by
-    design = make_design(resp, strata=by).rake(
+    # The same raking as run: collapse, and every replicate (a replicate that cannot be raked
+    # stops run, so it must stop validate too).
+    design = make_design(resp, strata=by).with_replicates(
+        "bootstrap", n=p.replicates.n, seed=p.replicates.seed).rake(
         _read_margins(p.margins), by=by,
         tolerance=p.weighting.tolerance or inst.weighting.tolerance,
-        max_iterations=p.weighting.max_iterations or inst.weighting.max_iterations)
-    step = design.steps[-1]
+        max_iterations=p.weighting.max_iterations or inst.weighting.max_iterations,
+        collapse=p.weighting.collapse)
+    step = next(s for s in design.steps if s.get("step") == "rake")
     print(f"margins     {', '.join(step.get('margins', []))} within {by}: raking converged in "
-          f"{step.get('iterations')} iterations: ok")
+          f"{step.get('iterations')} iterations, {design.n_replicates} replicates raked: ok")
+    check_outputs(p)
+    named = [k for k in ("workbook", "tables", "weights", "plots") if getattr(p.outputs, k)]
+    print(f"outputs     {', '.join(named) or 'none named'}: writable")
     print("valid: ready for 'surveyindex run'")
     return 0
