@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -174,6 +175,7 @@ def read_responses(source: str | Path | pd.DataFrame, instrument: Instrument, *,
                         found.loc[found["action"] == EXCLUDED, "row"].to_numpy(int))
     flag_quality(frame, codes, kind, inst, quality, eligible, issues, raw.decimal)
 
+    _note_empty_countries(frame, inst, issues)
     ledger = _ledger(name, len(frame), issues.table(with_reason=True))
     if ledger.rows_kept == 0:
         raise ResponseValidationError(
@@ -237,6 +239,26 @@ def _instrument_frame(source, inst: Instrument, *, sheet, layout, columns, patte
     if frame.empty:
         raise ResponseDataError(f"{raw.name}: the file has a header but no data rows")
     return raw, frame, lines, issues
+
+
+def _note_empty_countries(frame: pd.DataFrame, inst: Instrument, issues: Issues) -> None:
+    """A country whose every row is excluded is left out: say so (warning and report note)."""
+    var = next((v for v, spec in inst.demographics.items() if spec.type == "country"), None)
+    if var is None:
+        return
+    found = issues.table()
+    gone = np.isin(np.arange(len(frame)) + 1,
+                   found.loc[found["action"] == EXCLUDED, "row"].to_numpy(int))
+    country = frame[var].astype(object).where(frame[var].notna(), "")
+    counts = pd.crosstab(country, gone)
+    if True not in counts.columns:
+        return
+    empty = counts.index[(counts.get(False, 0) == 0) & (counts.index != "")].tolist()
+    for c in empty:
+        text = (f"{var} {c}: all {int(counts.loc[c, True])} rows excluded, so {c} is left out "
+                "of the analysis")
+        issues.add_file(var, c, "at least one usable respondent per country", text, NOTE)
+        warnings.warn(f"{issues.file}: {text}", stacklevel=3)
 
 
 def _ledger(name: str, rows_in: int, table: pd.DataFrame) -> Ledger:
