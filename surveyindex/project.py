@@ -293,10 +293,7 @@ def run_project(project: str | Path | Project, *, write: bool = True,
     p = project if isinstance(project, Project) else load_project(project)
     if write:
         check_outputs(p)
-    for key in ("responses", "margins"):
-        path = getattr(p, key)
-        if not path.exists():
-            raise ProjectError(f"{p.source or 'project'}: {key}: file not found: {path}")
+    check_inputs(p)
     res = run_pipeline(p.instrument, p.responses, p.margins,
                        replicates=replicates or p.replicates.n, seed=p.replicates.seed,
                        audiences=p.index.audiences, level=p.index.level, by=p.weighting.by,
@@ -362,6 +359,14 @@ def write_outputs(res, p: Project) -> dict[str, Path]:
             write_atomic(o.plots / f"{k}.png", lambda tmp, f=f: f.savefig(tmp, dpi=150), "plot")
         out["plots"] = o.plots
     return out
+
+
+def check_inputs(p: Project) -> None:
+    """Check the project's response and margins files exist (the message names the key)."""
+    for key in ("responses", "margins"):
+        path = getattr(p, key)
+        if not path.exists():
+            raise ProjectError(f"{p.source or 'project'}: {key}: file not found: {path}")
 
 
 def check_outputs(p: Project) -> None:

@@ -25,7 +25,7 @@ def run(args) -> int:
     from ..instrument import load_instrument
     from ..io import read_responses
     from ..pipeline import _read_margins
-    from ..project import check_outputs, load_project
+    from ..project import check_inputs, check_outputs, load_project
 
     p = load_project(args.project)
     print(f"project     {args.project}: ok")
@@ -39,6 +39,7 @@ def run(args) -> int:
 
         raise ProjectError(f"{args.project}: index.audiences: {unknown} not defined in the "
                            f"instrument (defined: {['all', *inst.audiences]})")
+    check_inputs(p)
     resp = read_responses(p.responses, inst, sheet=p.sheet, **p.reading.options())
     print(f"responses   {resp.ledger}")
     if len(resp.ledger.warnings):

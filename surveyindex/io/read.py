@@ -242,7 +242,7 @@ def _instrument_frame(source, inst: Instrument, *, sheet, layout, columns, patte
 
 
 def _note_empty_countries(frame: pd.DataFrame, inst: Instrument, issues: Issues) -> None:
-    """A country whose every row is excluded is left out: say so (warning and report note)."""
+    """A country whose every row is excluded is left out: say so with a warning."""
     var = next((v for v, spec in inst.demographics.items() if spec.type == "country"), None)
     if var is None:
         return
@@ -254,11 +254,9 @@ def _note_empty_countries(frame: pd.DataFrame, inst: Instrument, issues: Issues)
     if True not in counts.columns:
         return
     empty = counts.index[(counts.get(False, 0) == 0) & (counts.index != "")].tolist()
-    for c in empty:
-        text = (f"{var} {c}: all {int(counts.loc[c, True])} rows excluded, so {c} is left out "
-                "of the analysis")
-        issues.add_file(var, c, "at least one usable respondent per country", text, NOTE)
-        warnings.warn(f"{issues.file}: {text}", stacklevel=3)
+    for c in empty:  # the rows themselves are in the ledger, each with its reason
+        warnings.warn(f"{issues.file}: {var} {c}: all {int(counts.loc[c, True])} rows excluded, "
+                      f"so {c} is left out of the analysis", stacklevel=3)
 
 
 def _ledger(name: str, rows_in: int, table: pd.DataFrame) -> Ledger:
