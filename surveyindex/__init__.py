@@ -56,8 +56,10 @@ from .fieldwork import (
 from .index import (
     IndexMethod,
     IndexResult,
+    Tracker,
     aggregate,
     compute_index,
+    compute_tracker,
     driver_weights,
     normalise,
     pca_weights,
@@ -82,6 +84,7 @@ from .reliability import (
     response_styles,
 )
 from .report import ReportTables, write_workbook
+from .tracker import run_tracker
 
 __all__ = [
     "DomainEstimates",
@@ -96,6 +99,7 @@ __all__ = [
     "ResponseValidationError",
     "Responses",
     "SurveyDesign",
+    "Tracker",
     "adjust_pvalues",
     "aggregate",
     "alpha_bootstrap",
@@ -105,6 +109,7 @@ __all__ = [
     "calibrate",
     "codebook_tables",
     "compute_index",
+    "compute_tracker",
     "cronbach_alpha",
     "domain_contrast",
     "domain_covariance",
@@ -133,6 +138,7 @@ __all__ = [
     "read_responses",
     "reliability",
     "reliability_flags",
+    "run_tracker",
     "replicate_design",
     "response_styles",
     "run_pipeline",

@@ -29,7 +29,7 @@ CONVERGENCE = ("margins", "r_rake")
 def rake(design: SurveyDesign, margins, by: str | None = "country", *, tolerance: float = 1e-8,
          max_iterations: int | None = None, bounds: tuple[float, float] | None = None,
          convergence: str = "margins", epsilon: float = 1.0,
-         collapse: Mapping | int | None = None) -> SurveyDesign:
+         collapse: Mapping | int | None = None, client=None) -> SurveyDesign:
     """Rake the design's weights (and replicate weights) to population margins within ``by``.
 
     Parameters
@@ -71,6 +71,9 @@ def rake(design: SurveyDesign, margins, by: str | None = "country", *, tolerance
         Every merge is recorded in the step record's ``"collapsed"`` list (one dict per merged
         category: the ``by`` group, ``margin``, ``categories``, their sample ``n``, the merged
         ``population`` value). Replicates are raked to the same collapsed margins.
+    client : a ``dask.distributed`` client (or scheduler address): the weighted cell totals of
+        every replicate, the step that grows with respondents x replicates, run on the cluster
+        by group x block of replicates (:mod:`surveyindex.design.distributed`); same numbers.
 
     Raking starts from the current weights (design weights, not 1), as R ``survey::rake`` does.
 
@@ -132,7 +135,12 @@ def rake(design: SurveyDesign, margins, by: str | None = "country", *, tolerance
                                        [len(group_names)] + [len(c) for c in cat_lists])
     indicator = sparse.csr_matrix((np.ones(len(cell_of)), (cell_of, np.arange(len(cell_of)))),
                                   shape=(cells, len(cell_of)))
-    T0 = _cell_totals(design, indicator)
+    if client is not None:
+        from .distributed import cell_totals, get_client
+
+        T0 = cell_totals(design, indicator, groups, get_client(client))
+    else:
+        T0 = _cell_totals(design, indicator)
     group_total = _sum_by(T0, cell_keys[0], len(group_names))
 
     plans = []

@@ -4,7 +4,8 @@ and Ona read.
 The form asks the demographics, then one group of questions per target (the target loop expanded,
 ``{target}`` replaced by each target's name in each language). Question names are the response
 file's column names (``USA_mor1``), so data collected with the form reads back with
-:func:`surveyindex.read_responses` once exported without group prefixes in the column names.
+:func:`surveyindex.read_responses` as KoboToolbox or ODK Central export it, with no options (group
+paths in the headers and the servers' meta columns are recognised: :mod:`surveyindex.io.exports`).
 With ``targets_per_respondent`` the device draws each respondent's subset: every target gets a
 uniform random number, kept for the whole interview (``once(random())``), and its group is shown
 when fewer than ``k`` other targets drew a smaller one, which shows exactly ``k`` targets.
@@ -55,6 +56,9 @@ def xlsform_tables(instrument: Instrument) -> dict[str, pd.DataFrame]:
             out[col] = text if fill is None else text.replace("{target}", fill(lang))
         return out
 
+    # Start and end times come back as meta columns; read_responses turns them into the
+    # interview length the speeder rule uses.
+    survey += [{"type": "start", "name": "start"}, {"type": "end", "name": "end"}]
     survey.append({"type": "calculate", "name": _name(inst.layout.respondent_id, "layout"),
                    "calculation": "once(uuid())"})
     for var, spec in inst.demographics.items():

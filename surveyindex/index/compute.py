@@ -52,7 +52,7 @@ class IndexMethod:
 def compute_index(design: SurveyDesign, audiences: list[str] | None = None, *,
                   min_valid_items: int | None = None, level: float = 0.95,
                   filters: dict | None = None, populations=None, sensitivity: int | None = None,
-                  sensitivity_factors: dict | None = None, seed: int = 1,
+                  sensitivity_factors: dict | None = None, seed: int = 1, client=None,
                   **method) -> IndexResult:
     """Item, dimension and composite scores per country x target x audience, with intervals.
 
@@ -87,6 +87,9 @@ def compute_index(design: SurveyDesign, audiences: list[str] | None = None, *,
     sensitivity : number of Monte Carlo base samples for the sensitivity analysis (None: none);
         ``sensitivity_factors`` overrides the alternatives (see
         :func:`surveyindex.index.sensitivity_analysis`); ``seed`` seeds it.
+    client : a ``dask.distributed`` client or scheduler address: the replicate means (by
+        country x block of replicates) and the sensitivity runs are computed on the cluster
+        (:mod:`surveyindex.index.distributed`), with the same numbers as locally.
 
     >>> import surveyindex as si
     >>> inst = si.load_instrument("softpower")
@@ -113,7 +116,11 @@ def compute_index(design: SurveyDesign, audiences: list[str] | None = None, *,
     m = IndexMethod(min_valid_items=min_valid_items, **method)
     masks = audience_masks(design, audiences, filters)
     country_w = _country_weights(m.country_weights, populations)
-    arrays = index_arrays(design, m, masks, country_w, replicates=True)
+    if client is not None:
+        from ..design.distributed import get_client
+
+        client = get_client(client)
+    arrays = index_arrays(design, m, masks, country_w, replicates=True, client=client)
     arrays["z"] = norm.ppf(0.5 + level / 2)
     targets, dims = arrays["targets"], arrays["dims"]
     comparison, leads = (paired_differences(arrays["per_audience"], [*dims, "composite"], 0, 1,
@@ -133,7 +140,8 @@ def compute_index(design: SurveyDesign, audiences: list[str] | None = None, *,
         from .sensitivity import sensitivity_analysis
 
         sens, sens_idx = sensitivity_analysis(design, m, masks, country_w, n=sensitivity, seed=seed,
-                                              factors=sensitivity_factors, level=level)
+                                              factors=sensitivity_factors, level=level,
+                                              client=client)
     return tables.IndexResult(
         items=tables.items_table(arrays), dimensions=tables.dimensions_table(arrays),
         composite=tables.composite_table(arrays, level), comparison=comparison, leads=leads,
@@ -148,7 +156,7 @@ IndexResult = tables.IndexResult
 
 
 def index_arrays(design: SurveyDesign, m: IndexMethod, masks: dict, country_w,
-                 replicates: bool = True) -> dict:
+                 replicates: bool = True, client=None) -> dict:
     """Per-audience arrays of every quantity, full sample first on the last axis.
 
     With ``replicates=False`` only the full-sample value is computed (the sensitivity analysis
@@ -168,7 +176,13 @@ def index_arrays(design: SurveyDesign, m: IndexMethod, masks: dict, country_w,
     blocks = (resp.values.reshape(design.n, T * J), scores.reshape(design.n, T * K))
     for name, mask in masks.items():
         if replicates:
-            est = means_of_blocks(design, blocks, by="country", where=mask, method="replicate")
+            if client is None:
+                est = means_of_blocks(design, blocks, by="country", where=mask,
+                                      method="replicate")
+            else:
+                from .distributed import distributed_means
+
+                est = distributed_means(design, blocks, "country", mask, client)
             present = est.n.sum(axis=1) > 0                     # the audience may miss a country
             countries = est.domains["country"][present].astype(str).tolist()
             full = np.concatenate([est.estimate[:, :, None], est.replicates], axis=2)[present]

@@ -74,7 +74,7 @@ def sobol_indices(func, levels: list[int], n: int = 256, seed: int = 1):
 
 
 def sensitivity_analysis(design, method, masks: dict, country_w, *, n: int = 256, seed: int = 1,
-                         factors: dict | None = None, level: float = 0.95):
+                         factors: dict | None = None, level: float = 0.95, client=None):
     """Rank distributions and sensitivity indices for the index computed with ``method``.
 
     Usually called through ``compute_index(..., sensitivity=n)``, which passes its own method,
@@ -82,7 +82,9 @@ def sensitivity_analysis(design, method, masks: dict, country_w, *, n: int = 256
     rank under ``method`` and the median and central ``level`` interval of its rank over the Monte
     Carlo; and per audience, output (each unit's rank, and ``mean_rank_shift``: the mean absolute
     rank change from ``method``'s ranks, the Handbook's summary) and factor, the first-order and
-    total indices. Indices are NaN for a unit whose rank never changes.
+    total indices. Indices are NaN for a unit whose rank never changes. With ``client`` (a
+    ``dask.distributed`` client) the index runs of the combinations drawn are tasks on the
+    cluster; the draws and the results are the same as locally.
     """
     from .compute import index_arrays
 
@@ -100,23 +102,46 @@ def sensitivity_analysis(design, method, masks: dict, country_w, *, n: int = 256
     base_rank = np.concatenate([ranks(a["composite"][..., 0], axis=0).ravel() for a in base])
     sizes = [a["composite"][..., 0].size for a in base]
     cache: dict = {}
+    levels = [len(v) for v in factors.values()]
+    grid = np.prod(levels) <= 4 * n
+    done = {}
+    if client is not None:
+        from .distributed import map_choices
+
+        if grid:
+            wanted = list(product(*[range(k) for k in levels]))
+        else:       # the draws sobol_indices makes, found by a dry run of the same seed
+            seen: dict = {}
+            sobol_indices(lambda c: seen.setdefault(c, np.zeros(1)), levels, n, seed)
+            wanted = list(seen)
+        done = dict(zip(wanted, map_choices(client, choice_ranks, wanted, design, method, masks,
+                                            country_w, factors)))
 
     def evaluate(choice):
         if choice not in cache:
-            m = replace(method, **{f: factors[f][c] for f, c in zip(names, choice)})
-            per = index_arrays(design, m, masks, country_w, replicates=False)["per_audience"]
-            r = np.concatenate([ranks(a["composite"][..., 0], axis=0).ravel() for a in per])
+            r = done[choice] if choice in done else choice_ranks(design, method, masks,
+                                                                 country_w, factors, choice)
             shifts = [np.nanmean(np.abs(x - y)) for x, y in
                       zip(np.split(r, np.cumsum(sizes)[:-1]), np.split(base_rank, np.cumsum(sizes)[:-1]))]
             cache[choice] = np.concatenate([r, shifts])
         return cache[choice]
 
     # Evaluate the full grid once when it is small: the Monte Carlo then only looks results up.
-    if np.prod([len(v) for v in factors.values()]) <= 4 * n:
-        for choice in product(*[range(len(v)) for v in factors.values()]):
+    if grid:
+        for choice in product(*[range(k) for k in levels]):
             evaluate(choice)
-    first, total, samples = sobol_indices(evaluate, [len(v) for v in factors.values()], n, seed)
+    first, total, samples = sobol_indices(evaluate, levels, n, seed)
     return _tables(base, targets, base_rank, samples, first, total, names, level)
+
+
+def choice_ranks(design, method, masks: dict, country_w, factors: dict, choice: tuple) -> np.ndarray:
+    """Every unit's rank among countries (audiences concatenated) under ``method`` with the
+    levels ``choice`` (one index per factor) of the sensitivity ``factors``."""
+    from .compute import index_arrays
+
+    m = replace(method, **{f: factors[f][c] for f, c in zip(factors, choice)})
+    per = index_arrays(design, m, masks, country_w, replicates=False)["per_audience"]
+    return np.concatenate([ranks(a["composite"][..., 0], axis=0).ravel() for a in per])
 
 
 def _tables(base, targets, base_rank, samples, first, total, names, level):

@@ -163,6 +163,9 @@ class Demographic(_Frozen):
     codes: dict[int, str] | None = Field(default=None, description=(
         "Allowed codes and their labels (categorical; required there)."))
     groups: Groups | None = Field(default=None, description="Grouping of a numeric variable.")
+    required: bool = Field(default=True, description=(
+        "A respondent missing it (or a file without the column) is excluded with a ledger "
+        "reason; `false` keeps them, with the value missing (then it cannot be a margin)."))
     translations: dict[str, DemographicText] = Field(default_factory=dict, description=(
         "Label and code labels in other languages: `language: {label: ..., codes: {...}}`."))
 
@@ -206,22 +209,41 @@ class Audience(_Frozen):
         "Other audiences of which the respondent must belong to at least one (union)."))
 
 
+#: Column roles a layout may declare (``read_responses(roles=...)`` and project files take them).
+ROLES = ("respondent_id", "country", "weight", "strata", "psu", "fpc", "wave", "duration")
+
+
 class Layout(_Frozen):
-    """How a wide response file names its columns."""
+    """How a wide response file names its columns: item pattern and column roles.
+
+    Design columns (weight, strata, PSU, fpc, wave) keep their names in the respondents table,
+    so ``make_design(resp, weights="wgt", psu="psu", strata="stratum")`` finds them.
+    """
 
     respondent_id: str = Field(default="resp_id", description="Column of the respondent id.")
     item_column: str = Field(default="{target}_{item}", description=(
-        "Pattern of item columns; must contain `{item}`, and `{target}` when there are several."))
-    weight: str | None = Field(default=None, description="Column of design weights, if any.")
+        "Pattern of item columns: `{target}` when there are several targets, `{item}` unless "
+        "the instrument has a single item (`opi_{target}`)."))
+    country: str | None = Field(default=None, description=(
+        "File column holding the surveyed country (the `country` demographic), e.g. `sta`; "
+        "unset: the column named like the demographic."))
+    weight: str | None = Field(default=None, description="Column of design (or final) weights.")
+    strata: str | None = Field(default=None, description="Column of the design strata.")
+    psu: str | None = Field(default=None, description="Column of the primary sampling units.")
+    fpc: str | None = Field(default=None, description=(
+        "Column of the finite population correction (as R `svydesign(fpc=)`)."))
+    wave: str | None = Field(default=None, description="Column of the survey wave, if any.")
     duration: str | None = Field(default=None, description=(
         "Column of interview durations, if any (used to flag speeders)."))
 
-    @field_validator("item_column")
-    @classmethod
-    def _pattern(cls, v: str) -> str:
-        if "{item}" not in v:
-            raise ValueError("item_column must contain the placeholder {item}")
-        return v
+    def roles(self) -> dict[str, str]:
+        """Declared design and wave columns, role -> file column.
+
+        >>> Layout(weight="wgt", psu="psu").roles()
+        {'weight': 'wgt', 'psu': 'psu'}
+        """
+        return {k: getattr(self, k) for k in ("weight", "strata", "psu", "fpc", "wave")
+                if getattr(self, k)}
 
 
 class Weighting(_Frozen):
@@ -252,7 +274,10 @@ class Scoring(_Frozen):
         "Codes counted as unfavourable (for `net`), e.g. `[0, 1, 2, 3, 4]`."))
     dont_know_in_base: bool = Field(default=False, description=(
         "Keep don't-know answers in the base of shares (as Pew does): they count as neither "
-        "favourable nor unfavourable. Refusals stay out of the base."))
+        "favourable nor unfavourable."))
+    refused_in_base: bool = Field(default=False, description=(
+        "Keep refusals in the base of shares, as neither favourable nor unfavourable (Pew "
+        "keeps both don't know and refused; other publishers drop both)."))
 
     @model_validator(mode="after")
     def _check(self) -> Scoring:

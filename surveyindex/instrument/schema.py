@@ -103,6 +103,10 @@ class Instrument(_Frozen):
         codes = [t.code for t in self.targets]
         if len(set(codes)) != len(codes):
             raise ValueError(f"target codes must be unique, got {codes}")
+        n_items = len(ids)
+        if "{item}" not in self.layout.item_column and n_items > 1:
+            raise _At(("layout", "item_column"),
+                      f"must contain the placeholder {{item}}: the instrument has {n_items} items")
         if len(self.targets) > 1 and "{target}" not in self.layout.item_column:
             raise _At(("layout", "item_column"),
                       "with several targets, the pattern must contain {target}")
@@ -117,6 +121,12 @@ class Instrument(_Frozen):
             if m not in known:
                 raise _At(("weighting", "margins", j),
                           f"names {m!r}, which is not a demographic (known: {sorted(known)})")
+            base = next((v for v, d in self.demographics.items()
+                         if m == v or (d.groups is not None and d.groups.name == m)), m)
+            if not self.demographics[base].required:
+                raise _At(("demographics", base, "required"),
+                          f"is false but {m!r} is a weighting margin: a respondent missing it "
+                          "cannot be raked (make it required, or drop the margin)")
         if isinstance(self.index.dimension_weights, dict):
             if set(self.index.dimension_weights) != set(dims):
                 raise _At(("index", "dimension_weights"),

@@ -27,7 +27,8 @@ def required_columns(inst: Instrument) -> list[str]:
     >>> cols[:3], len(cols)
     (['resp_id', 'country', 'age'], 48)
     """
-    cols = [inst.layout.respondent_id, *inst.demographics]
+    cols = [inst.layout.respondent_id, *(v for v, d in inst.demographics.items() if d.required)]
+    cols += [c for c in inst.layout.roles().values() if c not in cols]
     cols += [inst.column(t, i) for t in inst.target_codes for i in inst.item_ids]
     return cols + [inst.column(t, s.id) for t in inst.target_codes for s in inst.single_items]
 
@@ -60,6 +61,8 @@ def check_rows(frame: pd.DataFrame, inst: Instrument, issues: Issues, decimal: s
                    EXCLUDED, "duplicate respondent id (first at row " + first.astype(str).astype(object) + ")")
     frame = frame.copy(deep=False)  # copy-on-write: only the replaced columns are new
     for var, spec in inst.demographics.items():
+        if var not in frame.columns:  # a demographic the file may lack (required: false)
+            frame[var] = pd.Series(np.nan, index=frame.index, dtype=object)
         col = frame[var]
         if spec.type == "country":
             code = col.astype(str).str.strip().str.upper()
@@ -76,12 +79,15 @@ def check_rows(frame: pd.DataFrame, inst: Instrument, issues: Issues, decimal: s
             x = to_number(col, decimal)
         odd = odd_cells(col)
         missing = np.isnan(x) & ~odd
+        action = EXCLUDED if spec.required else SET_MISSING
+        if not spec.required:  # kept with the value missing; text that is not a value is noted
+            missing &= col.notna().to_numpy()
         issues.add(missing, var, col, "a number" if spec.type == "numeric" else
                    f"one of the codes {sorted(spec.codes)} or their labels",
-                   f"{var} missing or not a number", EXCLUDED)
+                   f"{var} missing or not a number", action)
         if odd.any():  # True would be code 1 and a date a huge number: never read as values
             issues.add(odd, var, col, "a number", f"{var} is a boolean or date, not a number",
-                       EXCLUDED, _got(col, odd, f"{var} is a typed value, not a number (got ", ")"))
+                       action, _got(col, odd, f"{var} is a typed value, not a number (got ", ")"))
         if spec.type == "numeric":
             lo = -np.inf if spec.min is None else spec.min
             hi = np.inf if spec.max is None else spec.max
@@ -89,13 +95,15 @@ def check_rows(frame: pd.DataFrame, inst: Instrument, issues: Issues, decimal: s
             rng, want = f"{lo:g}-{hi:g}", f"in {lo:g}-{hi:g}"
             if not (np.isfinite(lo) and np.isfinite(hi)):  # only one bound declared
                 rng = want = f"at least {lo:g}" if np.isfinite(lo) else f"at most {hi:g}"
-            issues.add(out, var, col, f"a number {want}", f"{var} outside {rng}", EXCLUDED,
+            issues.add(out, var, col, f"a number {want}", f"{var} outside {rng}", action,
                        _got(col, out, f"{var} outside {rng} (got ", ")"))
         else:
             out = ~np.isnan(x) & ~np.isin(x, list(spec.codes))
             codes = sorted(spec.codes)
             issues.add(out, var, col, f"one of the codes {codes}", f"{var} not one of the codes {codes}",
-                       EXCLUDED, _got(col, out, f"{var} not one of the codes {codes} (got ", ")"))
+                       action, _got(col, out, f"{var} not one of the codes {codes} (got ", ")"))
+        if not spec.required:
+            x = np.where(out, np.nan, x)
         frame[var] = x
     return frame
 

@@ -17,6 +17,7 @@ import pandas as pd
 
 from ..errors import ResponseDataError
 from ..instrument import Instrument
+from .exports import export_kind, header_names
 from .readers import RawTable
 from .recode import normalise, recode_column
 from .validate import ERROR, NOTE, Issues
@@ -68,8 +69,10 @@ def rename_columns(raw: RawTable, inst: Instrument, columns, pattern: str | None
     frame = _deduplicate(raw, issues)
     names = {c: c for c in frame.columns}
     if pattern is not None:
-        if "{item}" not in pattern:
-            raise ResponseDataError(f"pattern={pattern!r}: must contain the placeholder {{item}}")
+        n_items = len(inst.item_ids) + len(inst.single_items)
+        if "{item}" not in pattern and n_items > 1:
+            raise ResponseDataError(f"pattern={pattern!r}: must contain the placeholder {{item}} "
+                                    f"(the instrument has {n_items} items)")
         for t in inst.target_codes:
             for i in [*inst.item_ids, *(s.id for s in inst.single_items)]:
                 names[pattern.format(target=t, item=i)] = inst.column(t, i)
@@ -80,6 +83,7 @@ def rename_columns(raw: RawTable, inst: Instrument, columns, pattern: str | None
             issues.add_file(src, None, f"a column named {src!r} (named in the column mapping)",
                             "column in the mapping is not in the file")
         names[src] = dst
+    _export_headers(frame, inst, names, issues)
     frame = frame.rename(columns={c: names.get(c, c) for c in frame.columns})
     dup = frame.columns[frame.columns.duplicated()].unique().tolist()
     for c in dup:
@@ -88,6 +92,30 @@ def rename_columns(raw: RawTable, inst: Instrument, columns, pattern: str | None
     raw.user_missing = {names.get(k, k): v for k, v in raw.user_missing.items()}
     raw.value_labels = {names.get(k, k): v for k, v in raw.value_labels.items()}
     return frame
+
+
+def _export_headers(frame: pd.DataFrame, inst: Instrument, names: dict, issues: Issues) -> None:
+    """Group paths and question labels (KoboToolbox, ODK Central exports) to column names."""
+    mapped = {v for k, v in names.items() if k != v}
+    have = set(names.values())
+    if all(c in have for c in _item_and_id_columns(inst)):
+        return  # a plain file: nothing to look up
+    rest = [c for c in frame.columns if names.get(c, c) == c and c not in mapped]
+    found = {k: v for k, v in header_names(rest, inst).items() if v not in mapped}
+    if not found:
+        return
+    names.update(found)
+    kind = {"kobo": "KoboToolbox", "odk": "ODK Central"}.get(export_kind(frame.columns), "")
+    first = next(iter(found.items()))
+    issues.add_file("", None, "", f"{kind + ' export: ' if kind else ''}{len(found)} column "
+                    f"header(s) read as the form's question names ({first[0]!r} -> "
+                    f"{first[1]!r}, ...)", NOTE)
+
+
+def _item_and_id_columns(inst: Instrument) -> list[str]:
+    return [inst.layout.respondent_id, *(inst.column(t, i) for t in inst.target_codes
+                                         for i in [*inst.item_ids,
+                                                   *(s.id for s in inst.single_items)])]
 
 
 def long_to_wide(frame: pd.DataFrame, raw: RawTable, inst: Instrument,

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from pydantic import ValidationError
 
 from ..errors import ResponseDataError
 from ..instrument import Instrument
+from ..instrument.parts import ROLES, Layout
 from . import checks, mapping
+from .exports import DURATION, country_codes, export_kind, interview_seconds
 from .ledger import Ledger
 from .quality import QualityRules, flag_quality
 from .readers import RawTable, clean_cells, read_table
@@ -74,7 +77,8 @@ def read_responses(source: str | Path | pd.DataFrame, instrument: Instrument, *,
                    pattern: str | None = None, encoding: str | None = None,
                    delimiter: str | None = None, header_rows: int | None = None,
                    quality: QualityRules | None = None, errors: str = "exclude",
-                   unknown_labels: str = "error", value_labels: str = "error") -> Responses:
+                   unknown_labels: str = "error", value_labels: str = "error",
+                   roles: dict | None = None) -> Responses:
     """Read a response file (CSV, Excel, SPSS, Stata, Parquet) or a DataFrame against the instrument.
 
     Every input row is kept or excluded with its reasons (``.ledger``); every problem found is
@@ -122,6 +126,12 @@ def read_responses(source: str | Path | pd.DataFrame, instrument: Instrument, *,
         A SPSS/Stata value label contradicting the instrument's label of a code (a reversed
         scale, swapped missing codes): an error, or a warning and a note in the report. Agreeing
         labels are noted as confirmed.
+    roles : dict, optional
+        Column roles, overriding the instrument's ``layout``: ``respondent_id``, ``country``
+        (the file's column of the surveyed country, e.g. ``"sta"``), ``weight``, ``strata``,
+        ``psu``, ``fpc``, ``wave``, ``duration``, ``item_column``. Design columns keep their
+        names in ``.respondents``, as do the file's other columns that are not items (meta
+        columns of KoboToolbox and ODK Central exports among them).
 
     Returns
     -------
@@ -145,7 +155,8 @@ def read_responses(source: str | Path | pd.DataFrame, instrument: Instrument, *,
         if value not in allowed:
             raise ResponseDataError(f"{key}={value!r}: expected {allowed[0]!r} or {allowed[1]!r}")
     quality = QualityRules() if quality is None else quality
-    inst = instrument
+    inst = with_roles(instrument, roles)
+    columns = _role_columns(inst, columns)
     raw, frame, lines, issues = _instrument_frame(
         source, inst, sheet=sheet, layout=layout, columns=columns, pattern=pattern,
         encoding=encoding, delimiter=delimiter, header_rows=header_rows, value_labels=value_labels)
@@ -164,7 +175,9 @@ def read_responses(source: str | Path | pd.DataFrame, instrument: Instrument, *,
     issues.raise_if()  # unknown labels and typed columns: the file says what the scale does not
     # Where the instrument keeps don't know in the base (Pew's "% favourable"), a respondent who
     # answered only "don't know" still counts: dropping them would inflate every share.
-    counted = (VALID, DONT_KNOW) if inst.scoring.dont_know_in_base else (VALID,)
+    sc = inst.scoring
+    counted = (VALID, *([DONT_KNOW] if sc.dont_know_in_base else []),
+               *([REFUSED] if sc.refused_in_base else []))
     no_answer = ~np.logical_or.reduce([kind == c for c in counted]).any(axis=(1, 2))
     issues.add(no_answer, "(all items)", None, "at least one valid answer",
                "no valid answer to any item", EXCLUDED)
@@ -173,6 +186,11 @@ def read_responses(source: str | Path | pd.DataFrame, instrument: Instrument, *,
     found = issues.table()
     eligible = ~np.isin(np.arange(len(frame)) + 1,
                         found.loc[found["action"] == EXCLUDED, "row"].to_numpy(int))
+    seconds = interview_seconds(frame, export_kind(frame.columns))
+    if seconds is not None and DURATION not in frame.columns:
+        frame = pd.concat([frame, pd.DataFrame({DURATION: seconds}, index=frame.index)], axis=1)
+        if quality.duration is None and inst.layout.duration is None:
+            quality = replace(quality, duration=DURATION)
     flag_quality(frame, codes, kind, inst, quality, eligible, issues, raw.decimal)
 
     _note_empty_countries(frame, inst, issues)
@@ -186,7 +204,9 @@ def read_responses(source: str | Path | pd.DataFrame, instrument: Instrument, *,
     # rows are selected only when some were excluded, so no second or third copy is made.
     _reverse_in_place(codes, inst)
     kept = (lambda a: a) if keep.all() else (lambda a: np.ascontiguousarray(a[keep]))
-    wanted = [c for c in [*inst.demographics, inst.layout.weight] if c and c in frame.columns]
+    items = {inst.column(t, i) for t in inst.target_codes
+             for i in [*inst.item_ids, *(s.id for s in inst.single_items)]}
+    wanted = [c for c in frame.columns if c not in items and c != idcol]
     resp = Responses(
         instrument=inst,
         respondents=_respondents(frame.loc[keep, wanted], inst, issues.ids[keep], raw.decimal),
@@ -220,6 +240,10 @@ def _instrument_frame(source, inst: Instrument, *, sheet, layout, columns, patte
     for note in raw.notes:
         issues.add_file("", None, "", f"read: {note}", NOTE)
     frame = mapping.rename_columns(raw, inst, columns, pattern, issues)
+    frame = _export_id(frame, inst, issues)
+    if export_kind(frame.columns):
+        frame = frame.assign(**{v: country_codes(frame[v]) for v, d in inst.demographics.items()
+                                if d.type == "country" and v in frame.columns})
     issues.raise_if()
     if layout == "long":
         frame, lines = mapping.long_to_wide(frame, raw, inst, issues)
@@ -259,6 +283,18 @@ def _note_empty_countries(frame: pd.DataFrame, inst: Instrument, issues: Issues)
                       f"so {c} is left out of the analysis", stacklevel=3)
 
 
+def _export_id(frame: pd.DataFrame, inst: Instrument, issues) -> pd.DataFrame:
+    """Without the id column, an export's submission id (Kobo ``_uuid``, ODK ``KEY``) is used."""
+    idcol = inst.layout.respondent_id
+    kind = export_kind(frame.columns)
+    fallback = {"kobo": "_uuid", "odk": "KEY"}.get(kind)
+    if idcol in frame.columns or fallback is None or fallback not in frame.columns:
+        return frame
+    issues.add_file(fallback, None, "", f"no column {idcol!r}: the export's submission id "
+                    f"{fallback!r} is the respondent id", NOTE)
+    return frame.assign(**{idcol: frame[fallback]})
+
+
 def _ledger(name: str, rows_in: int, table: pd.DataFrame) -> Ledger:
     exc = table[table["action"] == EXCLUDED]
     excluded = (exc.groupby("row", sort=True)
@@ -289,6 +325,36 @@ def _reverse_in_place(codes: np.ndarray, inst: Instrument) -> None:
             np.subtract(sc.min + sc.max, codes[:, :, j], out=codes[:, :, j])
 
 
+def with_roles(instrument: Instrument, roles: dict | None) -> Instrument:
+    """The instrument with column roles (``{"country": "sta", "weight": "wgt"}``) in its layout.
+
+    >>> import surveyindex as si
+    >>> with_roles(si.load_instrument("favourability"), {"weight": "wgt"}).layout.weight
+    'wgt'
+    """
+    if not roles:
+        return instrument
+    try:
+        layout = Layout.model_validate({**instrument.layout.model_dump(), **dict(roles)})
+        return Instrument.model_validate({**instrument.model_dump(by_alias=True),
+                                          "layout": layout.model_dump()})
+    except ValidationError as exc:
+        what = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'roles'}: {e['msg']}"
+                         for e in exc.errors()[:3])
+        raise ResponseDataError(f"roles={dict(roles)!r}: {what} (roles are "
+                                f"{', '.join(ROLES)} and item_column)") from None
+
+
+def _role_columns(inst: Instrument, columns):
+    """The column mapping with the file's country column renamed to the country demographic."""
+    src = inst.layout.country
+    var = next((v for v, d in inst.demographics.items() if d.type == "country"), None)
+    if src is None or var is None or src == var:
+        return columns
+    table = mapping.mapping_table(columns)
+    return {**table, src: table.get(src, var)}
+
+
 def _respondents(kept: pd.DataFrame, inst: Instrument, ids: np.ndarray,
                  decimal: str) -> pd.DataFrame:
     out = pd.DataFrame({"resp_id": ids.astype(str)})
@@ -301,9 +367,25 @@ def _respondents(kept: pd.DataFrame, inst: Instrument, ids: np.ndarray,
             if spec.groups is not None:
                 g = spec.groups
                 cut = pd.cut(out[var], bins=[*g.breaks, np.inf], labels=g.labels, right=False)
-                out[g.name] = cut.astype(str).to_numpy()
+                out[g.name] = cut.astype(object).where(cut.notna(), None).to_numpy()
         else:
-            out[var] = col.to_numpy(dtype=float).astype(int).astype(str)
+            x = col.to_numpy(dtype=float)
+            text = np.char.mod("%d", np.nan_to_num(x)).astype(object)
+            out[var] = np.where(np.isnan(x), None, text)
     if inst.layout.weight and inst.layout.weight in kept.columns:
         out["weight"] = to_number(kept[inst.layout.weight], decimal)
+    # Design, wave and meta columns (and any other the instrument does not declare) keep their
+    # names, numbers as numbers, so make_design(resp, psu="psu") and filters can use them.
+    for c in kept.columns:
+        if c not in out.columns and c not in inst.demographics:
+            out[c] = _as_read(kept[c], decimal)
     return out
+
+
+def _as_read(col: pd.Series, decimal: str):
+    """A column numeric when every filled cell is a number, else as read."""
+    if col.dtype != object:
+        return col.to_numpy()
+    x = to_number(col, decimal)
+    filled = col.notna().to_numpy()
+    return x if np.all(np.isfinite(x) | ~filled) else col.to_numpy(object)

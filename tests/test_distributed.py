@@ -1,0 +1,102 @@
+"""Dask: raking, the index over replicates and the sensitivity runs on a real LocalCluster give
+the local numbers (identical for raking and sensitivity; within 1e-12 for replicate means)."""
+
+import builtins
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import surveyindex as si
+from surveyindex.errors import MissingDependencyError
+
+distributed = pytest.importorskip("distributed")
+
+
+@pytest.fixture(scope="module")
+def client():
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def design():
+    inst = si.load_instrument("softpower")
+    df = pd.read_csv(si.sample_paths()["responses"])
+    r = si.read_responses(df[df["country"].isin(["BRA", "JPN", "DEU"])], inst)
+    return si.make_design(r).with_replicates("bootstrap", n=30, seed=3)
+
+
+@pytest.fixture(scope="module")
+def margins():
+    m = pd.read_csv(si.sample_paths()["margins"], dtype={"category": str})
+    return m[m["country"].isin(["BRA", "JPN", "DEU"]) & m["variable"].isin(["gender", "age_group"])]
+
+
+def test_raking_on_cluster_is_identical(client, design, margins, monkeypatch):
+    monkeypatch.setattr("surveyindex.design.distributed.REPLICATE_BLOCK", 7)  # 5 blocks
+    local = design.rake(margins, by="country")
+    remote = design.rake(margins, by="country", client=client)
+    assert np.array_equal(local.weights, remote.weights)
+    assert np.array_equal(np.asarray(local.replicate_weights), np.asarray(remote.replicate_weights))
+    assert local.steps[-1]["iterations"] == remote.steps[-1]["iterations"]
+
+
+def test_index_on_cluster_matches_local(client, design, margins, monkeypatch):
+    monkeypatch.setattr("surveyindex.index.distributed.REPLICATE_BLOCK", 8)   # 4 blocks
+    d = design.rake(margins, by="country")
+    local = si.compute_index(d, audiences=["all", "g20_youth"])
+    remote = si.compute_index(d, audiences=["all", "g20_youth"], client=client)
+    for name in ("items", "dimensions", "composite", "ranks", "pooled", "comparison"):
+        a, b = getattr(local, name), getattr(remote, name)
+        assert a.shape == b.shape and list(a.columns) == list(b.columns)
+        num = a.select_dtypes("number").columns
+        np.testing.assert_allclose(b[num].to_numpy(float), a[num].to_numpy(float),
+                                   rtol=1e-12, atol=1e-12, err_msg=name)
+    assert local.composite[["country", "target"]].equals(remote.composite[["country", "target"]])
+
+
+def test_sensitivity_on_cluster_is_identical(client, design):
+    factors = {"normalisation": ["scale", "minmax"], "aggregation": ["arithmetic", "geometric"]}
+    kw = dict(audiences=["all"], sensitivity=8, sensitivity_factors=factors, seed=2)
+    local = si.compute_index(design, **kw)
+    remote = si.compute_index(design, client=client, **kw)
+    pd.testing.assert_frame_equal(local.sensitivity, remote.sensitivity)
+    pd.testing.assert_frame_equal(local.sensitivity_indices, remote.sensitivity_indices)
+
+
+def test_missing_dask_names_the_extra(monkeypatch):
+    from surveyindex.design.distributed import require_distributed
+
+    real = builtins.__import__
+
+    def no_dask(name, *args, **kwargs):
+        if name.startswith("distributed"):
+            raise ImportError(name)
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_dask)
+    with pytest.raises(MissingDependencyError, match=r"surveyindex\[dask\]"):
+        require_distributed()
+
+
+def test_tracker_from_parquet_partitions_on_cluster(client, tmp_path):
+    # Two waves in one Parquet dataset partitioned by wave, read a wave at a time with
+    # dask.dataframe; the tracker on the cluster equals the one from a wave column, locally.
+    frames = []
+    for w, seed in ((2022, 1), (2023, 2)):
+        sim = si.simulate_softpower(n_per_country=40, countries=["BRA", "JPN"], seed=seed,
+                                    problems=False)
+        frames.append(sim.responses.assign(wave=w, resp_id=lambda d, w=w: f"{w}-" + d["resp_id"]))
+    df = pd.concat(frames, ignore_index=True)
+    df.to_parquet(tmp_path / "waves", partition_cols=["wave"])
+    kw = dict(replicates=12, seed=4, audiences=["all"])
+    remote = si.run_tracker(tmp_path / "waves", client=client, **kw)
+    local = si.run_tracker(df, **kw)
+    assert remote.waves == local.waves == ["2022", "2023"]
+    num = local.changes.select_dtypes("number").columns
+    np.testing.assert_allclose(remote.changes[num].to_numpy(float),
+                               local.changes[num].to_numpy(float), rtol=1e-12, atol=1e-12)
+    assert len(local.changes) == 2 * 2 * (20 + 5 + 1)
