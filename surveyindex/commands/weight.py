@@ -31,18 +31,24 @@ def run(args) -> int:
     from ..pipeline import _read_margins
     from ..project import load_project, write_weights
 
+    from ..report.files import check_writable
+
     p = load_project(args.project)
+    target = args.output or p.outputs.weights
+    if target is not None:
+        check_writable(target, what="weights file")
     inst = load_instrument(p.instrument)
-    resp = read_responses(p.responses, inst, sheet=p.sheet)
+    resp = read_responses(p.responses, inst, sheet=p.sheet, **p.reading.options())
     w = inst.weighting
     by = p.weighting.by or w.by
     design = make_design(resp, strata=by).rake(
         _read_margins(p.margins), by=by, tolerance=p.weighting.tolerance or w.tolerance,
-        max_iterations=p.weighting.max_iterations or w.max_iterations)
+        max_iterations=p.weighting.max_iterations or w.max_iterations,
+        collapse=p.weighting.collapse)
     print(resp.ledger)
     print("\nWeighting diagnostics:")
     print(design.diagnostics(by=by).to_string(index=False, float_format=lambda v: f"{v:.2f}"))
-    target = args.output or p.outputs.weights
     if target is not None:
-        print(f"\nweights written to {write_weights(design, target)}")
+        out = write_weights(design, target, neutralise=p.outputs.neutralise_formulas)
+        print(f"\nweights written to {out}")
     return 0
