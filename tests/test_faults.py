@@ -4,7 +4,6 @@ reader: only the package's own exceptions, and every row kept or excluded."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys

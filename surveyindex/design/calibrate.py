@@ -95,8 +95,11 @@ def _model(data, spec, by, g):
         else:
             x = pd.to_numeric(data[var], errors="coerce").to_numpy(float)
             if np.isnan(x).any():
+                i = int(np.flatnonzero(np.isnan(x))[0])
+                who = (f"respondent {data['resp_id'].iloc[i]}" if "resp_id" in data.columns
+                       else f"respondent number {i + 1}")
                 raise WeightingError(f"{_where(by, g)}calibration variable {var!r} has missing "
-                                     f"values (row {int(np.flatnonzero(np.isnan(x))[0])})")
+                                     f"values ({who})")
             columns.append(x)
             cols.append(var)
             totals.append(float(value))

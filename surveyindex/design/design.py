@@ -223,7 +223,8 @@ def make_design(responses: Responses | pd.DataFrame, weights: str | np.ndarray |
             if missing:
                 raise WeightingError(f"replicate weight column(s) {missing} not found; "
                                      f"columns: {list(data.columns)}")
-            rep = data[list(replicate_weights)].apply(pd.to_numeric, errors="coerce").to_numpy(float)
+            rep = data[list(replicate_weights)].apply(pd.to_numeric, errors="coerce").to_numpy(
+                float, na_value=np.nan)
         else:
             rep = np.asarray(replicate_weights, float)
         if np.isnan(rep).any() or (rep < 0).any():

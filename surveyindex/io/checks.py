@@ -12,8 +12,16 @@ import pycountry
 
 from ..instrument import Instrument
 from .readers import RawTable
-from .recode import (INVALID, VALID, closest_labels, codes_from_labels, odd_cells, odd_type,
-                     recode_column, to_number)
+from .recode import (
+    INVALID,
+    VALID,
+    closest_labels,
+    codes_from_labels,
+    odd_cells,
+    odd_type,
+    recode_column,
+    to_number,
+)
 from .validate import ERROR, EXCLUDED, NOTE, SET_MISSING, Issues, cell_text
 
 _ISO3 = frozenset(c.alpha_3 for c in pycountry.countries)

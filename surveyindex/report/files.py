@@ -85,7 +85,7 @@ def neutralise_formulas(table: pd.DataFrame) -> pd.DataFrame:
     (['\\'=HYPERLINK("http://x")', 'r2', "'-1+2", "'@SUM(A1)"], [1.0, -0.5, 2.0, 1.0])
     """
     out = None
-    for j, (name, col) in enumerate(table.items()):
+    for j, (_name, col) in enumerate(table.items()):
         if not (col.dtype == object or pd.api.types.is_string_dtype(col.dtype)):
             continue
         text = col.astype("string")

@@ -20,9 +20,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from ..errors import ReportError
 from . import _format as fmt
-from .files import write_atomic
 from . import index_sheets
 from .bases import BaseRule, sample_bases, suppress
+from .files import write_atomic
 from .profile import dimension_profile
 
 _SE3 = "0.000"
