@@ -126,7 +126,13 @@ def _quiet_numpy():
 
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
+        warnings.showwarning = _show_warning
         yield
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    # One line a user can read, not the source file and line of the warnings.warn call.
+    print(f"surveyindex: warning: {_one_line(message)}", file=sys.stderr)
 
 
 @contextlib.contextmanager

@@ -68,6 +68,6 @@ def run(args) -> int:
               f"{design.n_replicates} replicates weighted: ok")
     check_outputs(p)
     named = [k for k in ("workbook", "tables", "weights", "plots") if getattr(p.outputs, k)]
-    print(f"outputs     {', '.join(named) or 'none named'}: writable")
+    print(f"outputs     {', '.join(named)}: writable" if named else "outputs     none named")
     print("valid: ready for 'surveyindex run'")
     return 0
