@@ -67,6 +67,23 @@ def test_a_killed_writer_leaves_the_old_output_whole(tmp_path):
             "resp_id,weight\n'=r0,1.5\n")
 
 
+def test_sigterm_under_the_cli_removes_the_temporary_file(tmp_path):
+    """The CLI handles SIGTERM as Ctrl-C: the write is abandoned, its temporary file removed."""
+    target = tmp_path / "report.xlsx"
+    target.write_text("old")
+    code = (f"import sys, time; sys.path.insert(0, {str(ROOT)!r})\n"
+            "from surveyindex import cli\nfrom surveyindex.report.files import write_atomic\n"
+            "def slow(tmp):\n    tmp.write_text('half')\n    print('writing', flush=True)\n"
+            "    time.sleep(60)\n"
+            "with cli._term_as_interrupt():\n"
+            f"    write_atomic({str(target)!r}, slow)\n")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "writing"
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=60) != 0
+    assert target.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["report.xlsx"]
+
+
 def test_csv_outputs_neutralise_formulas_unless_asked_not_to(tmp_path):
     table = pd.DataFrame({"resp_id": ['=HYPERLINK("http://evil.example","x")', "+1", "-2+3",
                                       "@SUM(A1)", "\tx", "\rx", "r7"], "weight": np.arange(7) - 3.0})
