@@ -60,6 +60,14 @@ class PipelineResult:
         table = c.assign(cell=cell).pivot(index="country", columns="target", values="cell")
         return table[[t for t in self.instrument.target_codes if t in table.columns]]
 
+    @property
+    def plot(self):
+        """The run's plots, displaying themselves: ``.plot.forest()``, ``.plot.profile()``,
+        ``.plot.ranks()``, ``.plot.weighting()``."""
+        from .display import PlotAccessor
+
+        return PlotAccessor(self.index, self.design)
+
     def _repr_html_(self) -> str:
         from .report.display import pipeline_html
 

@@ -81,6 +81,17 @@ def test_kobo_labels_export_reads_as_the_plain_file(case):
     _same(base, si.read_responses(folder / "kobo_labels.csv", inst))
 
 
+def test_kobo_labels_export_in_another_language(tmp_path):
+    inst = si.load_instrument("favourability")  # English, Spanish and French labels
+    plain = plain_file(inst, n=40, seed=5)
+    plain.to_csv(tmp_path / "plain.csv", index=False)
+    export = kobo_export(inst, plain, labels=True, language="es")
+    assert "Muy favorable" in set(export.iloc[:, 7]) | set(export.iloc[:, 8])
+    export.to_csv(tmp_path / "kobo_es.csv", sep=";", index=False)
+    _same(si.read_responses(tmp_path / "plain.csv", inst),
+          si.read_responses(tmp_path / "kobo_es.csv", inst))
+
+
 def test_odk_central_csv_reads_as_the_plain_file(case):
     inst, plain, folder, base = case
     export = odk_export(inst, plain)

@@ -22,7 +22,7 @@ from ..instrument import audience_mask
 from . import result as tables
 from .aggregate import aggregate, pool
 from .normalise import normalise
-from .scoring import score_bounds, score_dimensions
+from .scoring import item_bounds, score_bounds, score_dimensions
 from .uncertainty import paired_differences
 from .weights import driver_weights, factor_weights, fixed_weights, pca_weights
 
@@ -191,7 +191,8 @@ def index_arrays(design: SurveyDesign, m: IndexMethod, masks: dict, country_w,
             a = {"item_mean": full[:, : T * J].reshape(C, T, J, R1),
                  "n_items": est.n[present, : T * J].reshape(C, T, J),
                  "n_dims": est.n[present, T * J:].reshape(C, T, K),
-                 "neff_dims": est.n_eff[present, T * J:].reshape(C, T, K)}
+                 "neff_dims": est.n_eff[present, T * J:].reshape(C, T, K),
+                 "neff_items": est.n_eff[present, : T * J].reshape(C, T, J)}
             raw = full[:, T * J:].reshape(C, T, K, R1)
         else:
             countries, raw = _full_sample_means(design, scores.reshape(design.n, T * K), mask)
@@ -204,7 +205,8 @@ def index_arrays(design: SurveyDesign, m: IndexMethod, masks: dict, country_w,
         a["pooled"] = _pooled(a, countries, country_w, m.pooling)
         per_aud.append({"audience": name, "countries": countries, "dim_mean": raw, **a})
     return {"per_audience": per_aud, "scale": design.replicate_scale, "dims": dims,
-            "targets": targets, "items": items, "item_dims": [d.id for d, _ in inst.items()]}
+            "targets": targets, "items": items, "item_dims": [d.id for d, _ in inst.items()],
+            "item_bounds": item_bounds(inst), "index_scale": tuple(inst.index.scale)}
 
 
 def audience_masks(design: SurveyDesign, audiences, filters) -> dict[str, np.ndarray]:

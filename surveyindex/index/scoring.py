@@ -74,7 +74,7 @@ def score_dimensions(responses: Responses, min_valid_items: int | None = None, *
         raise EstimationError(
             f"min_valid_items must be between 1 and {min(sizes)} (the smallest dimension), got {k}"
         )
-    lo, hi = _item_bounds(inst)                                   # (J,) per item
+    lo, hi = item_bounds(inst)                                   # (J,) per item
     n, T = responses.values.shape[:2]
     out = np.empty((n, T, len(sizes)))
     # Row blocks keep the (rows, targets, items) temporaries small at millions of respondents.
@@ -137,7 +137,8 @@ def score_bounds(instrument, scoring: str = "mean") -> tuple[np.ndarray, np.ndar
     return (np.full(K, -1.0) if scoring == "net" else np.zeros(K)), np.ones(K)
 
 
-def _item_bounds(inst) -> tuple[np.ndarray, np.ndarray]:
+def item_bounds(inst) -> tuple[np.ndarray, np.ndarray]:
+    """Lowest and highest valid code of each item's scale, in instrument item order."""
     scales = [inst.scales[d.scale] for d, _ in inst.items()]
     return np.array([s.min for s in scales], float), np.array([s.max for s in scales], float)
 

@@ -96,11 +96,12 @@ def to_number(col: pd.Series, decimal: str = ".") -> np.ndarray:
 
 
 def codes_from_labels(col: pd.Series, labels: dict[int, str], decimal: str = ".",
-                      also: tuple[dict[int, str], ...] = ()):
+                      translations=()):
     """Numbers, with label text replaced by its code; returns (codes, unknown-text mask).
 
-    ``also`` holds further labels of the same codes (the instrument's translations), tried after
-    ``labels``. Booleans and dates are neither numbers nor text: NaN, and not unknown text.
+    ``translations`` are more ``{code: label}`` tables (the labels in other languages, as a
+    labelled KoboToolbox export in that language writes them); ``labels`` win a clash.
+    Booleans and dates are neither numbers nor text: NaN, and not unknown text.
 
     >>> c, bad = codes_from_labels(pd.Series(["1", " female", "MALE", "other"], dtype=object),
     ...                            {1: "Male", 2: "Female"})
@@ -113,8 +114,8 @@ def codes_from_labels(col: pd.Series, labels: dict[int, str], decimal: str = "."
         text &= ~odd_cells(col)
     unknown = np.zeros(len(x), dtype=bool)
     if text.any():
-        lookup = {normalise(v): float(k) for extra in reversed(also) for k, v in extra.items()}
-        lookup.update({normalise(v): float(k) for k, v in labels.items()})
+        lookup = {normalise(v): float(k) for table in (*translations, labels)
+                  for k, v in table.items()}
         found = normalise(col[text]).map(lookup).to_numpy(dtype=float)
         x[text] = found
         unknown[text] = np.isnan(found)
