@@ -255,7 +255,7 @@ def stratum_name(design, h: int) -> str:
     """A stratum as the user knows it ("country ARG"), not by its internal code.
 
     >>> import pandas as pd, surveyindex as si
-    >>> stratum_name(si.make_design(pd.DataFrame({"country": ["A", "B", "B"]})), 0)
+    >>> stratum_name(si.make_design(pd.DataFrame({"country": ["A", "B", "B"]}), strata="country"), 0)
     'stratum country A'
     """
     col = next((s.get("strata") for s in design.steps if s.get("step") == "design"), None)
