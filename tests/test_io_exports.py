@@ -13,9 +13,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from exports_builder import KOBO_META, ODK_TAIL, kobo_export, odk_export, plain_file
 
 import surveyindex as si
-from exports_builder import KOBO_META, ODK_TAIL, kobo_export, odk_export, plain_file
 
 INSTRUMENTS = ["softpower", "favourability", "nationbrand"]
 

@@ -2,8 +2,11 @@
 
 from .bases import BaseRule, sample_bases, suppress
 from .display import index_html, pipeline_html
+from .labels import Labels, country_name
 from .profile import dimension_profile
-from .workbook import ReportTables, lead_sentences, write_workbook
+from .summary import lead_sentences
+from .workbook import SHEETS, ReportTables, write_workbook
 
-__all__ = ["BaseRule", "ReportTables", "dimension_profile", "index_html", "lead_sentences",
-           "pipeline_html", "sample_bases", "suppress", "write_workbook"]
+__all__ = ["SHEETS", "BaseRule", "Labels", "ReportTables", "country_name", "dimension_profile",
+           "index_html", "lead_sentences", "pipeline_html", "sample_bases", "suppress",
+           "write_workbook"]
