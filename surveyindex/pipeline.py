@@ -91,6 +91,7 @@ def run_pipeline(instrument: str | Path | Instrument = "softpower",
                  progress: bool | None = None, collapse=None, roles: dict | None = None,
                  replicate_method: str = "bootstrap", fay_rho: float = 0.3,
                  weighting: str = "rake", trim: dict | None = None,
+                 required: list[str] | None = None,
                  read_options: dict | None = None) -> PipelineResult:
     """Run every stage; with no file arguments, on the bundled soft-power sample.
 
@@ -108,9 +109,11 @@ def run_pipeline(instrument: str | Path | Instrument = "softpower",
     ``{"dont_know": "include", "refused": "include"}`` keeps both in the base;
     ``{"sensitivity": 256}`` also runs the sensitivity analysis, which the report shows on its
     Sensitivity sheets). ``invariance`` also tests measurement invariance across countries
-    (multi-group CFA; slower) and adds its flags to ``flags``, beside the alpha flags.
+    (multi-group CFA with the final weights, lavaan's MLR statistics, partial-invariance search
+    and alignment; slower) and adds its flags to ``flags``, beside the alpha flags.
     ``roles`` are column roles as :func:`surveyindex.read_responses` takes them
-    (``{"country": "sta", "weight": "wgt", "psu": "psu"}``). ``replicate_method`` is one of
+    (``{"country": "sta", "weight": "wgt", "psu": "psu"}``), ``required`` the demographics a
+    respondent must have (``["country"]``). ``replicate_method`` is one of
     ``bootstrap, JK1, JKn, BRR, Fay`` (``replicates`` and ``seed`` apply to the bootstrap,
     ``fay_rho`` to Fay's). ``weighting`` is ``"rake"`` or ``"calibrate"`` (linear calibration to
     the same margins as counts); ``trim`` (``{"upper": 5, "lower": 0.2}``) trims the weights
@@ -134,7 +137,7 @@ def run_pipeline(instrument: str | Path | Instrument = "softpower",
     by = w.by if by is None else by
     with stages(["read responses", "replicate weights", "weighting", "index", "reliability"],
                 progress) as step:
-        resp = read_responses(responses, inst, sheet=sheet, roles=roles,
+        resp = read_responses(responses, inst, sheet=sheet, roles=roles, required=required,
                               **(read_options or {}))
         margin_table = None if margins is None else margin_codes(read_margins(margins), inst)
         step()
@@ -149,7 +152,7 @@ def run_pipeline(instrument: str | Path | Instrument = "softpower",
         index = compute_index(design, audiences, level=level, min_valid_items=min_valid_items,
                               **(method or {}))
         step()
-        rel, flags, inv = _reliability(resp, invariance)
+        rel, flags, inv = _reliability(resp, invariance, design.weights)
         step()
     weighting_table = design.diagnostics(by=by)
     methodology = _methodology(inst, resp, design, index, responses, margins, seed)
@@ -216,12 +219,15 @@ def _with_base(inst: Instrument, method: dict) -> Instrument:
     return inst.model_copy(update={"scoring": inst.scoring.model_copy(update=update)})
 
 
-def _reliability(resp: Responses, invariance: bool = False):
-    """Alpha per country x target x dimension, the flags to show beside scores, invariance."""
+def _reliability(resp: Responses, invariance: bool = False, weights=None):
+    """Alpha per country x target x dimension, the flags to show beside scores, invariance
+    (with the final weights: pseudo-ML and lavaan's MLR statistics)."""
     # The module, not the function of the same name that surveyindex/__init__ exports.
     module = importlib.import_module(".reliability", __package__)
     table = reliability(resp, by=("country", "target"))
-    inv = module.invariance(resp) if invariance else None
+    if weights is not None and len(weights) != resp.n:
+        weights = None  # a design over other rows: analyse unweighted rather than misalign
+    inv = module.invariance(resp, weights=weights) if invariance else None
     flags = module.reliability_flags(table, inv)
     return table, flags, inv
 

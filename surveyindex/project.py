@@ -164,6 +164,7 @@ class Project(_Strict):
     sheet: str | int = 0
     columns: ColumnOptions = ColumnOptions()
     reading: ReadingOptions = ReadingOptions()
+    required: list[str] | None = None
     weighting: WeightingOptions = WeightingOptions()
     replicates: ReplicateOptions = ReplicateOptions()
     index: IndexOptions = IndexOptions()
@@ -357,7 +358,8 @@ def run_project(project: str | Path | Project, *, write: bool = True,
                        roles=p.columns.roles() or None,
                        replicate_method=p.replicates.method, fay_rho=p.replicates.fay_rho,
                        weighting=p.weighting.method,
-                       trim=p.weighting.trim.model_dump() if p.weighting.trim else None)
+                       trim=p.weighting.trim.model_dump() if p.weighting.trim else None,
+                       required=p.required)
     if write:
         write_outputs(res, p)
     return res

@@ -41,7 +41,7 @@ def run(args) -> int:
                            f"instrument (defined: {['all', *inst.audiences]})")
     check_inputs(p)
     resp = read_responses(p.responses, inst, sheet=p.sheet, roles=p.columns.roles() or None,
-                          **p.reading.options())
+                          required=p.required, **p.reading.options())
     print(f"responses   {resp.ledger}")
     if len(resp.ledger.warnings):
         print(f"            {len(resp.ledger.warnings)} answers outside the scale set to missing")

@@ -38,7 +38,7 @@ def run(args) -> int:
         check_writable(target, what="weights file")
     inst = load_instrument(p.instrument)
     resp = read_responses(p.responses, inst, sheet=p.sheet, roles=p.columns.roles() or None,
-                          **p.reading.options())
+                          required=p.required, **p.reading.options())
     w = inst.weighting
     by = p.weighting.by or w.by
     margins = None if p.margins is None else margin_codes(read_margins(p.margins), inst)
