@@ -29,7 +29,7 @@ def run(args) -> int:
     from ..io import margin_codes, read_margins, read_responses
     from ..pipeline import base_design, weight_design
     from ..project import load_project, write_weights
-    from ..report.files import check_writable
+    from ..report import check_writable
 
     p = load_project(args.project)
     target = args.output or p.outputs.weights
