@@ -1,4 +1,4 @@
-"""Stage 4, reliability: do a dimension's items measure one thing, in every country?"""
+"""Stage 5 (beside index), reliability: do a dimension's items measure one thing, in every country?"""
 
 from .alignment import AlignmentResult, align, align_configural
 from .alpha import AlphaResult, cronbach_alpha, item_statistics, reliability
