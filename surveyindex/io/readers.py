@@ -393,7 +393,10 @@ def _clean_objects(s: pd.Series) -> pd.Series:
     """An object column cleaned per distinct value: text stripped, blank markers NaN; other
     cells (numbers, dates) and missing cells as they were."""
     codes, uniques = pd.factorize(s, use_na_sentinel=True)
-    if len(uniques) > len(s) // 2 and len(s) > 1000:  # mostly distinct (ids, free text)
+    # per distinct value only when all are text: hashing merges 1, 1.0 and True, which a
+    # mixed column (Excel, SPSS) must keep apart
+    mixed = any(type(u) is not str for u in uniques)
+    if mixed or (len(uniques) > len(s) // 2 and len(s) > 1000):  # or mostly distinct (ids)
         clean = np.array([_clean_cell(v) for v in s.to_numpy(object)], dtype=object)
         return pd.Series(clean, index=s.index, dtype=object)
     clean = np.array([_clean_cell(v) for v in uniques] + [None], dtype=object)[codes]

@@ -155,7 +155,8 @@ def recode_column(col: pd.Series, scale, declared: dict | None = None, decimal: 
     >>> codes.tolist()[:2], kind.tolist(), unk.tolist()
     ([4.0, 4.0], [0, 0, 2, 3, 4, 4], [False, False, False, False, False, True])
     """
-    if col.dtype == object or pd.api.types.is_string_dtype(col.dtype):
+    if pd.api.types.is_string_dtype(col.dtype) and (
+            col.dtype != object or pd.api.types.infer_dtype(col, skipna=True) == "string"):
         # Text is decoded and matched once per distinct value, then spread to the cells.
         where, uniques = pd.factorize(col, use_na_sentinel=True)
         ux, ukind, uunknown = _recode_cells(pd.Series(uniques, dtype=col.dtype), scale, declared,
