@@ -144,6 +144,7 @@ class Project(_Strict):
                                 "weights are final and are used as they are.")
     sheet: str | int = 0
     columns: ColumnOptions = ColumnOptions()
+    required: list[str] | None = None
     weighting: WeightingOptions = WeightingOptions()
     replicates: ReplicateOptions = ReplicateOptions()
     index: IndexOptions = IndexOptions()
@@ -337,7 +338,8 @@ def run_project(project: str | Path | Project, *, write: bool = True,
                        progress=progress, roles=p.columns.roles() or None,
                        replicate_method=p.replicates.method, fay_rho=p.replicates.fay_rho,
                        weighting=p.weighting.method,
-                       trim=p.weighting.trim.model_dump() if p.weighting.trim else None)
+                       trim=p.weighting.trim.model_dump() if p.weighting.trim else None,
+                       required=p.required)
     if write:
         write_outputs(res, p)
     return res
