@@ -21,8 +21,7 @@ from .design import SurveyDesign, make_design
 from .errors import WeightingError
 from .index import IndexResult, compute_index
 from .instrument import Instrument, load_instrument
-from .io import Responses, read_responses
-from .io.margins import margin_codes, read_margins
+from .io import Responses, margin_codes, read_margins, read_responses
 from .reliability import reliability
 
 
@@ -69,7 +68,7 @@ class PipelineResult:
         return PlotAccessor(self.index, self.design)
 
     def _repr_html_(self) -> str:
-        from .report.display import pipeline_html
+        from .report import pipeline_html
 
         return pipeline_html(self)
 
@@ -91,7 +90,8 @@ def run_pipeline(instrument: str | Path | Instrument = "softpower",
                  progress: bool | None = None, collapse=None, roles: dict | None = None,
                  replicate_method: str = "bootstrap", fay_rho: float = 0.3,
                  weighting: str = "rake", trim: dict | None = None,
-                 required: list[str] | None = None) -> PipelineResult:
+                 required: list[str] | None = None,
+                 read_options: dict | None = None) -> PipelineResult:
     """Run every stage; with no file arguments, on the bundled soft-power sample.
 
     Steps: read and validate the responses (ledger of exclusions); build the design (strata =
@@ -118,7 +118,8 @@ def run_pipeline(instrument: str | Path | Instrument = "softpower",
     the same margins as counts); ``trim`` (``{"upper": 5, "lower": 0.2}``) trims the weights
     after it, as :func:`si.trim`. ``progress`` shows a progress bar over the stages (needs
     ``tqdm``: ``pip install 'surveyindex[progress]'``); None shows it when tqdm is installed and
-    the output is a terminal or a notebook, False never.
+    the output is a terminal or a notebook, False never. ``read_options`` passes reading
+    choices to :func:`surveyindex.read_responses` (e.g. ``{"unknown_labels": "missing"}``).
 
     >>> import surveyindex as si
     >>> res = si.run_pipeline(replicates=20, seed=1)
@@ -135,7 +136,8 @@ def run_pipeline(instrument: str | Path | Instrument = "softpower",
     by = w.by if by is None else by
     with stages(["read responses", "replicate weights", "weighting", "index", "reliability"],
                 progress) as step:
-        resp = read_responses(responses, inst, sheet=sheet, roles=roles, required=required)
+        resp = read_responses(responses, inst, sheet=sheet, roles=roles, required=required,
+                              **(read_options or {}))
         margin_table = None if margins is None else margin_codes(read_margins(margins), inst)
         step()
         design = base_design(resp, by).with_replicates(replicate_method, n=replicates, seed=seed,

@@ -1,12 +1,15 @@
 """Stage 6, report: the result tables as a formatted Excel workbook, notebook views and plots."""
 
+from ._format import finish_sheet, write_table
 from .bases import BaseRule, sample_bases, suppress
+from .charts import PALETTE
 from .display import index_html, pipeline_html
+from .files import check_writable, neutralise_formulas, write_atomic, write_csv
 from .labels import Labels, country_name
 from .profile import dimension_profile
 from .summary import lead_sentences
 from .workbook import SHEETS, ReportTables, write_workbook
 
-__all__ = ["SHEETS", "BaseRule", "Labels", "ReportTables", "country_name", "dimension_profile",
-           "index_html", "lead_sentences", "pipeline_html", "sample_bases", "suppress",
-           "write_workbook"]
+__all__ = ["PALETTE", "SHEETS", "BaseRule", "Labels", "ReportTables", "country_name",
+           "check_writable", "dimension_profile", "finish_sheet", "index_html", "lead_sentences", "neutralise_formulas", "pipeline_html",
+           "sample_bases", "suppress", "write_atomic", "write_csv", "write_table", "write_workbook"]
