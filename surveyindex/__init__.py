@@ -83,7 +83,7 @@ from .reliability import (
     reliability_flags,
     response_styles,
 )
-from .report import ReportTables, write_workbook
+from .report import ReportTables, write_tracker_report, write_workbook
 from .tracker import run_tracker
 
 __all__ = [
@@ -154,6 +154,7 @@ __all__ = [
     "weight_diagnostics",
     "write_codebook",
     "write_report",
+    "write_tracker_report",
     "write_workbook",
     "write_xlsform",
     "xlsform_tables",

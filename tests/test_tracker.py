@@ -146,3 +146,27 @@ def test_tracker_errors(inst):
     with pytest.raises(EstimationError, match="comparable names"):
         compute_tracker({"a": d, "b": d}, comparable={"nope": False}, audiences=["all"],
                         panel_id="resp_id")
+
+
+def test_tracker_workbook_and_plot(inst, tmp_path):
+    import openpyxl
+
+    waves = {w: _design(pd.read_csv(DATA.format(k)), inst) for k, w in ((1, "w1"), (2, "w2"))}
+    tr = compute_tracker(waves, audiences=["all"])
+    out = si.write_tracker_report(tr, tmp_path / "tracker.xlsx")
+    wb = openpyxl.load_workbook(out)
+    assert {"Trend", "Changes", "Improved", "Comparability"} <= set(wb.sheetnames)
+    ws = wb["Trend"]
+    header = [c.value for c in ws[2]]
+    assert header[:6] == ["Country", "Target", "Audience", "Measure", "w1", "w2"]
+    rows = [r for r in ws.iter_rows(min_row=3, values_only=True) if r[3] == "composite"]
+    want = tr.trend("composite").set_index(["country", "target"])
+    for r in rows:
+        assert r[4] == pytest.approx(want.loc[(r[0], r[1]), "w1"])
+        assert r[header.index("change w1-w2")] == pytest.approx(
+            want.loc[(r[0], r[1]), "change w1-w2"])
+    pytest.importorskip("matplotlib")
+    from surveyindex.plot import trend_plot
+
+    fig = trend_plot(tr.estimates, target="CHN")
+    assert fig.axes[0].get_title().startswith("composite of CHN")

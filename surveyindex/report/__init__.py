@@ -3,6 +3,7 @@
 from .bases import BaseRule, sample_bases, suppress
 from .display import index_html, pipeline_html
 from .profile import dimension_profile
+from .trend_sheets import add_trend_sheets, tracker_tables, write_tracker_report
 from .workbook import ReportTables, lead_sentences, write_workbook
 
 __all__ = ["BaseRule", "ReportTables", "dimension_profile", "index_html", "lead_sentences",

@@ -23,7 +23,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from ..errors import ReportError
 from . import _format as fmt
-from . import index_sheets
+from . import index_sheets, trend_sheets
 from .bases import BaseRule, sample_bases, suppress
 from .profile import dimension_profile
 
@@ -144,12 +144,14 @@ class ReportTables:
     sensitivity: pd.DataFrame = field(default_factory=pd.DataFrame)
     sensitivity_indices: pd.DataFrame = field(default_factory=pd.DataFrame)
     index_settings: dict = field(default_factory=dict)
+    trend: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for f in fields(self):
             value = getattr(self, f.name)
             expected = {"title": str, "methodology": dict, "base_rule": BaseRule,
-                        "level": float, "index_settings": dict}.get(f.name, pd.DataFrame)
+                        "level": float, "index_settings": dict,
+                        "trend": dict}.get(f.name, pd.DataFrame)
             if not isinstance(value, expected):
                 raise ReportError(f"ReportTables.{f.name}: expected a {expected.__name__}, "
                                   f"got {type(value).__name__}")
@@ -229,6 +231,7 @@ def _build(t: ReportTables) -> Workbook:
     _comparison_sheet(wb.create_sheet(pair), suppress(t.comparison, bases), a, b)
     _table_sheet(wb, "Leads", t.leads, _leads_columns(a, b))
     guide = _guide(pair, index_sheets.add_index_sheets(wb, t, bases))
+    guide.update(trend_sheets.add_trend_sheets(wb, t.trend, t.level))
     _table_sheet(wb, "Items", suppress(t.items, bases), _ITEMS)
     rel = _table_sheet(wb, "Reliability", t.reliability, _RELIABILITY)
     flagged = [r for r, f in enumerate(t.reliability.get("flag", []), start=2) if _truthy(f)]
