@@ -79,7 +79,7 @@ def run_pipeline(instrument: str | Path | Instrument = "softpower",
                  level: float = 0.95, by: str | None = None, tolerance: float | None = None,
                  max_iterations: int | None = None, min_valid_items: int | None = None,
                  sheet: str | int = 0, method: dict | None = None, invariance: bool = False,
-                 progress: bool | None = None, collapse=None) -> PipelineResult:
+                 progress: bool | None = None, collapse=None, client=None) -> PipelineResult:
     """Run every stage; with no file arguments, on the bundled soft-power sample.
 
     Steps: read and validate the responses (ledger of exclusions); build the design (strata =
@@ -95,7 +95,9 @@ def run_pipeline(instrument: str | Path | Instrument = "softpower",
     Sensitivity sheets). ``invariance`` also tests measurement invariance across countries
     (multi-group CFA; slower) and adds its flags to ``flags``, beside the alpha flags. ``progress`` shows a progress bar over the stages
     (needs ``tqdm``: ``pip install 'surveyindex[progress]'``); None shows it when tqdm is
-    installed and the output is a terminal or a notebook, False never.
+    installed and the output is a terminal or a notebook, False never. ``client`` (a
+    ``dask.distributed`` client or scheduler address) runs raking and the index's replicates on
+    that cluster, with the same numbers (:mod:`surveyindex.design.distributed`).
 
     >>> import surveyindex as si
     >>> res = si.run_pipeline(replicates=20, seed=1)
@@ -116,10 +118,11 @@ def run_pipeline(instrument: str | Path | Instrument = "softpower",
         design = make_design(resp, strata=by).with_replicates("bootstrap", n=replicates, seed=seed)
         step()
         design = design.rake(margin_table, by=by, tolerance=tolerance or w.tolerance,
-                             max_iterations=max_iterations or w.max_iterations, collapse=collapse)
+                             max_iterations=max_iterations or w.max_iterations, collapse=collapse,
+                             client=client)
         step()
         index = compute_index(design, audiences, level=level, min_valid_items=min_valid_items,
-                              **(method or {}))
+                              client=client, **(method or {}))
         step()
         rel, flags, inv = _reliability(resp, invariance)
         step()

@@ -94,6 +94,17 @@ class Outputs(_Strict):
     plots: Path | None = None
 
 
+class ComputeOptions(_Strict):
+    """Where the replicate-heavy steps run: a dask.distributed scheduler, or a LocalCluster
+    started for the run (needs ``pip install 'surveyindex[dask]'``); unset: this process."""
+
+    scheduler: str | None = Field(default=None, description="Address of a running scheduler, "
+                                  "e.g. tcp://10.0.0.5:8786.")
+    workers: int = Field(default=2, ge=1, description="LocalCluster workers (no scheduler).")
+    threads_per_worker: int = Field(default=1, ge=1)
+    processes: bool = True
+
+
 class Project(_Strict):
     """A validated project file; paths already resolved against its folder."""
 
@@ -107,6 +118,7 @@ class Project(_Strict):
     reliability: ReliabilityOptions = ReliabilityOptions()
     report: ReportOptions = ReportOptions()
     outputs: Outputs = Outputs()
+    compute: ComputeOptions | None = None
     source: Path | None = Field(default=None, exclude=True)
 
 
@@ -275,15 +287,27 @@ def run_project(project: str | Path | Project, *, write: bool = True,
         path = getattr(p, key)
         if not path.exists():
             raise ProjectError(f"{p.source or 'project'}: {key}: file not found: {path}")
-    res = run_pipeline(p.instrument, p.responses, p.margins,
-                       replicates=replicates or p.replicates.n, seed=p.replicates.seed,
-                       audiences=p.index.audiences, level=p.index.level, by=p.weighting.by,
-                       tolerance=p.weighting.tolerance,
-                       max_iterations=p.weighting.max_iterations,
-                       collapse=p.weighting.collapse,
-                       min_valid_items=p.index.min_valid_items, sheet=p.sheet,
-                       method=p.index.method(), invariance=p.reliability.invariance,
-                       progress=progress)
+    client = None
+    if p.compute is not None:
+        from .design.distributed import get_client
+
+        client = get_client(p.compute.model_dump())
+    try:
+        res = run_pipeline(p.instrument, p.responses, p.margins, client=client,
+                           replicates=replicates or p.replicates.n, seed=p.replicates.seed,
+                           audiences=p.index.audiences, level=p.index.level, by=p.weighting.by,
+                           tolerance=p.weighting.tolerance,
+                           max_iterations=p.weighting.max_iterations,
+                           collapse=p.weighting.collapse,
+                           min_valid_items=p.index.min_valid_items, sheet=p.sheet,
+                           method=p.index.method(), invariance=p.reliability.invariance,
+                           progress=progress)
+    finally:
+        if client is not None:      # the cluster was started for this run: stop it
+            cluster = client.cluster
+            client.close()
+            if cluster is not None and p.compute.scheduler is None:
+                cluster.close()
     if write:
         write_outputs(res, p)
     return res
