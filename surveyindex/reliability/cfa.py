@@ -57,6 +57,10 @@ class CFAResult:
     implied_mean: np.ndarray = field(repr=False)
     converged: bool = True
     estimates: dict = field(default=None, repr=False, compare=False)  # parameter key -> value
+    spec: object = field(default=None, repr=False, compare=False)  # free/fixed/shared layout
+    theta: np.ndarray = field(default=None, repr=False, compare=False)  # free parameters
+    vcov: np.ndarray = field(default=None, repr=False, compare=False)  # robust (MLR) only
+    rows: tuple = field(default=None, repr=False, compare=False)  # MLR: (x, codes, w, psu)
 
     def loadings(self, group: int = 0) -> pd.Series:
         """Loadings of one group (by position), indexed by item."""
@@ -67,7 +71,9 @@ class CFAResult:
 
 
 def fit_cfa(data: pd.DataFrame, factors: dict[str, list[str]], group: str | None = None,
-            equal: tuple[str, ...] | list[str] = (), std_lv: bool = False) -> CFAResult:
+            equal: tuple[str, ...] | list[str] = (), std_lv: bool = False,
+            weights: str | None = None, estimator: str | None = None,
+            cluster: str | None = None) -> CFAResult:
     """Fit a confirmatory factor model by maximum likelihood, in one group or across groups.
 
     Parameters
@@ -86,6 +92,19 @@ def fit_cfa(data: pd.DataFrame, factors: dict[str, list[str]], group: str | None
     std_lv : bool
         Identify by fixing factor variances to 1 and freeing every loading (lavaan ``std.lv``);
         single group only.
+    weights : str, optional
+        Column of sampling weights (positive): pseudo-maximum likelihood on the weighted moments
+        (lavaan ``sampling.weights``, rescaled to sum to the number of rows).
+    estimator : {"ML", "MLR"}, optional
+        ``"MLR"`` (the default with weights or a cluster) adds robust standard errors (column
+        ``se`` of ``parameters``) and scaled statistics to ``fit``: ``chisq_scaled``,
+        ``chisq_scaling_factor``, ``pvalue_scaled``, ``baseline_chisq_scaled``,
+        ``baseline_chisq_scaling_factor``, ``cfi_scaled, tli_scaled, rmsea_scaled`` and
+        ``cfi_robust, tli_robust, rmsea_robust``, as lavaan ``estimator="MLR"``
+        (see :mod:`surveyindex.reliability.robust`).
+    cluster : str, optional
+        Column of primary sampling units (nested in groups): scores are summed within PSUs
+        (lavaan ``cluster=`` with a single-level model).
 
     Returns
     -------
@@ -131,7 +150,13 @@ def fit_cfa(data: pd.DataFrame, factors: dict[str, list[str]], group: str | None
     >>> res.loadings().round(2).tolist()
     [1.0, 0.88, 0.55, 0.78]
     """
-    items, fidx = _check_model(data, factors, group)
+    items, fidx = _check_model(data, factors, group, [c for c in (weights, cluster) if c])
+    estimator = estimator or ("MLR" if weights or cluster else "ML")
+    if estimator not in ("ML", "MLR"):
+        raise EstimationError(f"estimator must be 'ML' or 'MLR'; got {estimator!r}")
+    if estimator == "ML" and (weights or cluster):
+        raise EstimationError("weights and cluster need estimator='MLR' (plain ML standard "
+                              "errors and chi-square would ignore the design)")
     equal = tuple(equal)
     bad = [e for e in equal if e not in _EQUAL]
     if bad:
@@ -145,28 +170,55 @@ def fit_cfa(data: pd.DataFrame, factors: dict[str, list[str]], group: str | None
         if (codes < 0).any():
             raise EstimationError(f"group column {group!r} has missing values")
     keep = ~np.isnan(x).any(axis=1)
-    stats = group_moments(x[keep], codes[keep], len(labels), labels, items)
+    w = None
+    if weights:
+        w = data[weights].to_numpy(dtype=float)
+        keep &= ~np.isnan(w)
+        if (w[keep] <= 0).any():
+            raise EstimationError(f"weights column {weights!r} has zero or negative values")
+        w = w[keep] * (keep.sum() / w[keep].sum())
+    stats = group_moments(x[keep], codes[keep], len(labels), labels, items, weights=w)
     if std_lv and len(labels) > 1:
         raise EstimationError("std_lv=True is supported for a single group only")
-    return fit_moments(*stats, factors=factors, item_names=items, factor_index=fidx,
-                       groups=labels, equal=equal, std_lv=std_lv)
+    fit = fit_moments(*stats, factors=factors, item_names=items, factor_index=fidx,
+                      groups=labels, equal=equal, std_lv=std_lv)
+    if estimator == "MLR":
+        from .robust import with_robust  # robust imports from here: import at call time
+        psu = None if cluster is None else pd.factorize(data[cluster][keep])[0]
+        fit = with_robust(fit, x[keep], codes[keep], np.ones(keep.sum()) if w is None else w, psu)
+    return fit
 
 
-def group_moments(x: np.ndarray, codes: np.ndarray, n_groups: int, labels, items):
-    """Per-group counts, means and covariances (divided by N), checked to be usable."""
-    n = np.bincount(codes, minlength=n_groups).astype(float)
+def group_moments(x: np.ndarray, codes: np.ndarray, n_groups: int, labels, items, weights=None):
+    """Per-group counts, means and covariances (divided by N), checked to be usable.
+
+    With ``weights`` (one per row, positive) the moments are weighted and the weights are first
+    rescaled to sum to the number of rows (lavaan ``sampling.weights.normalization="total"``):
+    a group's N is then its sum of rescaled weights.
+
+    >>> import numpy as np
+    >>> x = np.array([[1.0, 2.0], [2.0, 1.0], [3.0, 5.0], [4.0, 3.0]])
+    >>> n, mean, cov = group_moments(x, np.zeros(4, dtype=int), 1, ["all"], ["a", "b"],
+    ...                              weights=np.array([1.0, 1.0, 1.0, 3.0]))
+    >>> n.tolist(), mean.round(4).tolist()
+    ([4.0], [[3.0, 2.8333]])
+    """
+    counts = np.bincount(codes, minlength=n_groups)
+    w = np.ones(len(x)) if weights is None else np.asarray(weights, dtype=float)
+    w = w * (len(x) / w.sum())
+    n = np.bincount(codes, weights=w, minlength=n_groups)
     p = x.shape[1]
     for g in range(n_groups):
-        if n[g] <= p:
+        if counts[g] <= p:
             raise EstimationError(
-                f"group {labels[g]!r} has {int(n[g])} complete case(s) on {items}; a CFA needs "
+                f"group {labels[g]!r} has {int(counts[g])} complete case(s) on {items}; a CFA needs "
                 f"more than {p} (one per item)"
             )
     onehot = np.zeros((len(x), n_groups))
-    onehot[np.arange(len(x)), codes] = 1.0
+    onehot[np.arange(len(x)), codes] = w
     mean = (onehot.T @ x) / n[:, None]
     z = x - mean[codes]
-    cov = np.einsum("ig,ij,ik->gjk", onehot, z, z) / n[:, None, None]
+    cov = np.einsum("ig,ij,ik->gjk", onehot, z, z) / n[:, None, None]  # onehot carries w
     small = np.linalg.eigvalsh(cov)[:, 0] <= 1e-10 * np.trace(cov, axis1=1, axis2=2)
     if small.any():
         g = int(np.flatnonzero(small)[0])
@@ -179,26 +231,29 @@ def group_moments(x: np.ndarray, codes: np.ndarray, n_groups: int, labels, items
 
 def fit_moments(n, mean, cov, *, factors, item_names, factor_index, groups, equal=(),
                 std_lv=False, release=(), start: CFAResult | None = None,
-                measures: bool = True) -> CFAResult:
+                measures: bool = True, free=(), latent_means=None) -> CFAResult:
     """Fit the model to per-group moments (the engine behind :func:`fit_cfa`).
 
     ``release`` lists groups (by position) exempted from the ``equal`` constraints: the partial
     invariance model that frees one country. A released group's latent means stay at 0, as its
-    intercepts are then its own. ``start``, a fit of a nested model to the same moments, gives
+    intercepts are then its own. ``free`` lists single parameters exempted, as keys
+    ``("lam" | "nu" | "th", item position, group position)``: partial invariance one constraint
+    at a time; ``latent_means=True`` frees the latent means of every group but the first (the
+    unconstrained parameter space of a score test). ``start``, a fit of a nested model to the same moments, gives
     the start values (a warm start: the next model of an invariance sequence is close by).
     ``measures=False`` skips the fit statistics (``fit`` is then empty), for omega.
     """
     G, p = mean.shape
     m = len(factors)
-    spec = _Spec(factor_index, G, p, m, equal, std_lv, meanstructure=G > 1, release=release)
+    spec = _Spec(factor_index, G, p, m, equal, std_lv, meanstructure=G > 1, release=release,
+                 free=set(free), latent_means=latent_means)
     x0 = spec.start(cov, mean, None if start is None else start.estimates)
     wn = n / n.sum()
     logdet_s = np.linalg.slogdet(cov)[1]
 
     def objective(theta):
         lam, phi, th, nu, al = spec.unpack(theta, mean)
-        sigma = lam @ phi @ lam.transpose(0, 2, 1)
-        sigma[:, np.arange(p), np.arange(p)] += th
+        sigma, mu = implied_moments(lam, phi, th, nu, al)
         try:  # a positive determinant is not enough: two negative eigenvalues have one too
             chol = np.linalg.cholesky(sigma)
         except np.linalg.LinAlgError:
@@ -207,27 +262,17 @@ def fit_moments(n, mean, cov, *, factors, item_names, factor_index, groups, equa
             return 1e10, np.zeros_like(theta)
         logdet = 2 * np.log(np.diagonal(chol, axis1=1, axis2=2)).sum(axis=1)
         inv = np.linalg.inv(sigma)
-        d = mean - nu - np.einsum("gpm,gm->gp", lam, al)
+        d = mean - mu
         inv_d = np.einsum("gjk,gk->gj", inv, d)
         f = logdet + np.einsum("gjk,gkj->g", cov, inv) - logdet_s - p + np.einsum("gj,gj->g", d, inv_d)
-        sdd = cov + d[:, :, None] * d[:, None, :]
-        w = inv - inv @ sdd @ inv
-        g_lam = 2 * w @ lam @ phi - 2 * inv_d[:, :, None] * al[:, None, :]
-        g_phi = lam.transpose(0, 2, 1) @ w @ lam
-        g_th = w[:, np.arange(p), np.arange(p)]
-        g_nu = -2 * inv_d
-        g_al = -2 * np.einsum("gpm,gp->gm", lam, inv_d)
-        grads = [a * wn.reshape((G,) + (1,) * (a.ndim - 1)) for a in (g_lam, g_phi, g_th, g_nu, g_al)]
+        grads = ml_gradients(lam, phi, al, inv, d, cov, wn)
         return float(wn @ f), spec.gather(grads)
 
     with _one_blas_thread():
         res = minimize(objective, x0, jac=True, method="L-BFGS-B",
                        options={"maxiter": 20000, "maxcor": 30, "ftol": 1e-16, "gtol": 1e-10})
     theta = res.x
-    lam, phi, th, nu, al = spec.unpack(theta, mean)
-    sigma = lam @ phi @ lam.transpose(0, 2, 1)
-    sigma[:, np.arange(p), np.arange(p)] += th
-    mu = nu + np.einsum("gpm,gm->gp", lam, al)
+    sigma, mu = implied_moments(*spec.unpack(theta, mean))
     # L-BFGS-B may stop on 'no further reduction' at the optimum; judge by the gradient instead
     converged = bool(np.max(np.abs(res.jac)) < 1e-6)
     if measures:
@@ -239,7 +284,34 @@ def fit_moments(n, mean, cov, *, factors, item_names, factor_index, groups, equa
                      parameters=spec.table(theta, mean, item_names, list(factors), groups),
                      fit=fm, chisq_by_group=chisq_g, srmr_by_group=srmr_g, sample_cov=cov,
                      sample_mean=mean, implied_cov=sigma, implied_mean=mu, converged=converged,
-                     estimates=dict(zip(spec.keys, theta)))
+                     estimates=dict(zip(spec.keys, theta)), spec=spec, theta=theta)
+
+
+def implied_moments(lam, phi, th, nu, al):
+    """Model-implied covariances ``L Phi L' + Theta`` and means ``nu + L alpha`` per group
+    (any leading axes: a batch of parameter vectors as well as groups)."""
+    p = th.shape[-1]
+    sigma = lam @ phi @ np.swapaxes(lam, -1, -2)
+    sigma[..., np.arange(p), np.arange(p)] += th
+    return sigma, nu + np.einsum("...pm,...m->...p", lam, al)
+
+
+def ml_gradients(lam, phi, al, inv, d, cov, wn):
+    """Gradients of ``sum_g wn_g F_g`` with respect to ``L, Phi, Theta, nu, alpha`` per group
+    (formulas in :func:`fit_cfa`; leading axes as :func:`implied_moments`). ``inv`` is
+    ``Sigma^-1`` and ``d = ybar - mu``."""
+    inv_d = np.einsum("...jk,...k->...j", inv, d)
+    sdd = cov + d[..., :, None] * d[..., None, :]
+    w = inv - inv @ sdd @ inv
+    p = d.shape[-1]
+    g_lam = 2 * w @ lam @ phi - 2 * inv_d[..., :, None] * al[..., None, :]
+    g_phi = np.swapaxes(lam, -1, -2) @ w @ lam
+    g_th = w[..., np.arange(p), np.arange(p)]
+    g_nu = -2 * inv_d
+    g_al = -2 * np.einsum("...pm,...p->...m", lam, inv_d)
+    G = len(wn)
+    return [a * wn.reshape((G,) + (1,) * rest)
+            for a, rest in ((g_lam, 2), (g_phi, 2), (g_th, 1), (g_nu, 1), (g_al, 1))]
 
 
 # -- helpers ------------------------------------------------------------------------------------
@@ -260,7 +332,7 @@ def _one_blas_thread():
 _CONTROLLER = None
 
 
-def _check_model(data, factors: dict, group):
+def _check_model(data, factors: dict, group, extra=()):
     if not isinstance(data, pd.DataFrame):
         raise EstimationError(f"data must be a pandas DataFrame; got {type(data).__name__}")
     if not factors:
@@ -275,7 +347,7 @@ def _check_model(data, factors: dict, group):
                 raise EstimationError(f"item {it!r} is on two factors; each item loads on one")
             items.append(it)
             fidx.append(k)
-    missing = [c for c in items + ([group] if group else []) if c not in data.columns]
+    missing = [c for c in items + ([group] if group else []) + list(extra) if c not in data.columns]
     if missing:
         raise EstimationError(f"columns {missing} not found in the data; columns: {list(data.columns)}")
     bad = [c for c in items if not pd.api.types.is_numeric_dtype(data[c])]
@@ -293,8 +365,10 @@ class _Spec:
     equality constraints are imposed; the symmetric ``Phi`` shares ``(a, b)`` with ``(b, a)``.
     """
 
-    def __init__(self, fidx, G, p, m, equal, std_lv, meanstructure, release=()):
+    def __init__(self, fidx, G, p, m, equal, std_lv, meanstructure, release=(), free=(),
+                 latent_means=None):
         self.fidx, self.G, self.p, self.m = fidx, G, p, m
+        self.equal, self.std_lv, self.free = tuple(equal), std_lv, frozenset(free)
         self.meanstructure = meanstructure
         self.shapes = [(G, p, m), (G, m, m), (G, p), (G, p), (G, m)]
         self.offsets = np.cumsum([0] + [int(np.prod(s)) for s in self.shapes])
@@ -316,10 +390,13 @@ class _Spec:
                 if j == marker[k] and not std_lv:
                     fix(0, (g, j, k), 1.0)
                 else:
-                    add(0, (g, j, k), ("lam", j) if "loadings" in eq else ("lam", j, g))
-                add(2, (g, j), ("th", j) if "residuals" in eq else ("th", j, g))
+                    own = "loadings" not in eq or ("lam", j, g) in free
+                    add(0, (g, j, k), ("lam", j, g) if own else ("lam", j))
+                own = "residuals" not in eq or ("th", j, g) in free
+                add(2, (g, j), ("th", j, g) if own else ("th", j))
                 if meanstructure:
-                    add(3, (g, j), ("nu", j) if "intercepts" in eq else ("nu", j, g))
+                    own = "intercepts" not in eq or ("nu", j, g) in free
+                    add(3, (g, j), ("nu", j, g) if own else ("nu", j))
             for a in range(m):
                 for b in range(a, m):
                     if std_lv and a == b:
@@ -328,7 +405,9 @@ class _Spec:
                     add(1, (g, a, b), ("phi", a, b, g))
                     if a != b:
                         add(1, (g, b, a), ("phi", a, b, g))
-                if meanstructure and "intercepts" in eq and g > min(set(range(G)) - set(release)):
+                means = ("intercepts" in eq and g > min(set(range(G)) - set(release))
+                         if latent_means is None else latent_means and g > 0)
+                if meanstructure and means:
                     add(4, (g, a), ("alpha", a, g))
         self.pos = np.array([q for q, _ in pos])
         self.idx = np.array([i for _, i in pos])
@@ -336,7 +415,7 @@ class _Spec:
         self.npar = len(keys)
 
     def unpack(self, theta, mean):
-        full = self.template.copy()
+        full = self.template.astype(np.result_type(self.template, theta))  # complex steps too
         full[self.pos] = theta[self.idx]
         lam, phi, th, nu, al = (full[self.offsets[i]:self.offsets[i + 1]].reshape(s)
                                 for i, s in enumerate(self.shapes))

@@ -18,6 +18,8 @@ from scipy.stats import chi2
 
 from ..errors import EstimationError
 from .cfa import fit_moments, group_moments
+from .partial import partial_search
+from .robust import sb2001_difference, with_robust
 
 #: Published cut-off sets for the change in fit from one model to the next.
 #: A step fails when dCFI < ``cfi`` and, if other criteria are given, at least one of
@@ -36,6 +38,12 @@ CUTOFFS = {
 MODELS = {"configural": (), "metric": ("loadings",), "scalar": ("loadings", "intercepts")}
 _FIT_COLS = ["chisq", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea_ci_low", "rmsea_ci_high",
              "srmr", "aic", "bic"]
+_ROBUST_COLS = ["chisq_scaled", "chisq_scaling_factor", "pvalue_scaled", "cfi_robust",
+                "tli_robust", "rmsea_robust"]
+#: What a country's scores on a dimension support: equal loadings and intercepts everywhere
+#: (``scalar``), the same after freeing a few parameters of some countries (``partial``: the
+#: country's own freed items are named), or only the aligned means (``aligned only``).
+COMPARABLE = ("scalar", "partial", "aligned only", "not estimable")
 
 
 @dataclass(frozen=True)
@@ -57,6 +65,12 @@ class InvarianceResult:
         group's constraints: ``step``, the ``by`` column (e.g. ``country``), ``n``, chisq_diff, df_diff, pvalue, p_adjusted``
         (Bonferroni over the countries) and ``differs`` (``p_adjusted < .05``).
     cutoffs : the cut-offs used.
+    partial : the partial-invariance search of each dimension whose scalar step fails after a
+        metric one holds (:func:`~surveyindex.reliability.partial.partial_search`): one row per
+        step with the freed ``group`` (the ``by`` column), ``kind``, ``item``, score ``X2`` and the
+        fit after it.
+    comparable : one row per target x dimension x group: ``comparable`` (one of
+        :data:`COMPARABLE`) and ``freed`` (that group's parameters freed by the search).
     """
 
     fit: pd.DataFrame
@@ -64,10 +78,13 @@ class InvarianceResult:
     summary: pd.DataFrame
     countries: pd.DataFrame
     cutoffs: dict
+    partial: pd.DataFrame = None
+    comparable: pd.DataFrame = None
 
 
 def invariance(responses, by: str = "country", target: str | None = None,
-               dimensions=None, cutoffs="chen2007", min_n: int = 30) -> InvarianceResult:
+               dimensions=None, cutoffs="chen2007", min_n: int = 30, weights=None,
+               partial: bool = True) -> InvarianceResult:
     """Configural, metric and scalar invariance of every dimension across countries.
 
     Parameters
@@ -87,6 +104,15 @@ def invariance(responses, by: str = "country", target: str | None = None,
     min_n : int
         Groups with fewer complete cases on a dimension's items are left out of its models (and
         named in ``summary.note``).
+    weights : str or array, optional
+        Sampling weights: a respondent column (e.g. ``"weight"``) or one value per respondent.
+        Models are then fitted by pseudo-ML with lavaan's ``estimator="MLR"`` statistics
+        (:mod:`surveyindex.reliability.robust`): the fit table gains the scaled and robust
+        columns, the difference tests are Satorra-Bentler (2001) scaled, and the changes in
+        CFI and RMSEA are those of the robust CFI and RMSEA.
+    partial : bool
+        Where scalar invariance fails but metric holds, search a partial scalar model by score
+        tests (table ``partial``) and say per country what its scores support (``comparable``).
 
     Returns
     -------
@@ -144,19 +170,24 @@ def invariance(responses, by: str = "country", target: str | None = None,
         chosen = [dims[d] for d in dimensions]
     pos = {it: j for j, it in enumerate(inst.item_ids)}
     codes, labels = pd.factorize(resp[by], sort=True)
-    fit_rows, test_rows, summary_rows, country_rows = [], [], [], []
+    w = _weights(resp, weights)
+    fit_rows, test_rows, summary_rows, country_rows, path_rows, comp_rows = [], [], [], [], [], []
     for t, tcode in targets:
         for d in chosen:
             key = {"target": tcode, "dimension": d.id}
             x = responses.values[:, t, [pos[it.id] for it in d.items]]
-            out = _analyse(x, codes, np.asarray(labels), [it.id for it in d.items], d.id, cut, min_n)
+            out = _analyse(x, codes, np.asarray(labels), [it.id for it in d.items], d.id, cut, min_n,
+                           w, partial)
+            path_rows += [{**key, **r} for r in out["partial"]]
+            comp_rows += [{**key, **r} for r in out["comparable"]]
             fit_rows += [{**key, **r} for r in out["fit"]]
             test_rows += [{**key, **r} for r in out["tests"]]
             summary_rows.append({**key, **out["summary"]})
             country_rows += [{**key, **r} for r in out["countries"]]
     return InvarianceResult(
         fit=pd.DataFrame(fit_rows, columns=["target", "dimension", "model", "n", "n_groups",
-                                            *_FIT_COLS, "converged"]),
+                                            *_FIT_COLS, *(_ROBUST_COLS if w is not None else []),
+                                            "converged"]),
         tests=pd.DataFrame(test_rows, columns=["target", "dimension", "step", "chisq_diff",
                                                "df_diff", "pvalue", "d_cfi", "d_rmsea",
                                                "d_srmr", "holds"]),
@@ -167,6 +198,15 @@ def invariance(responses, by: str = "country", target: str | None = None,
                                                       "p_adjusted", "differs"]).rename(
                                                           columns={"group": by}),
         cutoffs=cut,
+        partial=pd.DataFrame(path_rows, columns=["target", "dimension", "step", "group", "kind",
+                                                 "item", "X2", "p_adjusted", "chisq", "df",
+                                                 "cfi", "rmsea", "srmr", *(
+                                                     ["chisq_scaled", "chisq_scaling_factor",
+                                                      "cfi_robust", "rmsea_robust"]
+                                                     if w is not None else []), "holds"]
+                             ).rename(columns={"group": by}),
+        comparable=pd.DataFrame(comp_rows, columns=["target", "dimension", "group", "comparable",
+                                                    "freed"]).rename(columns={"group": by}),
     )
 
 
@@ -205,7 +245,26 @@ def _cutoffs(cutoffs) -> dict:
     return cutoffs
 
 
-def _analyse(x, codes, labels, items, dim, cut, min_n) -> dict:
+def _weights(resp, weights):
+    if weights is None:
+        return None
+    if isinstance(weights, str):
+        if weights not in resp.columns:
+            raise EstimationError(f"weights={weights!r} is not a respondent column; columns: "
+                                  f"{list(resp.columns)}")
+        w = pd.to_numeric(resp[weights], errors="coerce").to_numpy(dtype=float)
+    else:
+        w = np.asarray(weights, dtype=float)
+        if w.shape != (len(resp),):
+            raise EstimationError(f"weights has {w.size} values for {len(resp)} respondents")
+    bad = ~(w > 0)
+    if bad.any():
+        raise EstimationError(f"weights must be positive; respondent rows {np.flatnonzero(bad)[:5].tolist()} "
+                              "are not (drop them or give them a weight)")
+    return w
+
+
+def _analyse(x, codes, labels, items, dim, cut, min_n, w=None, search=True) -> dict:
     """Fit the three models of one dimension, compare them, locate failing countries."""
     p = x.shape[1]
     keep = ~np.isnan(x).any(axis=1) & (codes >= 0)
@@ -214,7 +273,9 @@ def _analyse(x, codes, labels, items, dim, cut, min_n) -> dict:
     dropped = [str(labels[g]) for g in range(len(labels)) if g not in set(used)]
     note = f"left out (fewer than {max(min_n, p + 1)} complete cases): {', '.join(dropped)}" \
         if dropped else ""
-    empty = {"fit": [], "tests": [], "countries": [],
+    empty = {"fit": [], "tests": [], "countries": [], "partial": [],
+             "comparable": [{"group": lab, "comparable": "not estimable", "freed": ""}
+                            for lab in labels],
              "summary": {"n_groups": len(used), "level": "not estimable", "verdict": "not estimable",
                          "note": note}}
     if len(used) < 2:
@@ -224,52 +285,97 @@ def _analyse(x, codes, labels, items, dim, cut, min_n) -> dict:
     remap[used] = np.arange(len(used))
     sel = keep & (remap[np.maximum(codes, 0)] >= 0)
     g = remap[codes[sel]]
+    ws = None if w is None else w[sel] * (sel.sum() / w[sel].sum())
     try:
-        moments = group_moments(x[sel], g, len(used), labels[used], items)
+        moments = group_moments(x[sel], g, len(used), labels[used], items, weights=ws)
     except EstimationError as exc:
         empty["summary"]["note"] = (note + "; " if note else "") + str(exc)
         return empty
     common = dict(factors={dim: items}, item_names=items, factor_index=np.zeros(p, dtype=int),
                   groups=list(labels[used]))
+    robust = (lambda f: f) if w is None else (lambda f: with_robust(f, x[sel], g, ws))
     fits = {}
     for m, eq in MODELS.items():
-        fits[m] = fit_moments(*moments, equal=eq, start=fits.get("configural" if m == "metric"
-                                                                  else "metric"), **common)
-    fit_rows = [{"model": m, "n": int(f.n.sum()), "n_groups": len(used),
-                 **{c: f.fit[c] for c in _FIT_COLS}, "converged": f.converged}
+        fits[m] = robust(fit_moments(*moments, equal=eq, start=fits.get(
+            "configural" if m == "metric" else "metric"), **common))
+    cols = _FIT_COLS + (_ROBUST_COLS if w is not None else [])
+    fit_rows = [{"model": m, "n": int(sel.sum()), "n_groups": len(used),
+                 **{c: f.fit[c] for c in cols}, "converged": f.converged}
                 for m, f in fits.items()]
     tests, countries, level = [], [], "scalar"
     for prev, step in (("configural", "metric"), ("metric", "scalar")):
-        a, b = fits[prev].fit, fits[step].fit
-        dchi, ddf = b["chisq"] - a["chisq"], b["df"] - a["df"]
-        d = {"d_cfi": b["cfi"] - a["cfi"], "d_rmsea": b["rmsea"] - a["rmsea"],
-             "d_srmr": b["srmr"] - a["srmr"]}
+        dchi, ddf, pv = _difference(fits[prev], fits[step])
+        d = _changes(fits[prev].fit, fits[step].fit)
         holds = step_holds(d["d_cfi"], d["d_rmsea"], d["d_srmr"], cut[step])
-        tests.append({"step": step, "chisq_diff": dchi, "df_diff": ddf,
-                      "pvalue": float(chi2.sf(max(dchi, 0.0), ddf)), **d, "holds": holds})
+        tests.append({"step": step, "chisq_diff": dchi, "df_diff": ddf, "pvalue": pv, **d,
+                      "holds": holds})
         if not holds:
             if level == "scalar":
                 level = prev
-            countries += _release(moments, fits[step], MODELS[step], step, common, used, counts)
+            countries += _release(moments, fits[step], MODELS[step], step, common, used, robust)
     converged = all(f.converged for f in fits.values())
     verdict = {"scalar": "invariant",
                "metric": "not invariant: intercepts differ (compare relations, not means)",
                "configural": "not invariant: loadings differ"}[level]
+    path, comparable = [], _comparable(level, common["groups"], labels, None, None)
+    if search and level == "metric":
+        final, table = partial_search(fits["scalar"], against=fits["metric"], rule=cut["scalar"])
+        path = [{**r, "group": r["group"]} for r in table.to_dict("records")]
+        comparable = _comparable(level, common["groups"], labels, final, bool(table["holds"].iloc[-1]))
+        if bool(table["holds"].iloc[-1]):
+            verdict = f"partial scalar invariance: {len(table) - 1} parameter(s) freed"
     if not converged:
         note = (note + "; " if note else "") + "a model did not converge"
-    return {"fit": fit_rows, "tests": tests, "countries": countries,
+    return {"fit": fit_rows, "tests": tests, "countries": countries, "partial": path,
+            "comparable": comparable,
             "summary": {"n_groups": len(used), "level": level, "verdict": verdict, "note": note}}
 
 
-def _release(moments, constrained, equal, step, common, used, counts) -> list[dict]:
+def _difference(a, b):
+    """Chi-square difference of nested fits: plain for ML, Satorra-Bentler (2001) for MLR."""
+    fa, fb = a.fit, b.fit
+    if "chisq_scaling_factor" in fa:
+        r = sb2001_difference(fa["chisq"], fa["df"], fa["chisq_scaling_factor"],
+                              fb["chisq"], fb["df"], fb["chisq_scaling_factor"])
+        return r["chisq_diff"], r["df_diff"], r["pvalue"]
+    dchi, ddf = fb["chisq"] - fa["chisq"], fb["df"] - fa["df"]
+    return dchi, ddf, float(chi2.sf(max(dchi, 0.0), ddf))
+
+
+def _changes(a: dict, b: dict) -> dict:
+    cfi, rmsea = ("cfi_robust", "rmsea_robust") if "cfi_robust" in a else ("cfi", "rmsea")
+    return {"d_cfi": b[cfi] - a[cfi], "d_rmsea": b[rmsea] - a[rmsea], "d_srmr": b["srmr"] - a["srmr"]}
+
+
+def _comparable(level, groups, labels, final, holds) -> list[dict]:
+    """Per group: scalar / partial (own parameters freed) / aligned only."""
+    freed = {}
+    if final is not None and holds:
+        items = final.parameters.loc[final.parameters["op"] == "=~", "rhs"].unique()
+        for kind, j, g in sorted(final.spec.free):
+            name = {"lam": "loading", "nu": "intercept", "th": "residual"}[kind]
+            freed.setdefault(groups[g], []).append(f"{name} {items[j]}")
+    rows = []
+    for lab in labels:
+        if lab not in groups:
+            rows.append({"group": lab, "comparable": "not estimable", "freed": ""})
+        elif level == "scalar":
+            rows.append({"group": lab, "comparable": "scalar", "freed": ""})
+        elif final is not None and holds:
+            rows.append({"group": lab, "comparable": "partial" if lab in freed else "scalar",
+                         "freed": "; ".join(freed.get(lab, []))})
+        else:
+            rows.append({"group": lab, "comparable": "aligned only", "freed": ""})
+    return rows
+
+
+def _release(moments, constrained, equal, step, common, used, robust) -> list[dict]:
     """One partial model per country, freeing its constraints: which countries differ?"""
     G = len(used)
     rows = []
     for k in range(G):
-        part = fit_moments(*moments, equal=equal, release=(k,), start=constrained, **common)
-        dchi = constrained.fit["chisq"] - part.fit["chisq"]
-        ddf = constrained.fit["df"] - part.fit["df"]
-        pv = float(chi2.sf(max(dchi, 0.0), ddf))
+        part = robust(fit_moments(*moments, equal=equal, release=(k,), start=constrained, **common))
+        dchi, ddf, pv = _difference(part, constrained)
         rows.append({"step": step, "group": common["groups"][k], "n": int(moments[0][k]),
                      "chisq_diff": dchi, "df_diff": ddf, "pvalue": pv,
                      "p_adjusted": min(1.0, pv * G), "differs": min(1.0, pv * G) < 0.05})

@@ -1,0 +1,124 @@
+"""Design-weighted CFA (pseudo-ML, MLR), scaled difference tests, score tests and the partial
+invariance path, pinned to lavaan 0.6.14 (R 4.2.2): tests/reference/lavaan_robust.R, on
+HolzingerSwineford1939 with the made-up weight ``w = 0.5 + ((7 id) mod 11) / 4``. Every R call
+is stored in lavaan_robust.json next to its numbers. Tolerances: lavaan stops its optimiser
+at about 1e-6 in the estimates, which moves the statistics in the 6th-7th digit; the baseline
+scaling factor, which needs no optimiser, agrees to 1e-9.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import reference, reference_data
+
+from surveyindex.errors import EstimationError
+from surveyindex.reliability import fit_cfa
+from surveyindex.reliability.partial import partial_search, score_tests
+from surveyindex.reliability.robust import sb2001_difference
+
+REF = reference("lavaan_robust.json")["cases"]
+M3 = {"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"], "speed": ["x7", "x8", "x9"]}
+MODELS = {"configural": (), "metric": ("loadings",), "scalar": ("loadings", "intercepts")}
+
+
+@pytest.fixture(scope="module")
+def hs():
+    d = reference_data("HolzingerSwineford1939")
+    return d.assign(w=0.5 + ((7 * d["id"]) % 11) / 4)
+
+
+@pytest.fixture(scope="module")
+def fits(hs):
+    out = {"single_unweighted": fit_cfa(hs, M3, estimator="MLR"),
+           "single_weighted": fit_cfa(hs, M3, weights="w")}
+    for name, eq in MODELS.items():
+        out[name] = fit_cfa(hs, M3, group="school", weights="w", equal=eq)
+    return out
+
+
+@pytest.mark.parametrize("case", ["single_unweighted", "single_weighted", *MODELS])
+def test_mlr_fit_measures_match_lavaan(fits, case):
+    fit, ref = fits[case], REF[case]["fitMeasures"]
+    assert fit.groups == (REF[case]["group_labels"] or [None])
+    np.testing.assert_allclose(fit.n, REF[case]["nobs"], rtol=1e-12)  # weights rescaled to N
+    assert fit.fit["chisq"] == pytest.approx(ref["chisq"], rel=1e-8)
+    assert fit.fit["baseline_chisq_scaling_factor"] == pytest.approx(
+        ref["baseline.chisq.scaling.factor"], rel=1e-9)
+    for key in ["chisq_scaled", "chisq_scaling_factor", "pvalue_scaled", "baseline_chisq_scaled",
+                "cfi_scaled", "tli_scaled", "cfi_robust", "tli_robust", "rmsea_scaled",
+                "rmsea_robust"]:
+        assert fit.fit[key] == pytest.approx(ref[key.replace("_", ".")], rel=2e-6), key
+    assert fit.fit["srmr"] == pytest.approx(ref["srmr"], abs=1e-6)
+
+
+@pytest.mark.parametrize("case", ["single_unweighted", "single_weighted", "configural", "scalar"])
+def test_robust_standard_errors_match_lavaan(fits, case):
+    fit, ref = fits[case], pd.DataFrame(REF[case]["parameters"])
+    t = fit.parameters.copy()
+    t["gi"] = [fit.groups.index(g) + 1 for g in t["group"]]
+    m = ref.merge(t, left_on=["group", "lhs", "op", "rhs"], right_on=["gi", "lhs", "op", "rhs"])
+    assert len(m) == len(ref)  # every lavaan row found
+    np.testing.assert_allclose(m["est_y"], m["est_x"], atol=1e-5)
+    np.testing.assert_allclose(m["se_y"], m["se_x"], atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("case, a, b", [("sb2001_config_metric", "configural", "metric"),
+                                        ("sb2001_metric_scalar", "metric", "scalar")])
+def test_satorra_bentler_2001_difference(fits, case, a, b):
+    f0, f1 = fits[a].fit, fits[b].fit
+    r = sb2001_difference(f0["chisq"], f0["df"], f0["chisq_scaling_factor"],
+                          f1["chisq"], f1["df"], f1["chisq_scaling_factor"])
+    assert r["chisq_diff"] == pytest.approx(REF[case]["Chisq_diff"], rel=1e-5)
+    assert r["df_diff"] == REF[case]["Df_diff"]
+    assert r["pvalue"] == pytest.approx(REF[case]["p_value"], rel=1e-4)
+
+
+@pytest.mark.parametrize("case, kw", [("score_ml", {}), ("score_mlr", {"weights": "w"})])
+def test_score_tests_match_lavTestScore(hs, case, kw):
+    fit = fit_cfa(hs, M3, group="school", equal=MODELS["scalar"], **kw)
+    st = score_tests(fit)
+    ref = REF[case]
+    assert len(st) == len(ref["X2"]) == 15  # 6 loadings + 9 intercepts of Grant-White
+    want = {}
+    for where, x2 in zip(ref["rhs_par"], ref["X2"]):
+        g, lhs, op, *rhs = where.split(" ")
+        want[(fit.groups[int(g) - 1], lhs, op, rhs[0] if rhs else "")] = x2
+    got = {(r.group, r.lhs, r.op, r.rhs): r.X2 for r in st.itertuples()}
+    assert set(got) == set(want)
+    for k in want:
+        assert got[k] == pytest.approx(want[k], rel=2e-5, abs=3e-5), k  # lavaan stops at ~1e-6
+    assert list(st["X2"]) == sorted(st["X2"], reverse=True)
+
+
+def test_partial_path_matches_lavaan(fits):
+    """R frees the largest score test three times with group.partial; each step's fit."""
+    final, path = partial_search(fits["scalar"], alpha=1.0, max_free=2)
+    steps = REF["partial_path"]["steps"]
+    assert [f"{i} ~1" for i in path["item"][1:]] == [s["freed"] for s in steps[:2]]
+    np.testing.assert_allclose(path["X2"][1:], [s["max_X2"] for s in steps[:2]], rtol=2e-5)
+    for k in range(3):
+        ref = steps[k]["fit"]
+        assert path["df"][k] == ref["df"]
+        assert path["chisq"][k] == pytest.approx(ref["chisq"], rel=1e-7)
+        assert path["chisq_scaled"][k] == pytest.approx(ref["chisq.scaled"], rel=2e-6)
+        assert path["cfi_robust"][k] == pytest.approx(ref["cfi.robust"], rel=2e-6)
+    assert final.fit["df"] == 58
+
+
+def test_weights_need_mlr_and_must_be_positive(hs):
+    with pytest.raises(EstimationError, match="need estimator='MLR'"):
+        fit_cfa(hs, M3, weights="w", estimator="ML")
+    with pytest.raises(EstimationError, match="zero or negative"):
+        fit_cfa(hs.assign(w=hs["w"] - 1), M3, weights="w")
+    with pytest.raises(EstimationError, match="not found"):
+        fit_cfa(hs, M3, weights="weight")
+
+
+def test_equal_weights_change_nothing_but_the_test(hs):
+    """Constant weights are rescaled to 1: the same estimates as unweighted ML, and MLR equals
+    lavaan's unweighted MLR case."""
+    a = fit_cfa(hs.assign(w=3.0), M3, weights="w")
+    b = fit_cfa(hs, M3, estimator="MLR")
+    assert a.fit["chisq_scaled"] == pytest.approx(b.fit["chisq_scaled"], rel=1e-10)
