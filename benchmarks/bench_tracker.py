@@ -1,31 +1,35 @@
 """Time a multi-wave tracker locally and on a dask LocalCluster; project to a larger cluster.
 
-    python benchmarks/bench_tracker.py                      # reduced: 2 waves x 20 countries
+    python benchmarks/bench_tracker.py                          # reduced: 2 waves, 20,000 x 100
     python benchmarks/bench_tracker.py --waves 10 --n 200000 --replicates 1000   # the full size
 
 Each wave: simulated soft-power respondents over 20 countries (13 bundled + 7), a Rao-Wu
-bootstrap, raking of every replicate to the wave's margins (gender x age group), and the index
-over replicates with the change from the previous wave (:func:`surveyindex.compute_tracker`).
-Runs: local (one process), and a ``LocalCluster`` (separate worker processes, one thread each)
-with 1 and 2 workers. Reports seconds per step and per wave, the peak RSS of each worker process
-(and of the local process), checks that the cluster's changes equal the local ones, and fits the
-cost model ``seconds per wave = a + b * n * R`` (the work is one pass of n respondents x R
-replicate columns in raking and in the index) at two sizes, then projects it to the requested
-full size on 1, 2 and 32 workers, ``t(W) = waves * (a + b n R / (W e))`` with ``e`` the parallel
-efficiency measured from 1 to 2 workers (2 workers on this 2-core machine share it with other
-jobs, so ``e`` is a lower bound).
+bootstrap, raking of every replicate to the wave's margins (gender, age group; categories under
+30 respondents merged), and the index over replicates, then the changes between waves
+(:func:`surveyindex.compute_tracker`). Runs: local (one process, one BLAS thread), and a
+``LocalCluster`` (worker processes, one thread each) with 1 and 2 workers.
+
+This machine (2 cores) is shared with other jobs, so wall times are noisy; the cost model uses
+CPU seconds, which are not: the local run's process CPU, and on the cluster the client's CPU
+(the serial part: IPF on the cell table, normalisation, tables, scheduling) and the workers'
+task seconds (from dask's task stream). Both are fitted as ``a + b * n * R`` per wave (the work
+is passes over n respondents x R replicate columns) from three sizes (n/2, R), (n, R/2), (n, R),
+which also checks linearity in respondents and in replicates separately; waves are independent,
+so the tracker is linear in waves. Projection to W workers: ``waves * (serial + tasks / W)``.
+Peak RSS per worker process is reported (it includes the ~200 MB of an idle Python with numpy,
+pandas and dask loaded).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -52,31 +56,43 @@ def make_waves(waves: int, n: int, seed: int = 1):
 
 
 def run(waves, replicates: int, client=None) -> dict:
-    t = {"rake": 0.0, "index": 0.0}
+    cpu0, wall0 = time.process_time(), time.perf_counter()
     designs = {}
     for k, (resp, margins) in enumerate(waves):
-        t0 = time.perf_counter()
         d = si.make_design(resp).with_replicates("bootstrap", n=replicates, seed=10 + k)
         designs[f"w{k}"] = d.rake(margins, by="country", collapse={"min_n": 30}, client=client)
-        t["rake"] += time.perf_counter() - t0
-    t0 = time.perf_counter()
+    wall_rake = time.perf_counter() - wall0
     tr = si.compute_tracker(designs, audiences=["all"], client=client)
-    t["index"] = time.perf_counter() - t0
-    t["total"] = t["rake"] + t["index"]
-    t["changes"] = tr.changes
-    return t
+    return {"cpu": time.process_time() - cpu0, "wall": time.perf_counter() - wall0,
+            "wall_rake": wall_rake, "changes": tr.changes}
 
 
 def cluster_run(waves, replicates, workers):
     import distributed
 
     with distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                  dashboard_address=None, memory_limit=0) as cluster, \
+                                  dashboard_address=None, memory_limit=0,
+                                  env={"OPENBLAS_NUM_THREADS": "1"}) as cluster, \
             distributed.Client(cluster) as client:
         client.run(lambda: None)
-        t = run(waves, replicates, client)
+        with distributed.get_task_stream(client) as ts:
+            t = run(waves, replicates, client)
+        busy = {}
+        for task in ts.data:
+            for s in task["startstops"]:
+                if s["action"] == "compute":
+                    busy[task["worker"]] = busy.get(task["worker"], 0.0) + s["stop"] - s["start"]
+        t["task_seconds"] = sum(busy.values())
+        t["worker_busy"] = sorted(busy.values())
         t["worker_peak_mb"] = sorted(client.run(peak_mb).values())
     return t
+
+
+def fit(points):
+    """Least squares ``y = a + b x`` and the largest relative residual."""
+    x, y = np.array(points, float).T
+    b, a = np.polyfit(x, y, 1)
+    return a, b, float(np.max(np.abs(a + b * x - y) / y))
 
 
 def main(argv=None) -> None:
@@ -87,44 +103,47 @@ def main(argv=None) -> None:
     ap.add_argument("--full", nargs=3, type=int, default=[10, 200_000, 1000],
                     metavar=("WAVES", "N", "R"), help="the size projected to")
     args = ap.parse_args(argv)
-    print(f"tracker benchmark: {args.waves} waves x {len(BENCH_COUNTRIES)} countries x "
-          f"{args.n:,} respondents per wave x {args.replicates} replicates")
-    sizes = [(args.n // 2, args.replicates // 2), (args.n, args.replicates)]
-    per_wave = []
+    W = args.waves
+    print(f"tracker benchmark: {W} waves x {len(BENCH_COUNTRIES)} countries; sizes per wave "
+          f"up to {args.n:,} respondents x {args.replicates} replicates; load average "
+          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    local, serial, tasks = [], [], []
+    sizes = [(args.n // 2, args.replicates), (args.n, args.replicates // 2),
+             (args.n, args.replicates)]
+    cache = {}
     for n, R in sizes:
-        data = make_waves(args.waves, n)
+        data = cache.setdefault(n, make_waves(W, n))
         loc = run(data, R)
-        per_wave.append((n * R, loc["total"] / args.waves))
-        print(f"local    n={n:>7,} R={R:>5}: rake {loc['rake']:6.1f} s, index+changes "
-              f"{loc['index']:6.1f} s, total {loc['total']:6.1f} s; peak RSS {peak_mb():,.0f} MB")
-    results = {}
-    for workers in (1, 2):
-        t = cluster_run(data, R, workers)
-        results[workers] = t
-        same = np.allclose(t["changes"].select_dtypes("number").to_numpy(float),
-                           loc["changes"].select_dtypes("number").to_numpy(float),
-                           rtol=1e-12, atol=1e-12, equal_nan=True)
-        worst = np.nanmax(np.abs(t["changes"]["se"].to_numpy() - loc["changes"]["se"].to_numpy()))
-        print(f"cluster  n={n:>7,} R={R:>5} workers={workers}: rake {t['rake']:6.1f} s, "
-              f"index+changes {t['index']:6.1f} s, total {t['total']:6.1f} s; worker peak RSS "
-              f"{', '.join(f'{m:,.0f}' for m in t['worker_peak_mb'])} MB; changes equal local "
-              f"within 1e-12: {same} (largest SE difference {worst:.1e})")
-    (x1, y1), (x2, y2) = per_wave
-    b = (y2 - y1) / (x2 - x1)
-    a = max(y1 - b * x1, 0.0)
-    eff = results[1]["total"] / (2 * results[2]["total"])
-    cluster_overhead = results[1]["total"] / loc["total"]
-    W, N, R = args.full
-    print(f"cost model, local: seconds per wave = {a:.2f} + {b * 1e6:.4f} per million "
-          f"respondent-replicates; 1 -> 2 workers parallel efficiency {eff:.2f}; cluster of 1 "
-          f"worker / local = {cluster_overhead:.2f}")
+        local.append((n * R, loc["cpu"] / W))
+        print(f"local      n={n:>8,} R={R:>5}: cpu {loc['cpu']:7.1f} s, wall {loc['wall']:7.1f} s "
+              f"(raking {loc['wall_rake']:.1f} s); peak RSS {peak_mb():,.0f} MB")
+        for workers in ((1, 2) if (n, R) == sizes[-1] else (2,)):
+            t = cluster_run(data, R, workers)
+            num = loc["changes"].select_dtypes("number").columns
+            diff = np.nanmax(np.abs(t["changes"][num].to_numpy(float)
+                                    - loc["changes"][num].to_numpy(float)))
+            if workers == 2:
+                serial.append((n * R, t["cpu"] / W))
+                tasks.append((n * R, t["task_seconds"] / W))
+            print(f"cluster x{workers} n={n:>8,} R={R:>5}: wall {t['wall']:7.1f} s; client cpu "
+                  f"{t['cpu']:6.1f} s; worker task seconds "
+                  f"{', '.join(f'{b:.1f}' for b in t['worker_busy'])}; worker peak RSS "
+                  f"{', '.join(f'{m:,.0f}' for m in t['worker_peak_mb'])} MB; largest "
+                  f"difference from local {diff:.1e}")
+    fw, fn, fr = args.full
+    a, b, res = fit(local)
+    print(f"local cpu per wave = {a:.2f} s + {b * 1e6:.3f} s per million respondent-replicates "
+          f"(largest residual {res:.0%})")
+    sa, sb, sres = fit(serial)
+    ta, tb, tres = fit(tasks)
+    print(f"cluster per wave: serial {sa:.2f} + {sb * 1e6:.3f}/M (residual {sres:.0%}), "
+          f"tasks {ta:.2f} + {tb * 1e6:.3f}/M (residual {tres:.0%})")
+    x = fn * fr
+    print(f"projected {fw} waves x {fn:,} respondents x {fr} replicates: local "
+          f"{fw * (a + b * x) / 60:.1f} min")
     for workers in (1, 2, 32):
-        t = W * (a + b * N * R * cluster_overhead / (workers * (eff if workers > 1 else 1)))
-        print(f"projected {W} waves x {N:,} respondents x {R} replicates on {workers:>2} "
-              f"workers: {t / 60:8.1f} min")
-    mem = max(results[2]["worker_peak_mb"])
-    print(f"peak worker RSS at this size {mem:,.0f} MB; a task holds one country x replicate "
-          f"block, so per-worker memory grows with n / countries x block, not with waves")
+        t = fw * ((sa + sb * x) + (ta + tb * x) / workers)
+        print(f"  on {workers:>2} workers: {t / 60:.1f} min")
 
 
 if __name__ == "__main__":
