@@ -170,3 +170,17 @@ def test_tracker_workbook_and_plot(inst, tmp_path):
 
     fig = trend_plot(tr.estimates, target="CHN")
     assert fig.axes[0].get_title().startswith("composite of CHN")
+
+
+def test_panel_wave_against_itself_has_zero_se(inst):
+    # A raked bootstrap design compared with an identical copy of itself: every change is 0 and,
+    # the overlap's correlation being 1, so is its SE (independent samples would give sqrt(2) SE).
+    df = pd.read_csv(DATA.format(1))
+    m = pd.DataFrame({"country": np.repeat(["BRA", "JPN"], 2), "variable": "gender",
+                      "category": ["1", "2"] * 2, "proportion": 0.5})
+    d = (si.make_design(si.read_responses(df, inst)).with_replicates("bootstrap", n=40, seed=1)
+         .rake(m, by="country"))
+    ch = compute_tracker({"a": d, "b": d}, audiences=["all"], panel_id="resp_id").changes
+    assert np.abs(ch["change"]).max() < 1e-12
+    assert ch["se"].max() < 1e-6 * ch["se_independent"].min()
+    assert (ch["se_independent"] > 0).all()
