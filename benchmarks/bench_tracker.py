@@ -11,8 +11,8 @@ bootstrap, raking of every replicate to the wave's margins (gender, age group; c
 
 This machine (2 cores) is shared with other jobs, so wall times are noisy; the cost model uses
 CPU seconds, which are not: the local run's process CPU, and on the cluster the client's CPU
-(the serial part: IPF on the cell table, normalisation, tables, scheduling) and the workers'
-task seconds (from dask's task stream). Both are fitted as ``a + b * n * R`` per wave (the work
+(the serial part: IPF on the cell table, normalisation, tables, scheduling) and the CPU
+seconds each worker process spent during the run (tasks, plus receiving their data). Both are fitted as ``a + b * n * R`` per wave (the work
 is passes over n respondents x R replicate columns) from three sizes (n/2, R), (n, R/2), (n, R),
 which also checks linearity in respondents and in replicates separately; waves are independent,
 so the tracker is linear in waves. Projection to W workers: ``waves * (serial + tasks / W)``.
@@ -43,6 +43,13 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def cpu_seconds() -> float:
+    """CPU seconds (user + system) of this process so far: a worker's compute, whatever the
+    other jobs on the machine are doing to wall time."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
 def make_waves(waves: int, n: int, seed: int = 1):
     inst = si.load_instrument("softpower")
     out = []
@@ -56,14 +63,14 @@ def make_waves(waves: int, n: int, seed: int = 1):
 
 
 def run(waves, replicates: int, client=None) -> dict:
-    cpu0, wall0 = time.process_time(), time.perf_counter()
+    cpu0, wall0 = cpu_seconds(), time.perf_counter()
     designs = {}
     for k, (resp, margins) in enumerate(waves):
         d = si.make_design(resp).with_replicates("bootstrap", n=replicates, seed=10 + k)
         designs[f"w{k}"] = d.rake(margins, by="country", collapse={"min_n": 30}, client=client)
     wall_rake = time.perf_counter() - wall0
     tr = si.compute_tracker(designs, audiences=["all"], client=client)
-    return {"cpu": time.process_time() - cpu0, "wall": time.perf_counter() - wall0,
+    return {"cpu": cpu_seconds() - cpu0, "wall": time.perf_counter() - wall0,
             "wall_rake": wall_rake, "changes": tr.changes}
 
 
@@ -71,19 +78,15 @@ def cluster_run(waves, replicates, workers):
     import distributed
 
     with distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                  dashboard_address=None, memory_limit=0,
+                                  dashboard_address=":0", memory_limit=0,
                                   env={"OPENBLAS_NUM_THREADS": "1"}) as cluster, \
             distributed.Client(cluster) as client:
-        client.run(lambda: None)
-        with distributed.get_task_stream(client) as ts:
-            t = run(waves, replicates, client)
-        busy = {}
-        for task in ts.data:
-            for s in task["startstops"]:
-                if s["action"] == "compute":
-                    busy[task["worker"]] = busy.get(task["worker"], 0.0) + s["stop"] - s["start"]
-        t["task_seconds"] = sum(busy.values())
-        t["worker_busy"] = sorted(busy.values())
+        before = client.run(cpu_seconds)
+        t = run(waves, replicates, client)
+        after = client.run(cpu_seconds)
+        busy = [after[w] - before[w] for w in before]
+        t["task_seconds"] = sum(busy)
+        t["worker_busy"] = sorted(busy)
         t["worker_peak_mb"] = sorted(client.run(peak_mb).values())
     return t
 
@@ -126,7 +129,7 @@ def main(argv=None) -> None:
                 serial.append((n * R, t["cpu"] / W))
                 tasks.append((n * R, t["task_seconds"] / W))
             print(f"cluster x{workers} n={n:>8,} R={R:>5}: wall {t['wall']:7.1f} s; client cpu "
-                  f"{t['cpu']:6.1f} s; worker task seconds "
+                  f"{t['cpu']:6.1f} s; worker cpu "
                   f"{', '.join(f'{b:.1f}' for b in t['worker_busy'])}; worker peak RSS "
                   f"{', '.join(f'{m:,.0f}' for m in t['worker_peak_mb'])} MB; largest "
                   f"difference from local {diff:.1e}")

@@ -28,6 +28,8 @@ def _composite(df, target, drop=()):
     scores = []
     for p in DIMS:
         cols = [f"{target}_{p}{j}" for j in range(1, 5) if f"{p}{j}" not in drop]
+        if not cols:
+            continue
         x = df[cols].to_numpy(float)
         if f"{target}_{p}4" in cols:
             x[:, -1] = 6 - x[:, -1]
@@ -184,3 +186,19 @@ def test_panel_wave_against_itself_has_zero_se(inst):
     assert np.abs(ch["change"]).max() < 1e-12
     assert ch["se"].max() < 1e-6 * ch["se_independent"].min()
     assert (ch["se_independent"] > 0).all()
+
+
+def test_dimension_dropped_in_a_wave(inst):
+    # Wave 2's version has no education items: the change's composite is over the other four
+    # dimensions in both waves (equal weights), and the trend shows education for wave 1 only.
+    w1, w2 = (pd.read_csv(DATA.format(k)) for k in (1, 2))
+    edu = [f"edu{j}" for j in range(1, 5)]
+    d2 = restrict_items(_design(w2, inst), [i for i in inst.item_ids if i not in edu])
+    tr = compute_tracker({"w1": _design(w1, inst), "w2": d2}, audiences=["all"])
+    ch = tr.changes.set_index(["country", "target", "measure"])
+    assert "education" not in ch.index.get_level_values("measure")
+    r1, r2 = (w1["country"] == "JPN").to_numpy(), (w2["country"] == "JPN").to_numpy()
+    hand = (_composite(w2[r2], "CHN", drop=edu).mean() - _composite(w1[r1], "CHN", drop=edu).mean())
+    assert ch.loc[("JPN", "CHN", "composite"), "change"] == pytest.approx(hand, abs=1e-10)
+    trend = tr.trend("education")
+    assert trend["w1"].notna().all() and trend["w2"].isna().all()

@@ -71,7 +71,7 @@ class Tracker:
         if est.empty:
             raise EstimationError(f"no estimates for measure {measure!r}, audience {audience!r}")
         wide = est.pivot_table(index=["country", "target"], columns="wave", values="estimate",
-                               sort=False)[self.waves]
+                               sort=False).reindex(columns=self.waves)
         ch = self.changes[(self.changes["measure"] == measure)
                           & (self.changes["audience"] == audience)]
         for (a, b), part in ch.groupby(["wave_from", "wave_to"], sort=False):
