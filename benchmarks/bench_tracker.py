@@ -16,7 +16,7 @@ seconds each worker process spent during the run (tasks, plus receiving their da
 is passes over n respondents x R replicate columns) from three sizes (n/2, R), (n, R/2), (n, R),
 which also checks linearity in respondents and in replicates separately; waves are independent,
 so the tracker is linear in waves. Projection to W workers: ``waves * (serial + tasks / W)``.
-Peak RSS per worker process is reported (it includes the ~200 MB of an idle Python with numpy,
+Peak RSS per worker process is reported (it includes the ~150 MB of an idle worker with numpy,
 pandas and dask loaded).
 """
 
@@ -40,7 +40,11 @@ BENCH_COUNTRIES = COUNTRIES + ["AUS", "CAN", "ITA", "SAU", "RUS", "EGY", "KEN"]
 
 
 def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """Peak resident memory of this process (VmHWM; ru_maxrss would carry the parent's peak
+    into a worker process across fork and exec)."""
+    with open("/proc/self/status") as f:
+        line = next(x for x in f if x.startswith("VmHWM"))
+    return int(line.split()[1]) / 1024
 
 
 def cpu_seconds() -> float:
