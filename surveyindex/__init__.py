@@ -34,6 +34,7 @@ from .design import (
 from .estimate import (
     DomainEstimates,
     adjust_pvalues,
+    degrees_of_freedom,
     domain_contrast,
     domain_covariance,
     estimate_means,
@@ -111,6 +112,7 @@ __all__ = [
     "compute_index",
     "compute_tracker",
     "cronbach_alpha",
+    "degrees_of_freedom",
     "domain_contrast",
     "domain_covariance",
     "driver_weights",

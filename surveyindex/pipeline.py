@@ -22,6 +22,7 @@ from .errors import WeightingError
 from .index import IndexResult, compute_index
 from .instrument import Instrument, load_instrument
 from .io import Responses, read_responses
+from .io.margins import margin_codes, read_margins
 from .reliability import reliability
 
 
@@ -59,6 +60,14 @@ class PipelineResult:
         table = c.assign(cell=cell).pivot(index="country", columns="target", values="cell")
         return table[[t for t in self.instrument.target_codes if t in table.columns]]
 
+    @property
+    def plot(self):
+        """The run's plots, displaying themselves: ``.plot.forest()``, ``.plot.profile()``,
+        ``.plot.ranks()``, ``.plot.weighting()``."""
+        from .display import PlotAccessor
+
+        return PlotAccessor(self.index, self.design)
+
     def _repr_html_(self) -> str:
         from .report.display import pipeline_html
 
@@ -79,25 +88,37 @@ def run_pipeline(instrument: str | Path | Instrument = "softpower",
                  level: float = 0.95, by: str | None = None, tolerance: float | None = None,
                  max_iterations: int | None = None, min_valid_items: int | None = None,
                  sheet: str | int = 0, method: dict | None = None, invariance: bool = False,
-                 progress: bool | None = None, collapse=None, client=None) -> PipelineResult:
+                 progress: bool | None = None, collapse=None, roles: dict | None = None,
+                 replicate_method: str = "bootstrap", fay_rho: float = 0.3,
+                 weighting: str = "rake", trim: dict | None = None,
+                 client=None) -> PipelineResult:
     """Run every stage; with no file arguments, on the bundled soft-power sample.
 
     Steps: read and validate the responses (ledger of exclusions); build the design (strata =
-    country); add Rao-Wu bootstrap replicate weights; rake each country's weights and every
-    replicate to the population margins; compute the index with replicate intervals; Cronbach's
-    alpha per country x target x dimension; weighting diagnostics.
+    the declared strata column, else the country; PSUs and fpc as the layout declares them); add
+    replicate weights (Rao-Wu bootstrap by default); rake each country's weights and every
+    replicate to the population margins (or, without margins, keep the file's weights as they
+    are: final weights); compute the index with replicate intervals; Cronbach's alpha per
+    country x target x dimension; weighting diagnostics.
 
     ``by``, ``tolerance`` and ``max_iterations`` override the instrument's ``weighting`` section;
     ``collapse`` (e.g. ``{"min_n": 20}``) merges sparse margin categories, as :func:`si.rake`;
     ``min_valid_items`` its ``scoring`` section; ``method`` passes index choices to
     :func:`surveyindex.compute_index` (e.g. ``{"aggregation": "geometric"}``;
+    ``{"dont_know": "include", "refused": "include"}`` keeps both in the base;
     ``{"sensitivity": 256}`` also runs the sensitivity analysis, which the report shows on its
     Sensitivity sheets). ``invariance`` also tests measurement invariance across countries
-    (multi-group CFA; slower) and adds its flags to ``flags``, beside the alpha flags. ``progress`` shows a progress bar over the stages
-    (needs ``tqdm``: ``pip install 'surveyindex[progress]'``); None shows it when tqdm is
-    installed and the output is a terminal or a notebook, False never. ``client`` (a
-    ``dask.distributed`` client or scheduler address) runs raking and the index's replicates on
-    that cluster, with the same numbers (:mod:`surveyindex.design.distributed`).
+    (multi-group CFA; slower) and adds its flags to ``flags``, beside the alpha flags.
+    ``roles`` are column roles as :func:`surveyindex.read_responses` takes them
+    (``{"country": "sta", "weight": "wgt", "psu": "psu"}``). ``replicate_method`` is one of
+    ``bootstrap, JK1, JKn, BRR, Fay`` (``replicates`` and ``seed`` apply to the bootstrap,
+    ``fay_rho`` to Fay's). ``weighting`` is ``"rake"`` or ``"calibrate"`` (linear calibration to
+    the same margins as counts); ``trim`` (``{"upper": 5, "lower": 0.2}``) trims the weights
+    after it, as :func:`si.trim`. ``progress`` shows a progress bar over the stages (needs
+    ``tqdm``: ``pip install 'surveyindex[progress]'``); None shows it when tqdm is installed and
+    the output is a terminal or a notebook, False never. ``client`` (a ``dask.distributed``
+    client or scheduler address) runs raking and the index's replicates on that cluster, with
+    the same numbers (:mod:`surveyindex.design.distributed`).
 
     >>> import surveyindex as si
     >>> res = si.run_pipeline(replicates=20, seed=1)
@@ -105,30 +126,95 @@ def run_pipeline(instrument: str | Path | Instrument = "softpower",
     (13, 2)
     """
     inst = instrument if isinstance(instrument, Instrument) else load_instrument(instrument)
+    inst = _with_base(inst, method or {})
     paths = sample_paths()
-    responses = paths["responses"] if responses is None else responses
-    margins = paths["margins"] if margins is None else margins
+    if responses is None:
+        responses = paths["responses"]
+        margins = paths["margins"] if margins is None else margins
     w = inst.weighting
     by = w.by if by is None else by
-    with stages(["read responses", "replicate weights", "raking", "index", "reliability"],
+    with stages(["read responses", "replicate weights", "weighting", "index", "reliability"],
                 progress) as step:
-        resp = read_responses(responses, inst, sheet=sheet)
-        margin_table = _read_margins(margins)
+        resp = read_responses(responses, inst, sheet=sheet, roles=roles)
+        margin_table = None if margins is None else margin_codes(read_margins(margins), inst)
         step()
-        design = make_design(resp, strata=by).with_replicates("bootstrap", n=replicates, seed=seed)
+        design = base_design(resp, by).with_replicates(replicate_method, n=replicates, seed=seed,
+                                                      fay_rho=fay_rho)
         step()
-        design = design.rake(margin_table, by=by, tolerance=tolerance or w.tolerance,
-                             max_iterations=max_iterations or w.max_iterations, collapse=collapse,
-                             client=client)
+        design = weight_design(design, margin_table, by=by, weighting=weighting,
+                               tolerance=tolerance or w.tolerance,
+                               max_iterations=max_iterations or w.max_iterations,
+                               collapse=collapse, trim=trim, client=client)
         step()
         index = compute_index(design, audiences, level=level, min_valid_items=min_valid_items,
                               client=client, **(method or {}))
         step()
         rel, flags, inv = _reliability(resp, invariance)
         step()
-    weighting = design.diagnostics(by=by)
+    weighting_table = design.diagnostics(by=by)
     methodology = _methodology(inst, resp, design, index, responses, margins, seed)
-    return PipelineResult(inst, resp, design, index, rel, weighting, methodology, flags, inv)
+    return PipelineResult(resp.instrument, resp, design, index, rel, weighting_table, methodology,
+                          flags, inv)
+
+
+def base_design(resp: Responses, by: str | None = "country") -> SurveyDesign:
+    """The design the layout declares: its strata (else ``by``), PSUs, fpc and weights.
+
+    >>> import surveyindex as si
+    >>> r = si.read_responses(si.sample_paths()["responses"], si.load_instrument("softpower"))
+    >>> base_design(r).steps[0]["strata"]
+    'country'
+    """
+    lay = resp.instrument.layout
+    return make_design(resp, weights=lay.weight, strata=lay.strata or by, psu=lay.psu,
+                       fpc=lay.fpc)
+
+
+def weight_design(design: SurveyDesign, margins: pd.DataFrame | None, *, by: str | None,
+                  weighting: str = "rake", tolerance: float = 1e-8, max_iterations: int = 100,
+                  collapse=None, trim: dict | None = None, client=None) -> SurveyDesign:
+    """Rake (or calibrate) to the margins, then trim; without margins the weights are kept.
+    ``client``: raking's replicate cell totals on a dask cluster (see :func:`si.rake`).
+
+    >>> import surveyindex as si
+    >>> r = si.read_responses(si.sample_paths()["responses"], si.load_instrument("softpower"))
+    >>> weight_design(base_design(r), None, by="country").steps[-1]["step"]
+    'design'
+    """
+    if weighting not in ("rake", "calibrate"):
+        raise WeightingError(f"weighting={weighting!r}: expected 'rake' or 'calibrate'")
+    if margins is not None and weighting == "rake":
+        design = design.rake(margins, by=by, tolerance=tolerance, max_iterations=max_iterations,
+                             collapse=collapse, client=client)
+    elif margins is not None:
+        design = design.calibrate(_calibration_totals(design, margins, by), by=by)
+    if trim:
+        design = design.trim(**trim)
+    return design
+
+
+def _calibration_totals(design: SurveyDesign, margins: pd.DataFrame, by: str | None) -> dict:
+    """Margins as calibration totals: proportions times each group's weighted total."""
+    value = "count" if "count" in margins.columns else "proportion"
+    data = design.data
+    out: dict = {}
+    groups = margins.groupby(by) if by else [(None, margins)]
+    for g, part in groups:
+        size = float(design.weights[(data[by].astype(str) == str(g)).to_numpy()].sum()
+                     if by else design.weights.sum())
+        scale = 1.0 if value == "count" else size
+        out[str(g)] = {v: dict(zip(p["category"].astype(str), p[value].astype(float) * scale))
+                       for v, p in part.groupby("variable")}
+    return out if by else out["None"]
+
+
+def _with_base(inst: Instrument, method: dict) -> Instrument:
+    """The instrument with don't know / refused in or out of the base as ``method`` says."""
+    update = {f"{k}_in_base": method[k] == "include" for k in ("dont_know", "refused")
+              if k in method}
+    if not update:
+        return inst
+    return inst.model_copy(update={"scoring": inst.scoring.model_copy(update=update)})
 
 
 def _reliability(resp: Responses, invariance: bool = False):
@@ -142,15 +228,7 @@ def _reliability(resp: Responses, invariance: bool = False):
 
 
 def _read_margins(margins) -> pd.DataFrame:
-    if isinstance(margins, pd.DataFrame):
-        return margins
-    path = Path(margins)
-    if not path.exists():
-        raise WeightingError(f"{path}: margins file not found")
-    try:
-        return pd.read_csv(path, dtype={"category": str})
-    except Exception as exc:  # pandas raises many types; the user needs the file and the cause
-        raise WeightingError(f"{path}: cannot read margins ({exc})") from None
+    return read_margins(margins)
 
 
 def _collapsed_text(collapsed) -> str:
@@ -179,20 +257,13 @@ def _methodology(inst, resp, design, index, responses, margins, seed) -> dict[st
         "Response data": f"{resp.source} ({_file_hash(responses)})",
         "Rows": f"{led.rows_in} read, {led.rows_kept} kept, {led.rows_excluded} excluded "
                 "(see the Exclusions sheet)",
-        "Population margins": f"{margins if not isinstance(margins, pd.DataFrame) else 'data frame'}"
+        "Population margins": "none: the file's weights are final and used as they are"
+                              if margins is None else
+                              f"{margins if not isinstance(margins, pd.DataFrame) else 'data frame'}"
                               f" ({_file_hash(margins)})",
-        "Weighting": f"raking (iterative proportional fitting) within each {rake_step.get('by')} to "
-                     f"the margins of {', '.join(rake_step.get('margins', []))}, starting from the "
-                     f"design weights; converged in {rake_step.get('iterations')} iterations to "
-                     f"{rake_step.get('max_deviation', np.nan):.1e} (tolerance "
-                     f"{rake_step.get('tolerance')}); every replicate raked the same way"
-                     + _collapsed_text(rake_step.get("collapsed")),
-        "Variance estimation": f"Rao-Wu rescaled bootstrap, {design.n_replicates} replicates "
-                               f"(seed {seed}), strata = {design.steps[0].get('strata')}; "
-                               "SE = sqrt(sum of squared deviations / (R - 1))",
-        "Scoring": f"dimension score = mean of a respondent's valid items after reverse keying, "
-                   f"when at least {s['min_valid_items']} are valid; don't know and refused "
-                   "are missing",
+        "Weighting": _weighting_text(design, rake_step),
+        "Variance estimation": _variance_text(design, seed),
+        "Scoring": _scoring_text(s),
         "Normalisation": _normalisation(s),
         "Dimension weights": f"{s.get('weights_method', 'instrument')}: {weights}",
         "Aggregation": f"{s['aggregation']} mean of the dimension scores"
@@ -208,6 +279,60 @@ def _methodology(inst, resp, design, index, responses, margins, seed) -> dict[st
         "Software": f"surveyindex {__version__}, Python {platform.python_version()}, "
                     f"numpy {np.__version__}, pandas {pd.__version__}",
     }
+
+
+def _weighting_text(design: SurveyDesign, rake_step: dict) -> str:
+    steps = {s.get("step"): s for s in design.steps}
+    w = design.steps[0].get("weights") or "design weights"
+    if rake_step:
+        text = (f"raking (iterative proportional fitting) within each {rake_step.get('by')} to "
+                f"the margins of {', '.join(rake_step.get('margins', []))}, starting from the "
+                f"design weights; converged in {rake_step.get('iterations')} iterations to "
+                f"{rake_step.get('max_deviation', np.nan):.1e} (tolerance "
+                f"{rake_step.get('tolerance')}); every replicate raked the same way"
+                + _collapsed_text(rake_step.get("collapsed")))
+    elif "calibrate" in steps:
+        text = (f"linear (GREG) calibration within each {steps['calibrate'].get('by')} to the "
+                "margins, every replicate calibrated the same way")
+    else:
+        text = f"none: the file's weights ({w}) used as they are"
+    if "trim" in steps:
+        t = steps["trim"]
+        text += (f"; weights trimmed to [{t['lower']:g}, {t['upper']:g}] with the excess "
+                 f"shared among the others ({t['trimmed']} trimmed)")
+    return text
+
+
+def _variance_text(design: SurveyDesign, seed: int) -> str:
+    kind = design.replicate_type or "bootstrap"
+    first = design.steps[0]
+    name = {"bootstrap": "Rao-Wu rescaled bootstrap", "JK1": "delete-one jackknife (JK1)",
+            "JKn": "stratified jackknife (JKn)", "BRR": "balanced repeated replication (BRR)",
+            "Fay": "Fay's BRR"}.get(kind, kind)
+    count = f"{design.n_replicates} replicates" + (f" (seed {seed})" if kind == "bootstrap"
+                                                   else "")
+    psu = f", PSUs = {first.get('psu')}" if first.get("psu") else ""
+    rule = ("SE = sqrt(sum of squared deviations / (R - 1))" if kind == "bootstrap" else
+            "SE from the replicates with the method's scale, as R survey")
+    return f"{name}, {count}, strata = {first.get('strata')}{psu}; {rule}"
+
+
+def _scoring_text(s: dict) -> str:
+    """The scoring rule with the base of don't know and refused, as the Methodology sheet says it."""
+    rule = s.get("scoring", "mean")
+    what = {"mean": "mean of a respondent's valid items after reverse keying",
+            "top_box": "share of a respondent's answers in the top box",
+            "bottom_box": "share of a respondent's answers in the bottom box",
+            "net": "top-box share minus bottom-box share"}.get(rule, rule)
+    kinds = {"don't know": s.get("dont_know", "exclude"), "refused": s.get("refused", "exclude")}
+    inside = [k for k, v in kinds.items() if v == "include"]
+    outside = [k for k, v in kinds.items() if v == "exclude"]
+    base = "; ".join(
+        [f"{' and '.join(inside)} kept in the base (in neither box)"] * bool(inside)
+        + [f"{' and '.join(outside)} out of the base (missing)"] * bool(outside)
+        + ["don't know scored as the scale midpoint"] * (kinds["don't know"] == "midpoint"))
+    return (f"dimension score = {what}, when at least {s['min_valid_items']} answers are in the "
+            f"base; {base}")
 
 
 def _normalisation(s: dict) -> str:

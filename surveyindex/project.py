@@ -8,7 +8,7 @@ A minimal project file::
 
     instrument: softpower                 # a bundled name, or a path to an instrument YAML
     responses: data/wave1.csv             # CSV, Excel, SPSS .sav, Stata .dta or Parquet
-    margins: data/margins.csv             # population margins, as si.rake() takes them
+    margins: data/margins.csv             # population margins ('none' when the weights are final)
     outputs:
       workbook: reports/wave1.xlsx
 """
@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import ProjectError
 
@@ -28,6 +28,15 @@ from .errors import ProjectError
 class _Strict(BaseModel):
     # A misspelt key must be an error, not a setting silently ignored.
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TrimOptions(_Strict):
+    """Trim the weights after raking or calibration (see si.trim)."""
+
+    upper: float = float("inf")
+    lower: float = float("-inf")
+    strict: bool = False
+    by: str | None = None
 
 
 class WeightingOptions(_Strict):
@@ -39,14 +48,35 @@ class WeightingOptions(_Strict):
     collapse: int | dict | None = Field(
         default=None, description="Merge sparse or empty margin categories with a neighbour: "
         "a minimum sample n, or {min_n: 20, variables: [age]} (see si.rake); off by default.")
+    method: Literal["rake", "calibrate"] = "rake"
+    trim: TrimOptions | None = None
 
 
 class ReplicateOptions(_Strict):
-    """Replicate weights for the variance of every estimate (Rao-Wu bootstrap)."""
+    """Replicate weights for the variance of every estimate (Rao-Wu bootstrap by default)."""
 
-    method: Literal["bootstrap"] = "bootstrap"
+    method: Literal["bootstrap", "JK1", "JKn", "BRR", "Fay"] = "bootstrap"
     n: int = Field(default=200, ge=2)
     seed: int = 1
+    fay_rho: float = Field(default=0.3, gt=0, lt=1)
+
+
+class ColumnOptions(_Strict):
+    """Column roles of the response file, overriding the instrument's ``layout``."""
+
+    respondent_id: str | None = None
+    country: str | None = None
+    weight: str | None = None
+    strata: str | None = None
+    psu: str | None = None
+    fpc: str | None = None
+    wave: str | None = None
+    duration: str | None = None
+    item_column: str | None = None
+
+    def roles(self) -> dict[str, str]:
+        """The roles set, as read_responses(roles=) takes them."""
+        return {k: v for k, v in self.model_dump().items() if v is not None}
 
 
 class IndexOptions(_Strict):
@@ -61,13 +91,15 @@ class IndexOptions(_Strict):
     aggregation: Literal["arithmetic", "geometric", "generalised"] | None = None
     power: float | None = None
     pooling: Literal["mean", "median"] | None = None
+    dont_know: Literal["include", "exclude", "midpoint"] | None = None
+    refused: Literal["include", "exclude"] | None = None
     country_weights: Literal["equal", "population"] | None = None
     sensitivity: int | None = Field(default=None, ge=1)
 
     def method(self) -> dict:
         """The options compute_index takes as keyword arguments, those set only."""
         keys = ("normalisation", "weights", "n_factors", "aggregation", "power", "pooling",
-                "country_weights", "sensitivity")
+                "country_weights", "sensitivity", "dont_know", "refused")
         return {k: getattr(self, k) for k in keys if getattr(self, k) is not None}
 
 
@@ -110,8 +142,10 @@ class Project(_Strict):
 
     instrument: str
     responses: Path
-    margins: Path
+    margins: Path | None = Field(description="Population margins file; `none` when the file's "
+                                "weights are final and are used as they are.")
     sheet: str | int = 0
+    columns: ColumnOptions = ColumnOptions()
     weighting: WeightingOptions = WeightingOptions()
     replicates: ReplicateOptions = ReplicateOptions()
     index: IndexOptions = IndexOptions()
@@ -120,6 +154,12 @@ class Project(_Strict):
     outputs: Outputs = Outputs()
     compute: ComputeOptions | None = None
     source: Path | None = Field(default=None, exclude=True)
+
+    @field_validator("margins", mode="before")
+    @classmethod
+    def _no_margins(cls, v):
+        # "margins: none" says the weights are final; YAML reads a bare "none" as text.
+        return None if isinstance(v, str) and v.strip().lower() in ("none", "") else v
 
 
 def load_project(path: str | Path) -> Project:
@@ -209,7 +249,9 @@ def _describe(path: Path, root, exc: ValidationError) -> str:
         if err["type"] == "extra_forbidden":
             msg = f"unknown key (expected one of: {', '.join(_allowed(loc[:-1]))})"
         elif err["type"] == "missing":
-            msg = "required key missing"
+            msg = "required key missing" + (
+                " (write 'margins: none' when the file's weights are final)"
+                if loc == ["margins"] else "")
         else:
             got = err.get("input")
             msg = err["msg"] + ("" if isinstance(got, (dict, list)) or got is None
@@ -285,7 +327,7 @@ def run_project(project: str | Path | Project, *, write: bool = True,
     p = project if isinstance(project, Project) else load_project(project)
     for key in ("responses", "margins"):
         path = getattr(p, key)
-        if not path.exists():
+        if path is not None and not path.exists():
             raise ProjectError(f"{p.source or 'project'}: {key}: file not found: {path}")
     client = None
     if p.compute is not None:
@@ -301,7 +343,10 @@ def run_project(project: str | Path | Project, *, write: bool = True,
                            collapse=p.weighting.collapse,
                            min_valid_items=p.index.min_valid_items, sheet=p.sheet,
                            method=p.index.method(), invariance=p.reliability.invariance,
-                           progress=progress)
+                           progress=progress, roles=p.columns.roles() or None,
+                           replicate_method=p.replicates.method, fay_rho=p.replicates.fay_rho,
+                           weighting=p.weighting.method,
+                           trim=p.weighting.trim.model_dump() if p.weighting.trim else None)
     finally:
         if client is not None:      # the cluster was started for this run: stop it
             cluster = client.cluster

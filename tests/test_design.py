@@ -145,7 +145,7 @@ def test_non_convergence_is_an_error(sample, margins):
 
 def test_bootstrap_is_seeded_and_rao_wu():
     df = pd.DataFrame({"country": ["A"] * 5 + ["B"] * 3})
-    d = si.make_design(df)
+    d = si.make_design(df, strata="country")
     a = d.with_replicates("bootstrap", n=400, seed=7).replicate_weights
     b = d.with_replicates("bootstrap", n=400, seed=7).replicate_weights
     np.testing.assert_array_equal(a, b)

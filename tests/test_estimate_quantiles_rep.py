@@ -61,10 +61,12 @@ def test_pinned_values_spelled_out(reps):
     st, designs = reps
     t = estimate_quantiles(designs["rjkn"], st[["api00"]])
     np.testing.assert_allclose(t["se"], [15.719451132039083, 13.184055788161812,
-                                         13.184055788161812], rtol=1e-12)
+                                         13.184055788161812], rtol=1e-10)
+    # rtol 1e-10, not 1e-12: R prints 17 digits, but the last bits move with numpy's summation
+    # order (1.3e-12 apart under numpy 1.24), which is not an error against R
     assert t["ci_low"].tolist() == [535, 642, 726] and t["ci_high"].tolist() == [597, 694, 778]
     q = estimate_quantiles(designs["rjkn"], st[["api00"]], probs=[0.5], interval_type="quantile")
-    assert q.loc[0, "se"] == pytest.approx(6.864880459007394, rel=1e-12)
+    assert q.loc[0, "se"] == pytest.approx(6.864880459007394, rel=1e-10)
 
 
 @pytest.mark.parametrize("design", ["rjk1", "rjkn"])

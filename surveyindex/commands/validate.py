@@ -21,10 +21,10 @@ def register(sub) -> None:
 
 def run(args) -> int:
     """Validate each input in turn; the first problem raises with its location."""
-    from ..design import make_design
     from ..instrument import load_instrument
     from ..io import read_responses
-    from ..pipeline import _read_margins
+    from ..io.margins import margin_codes, read_margins
+    from ..pipeline import base_design, weight_design
     from ..project import load_project
 
     p = load_project(args.project)
@@ -39,17 +39,22 @@ def run(args) -> int:
 
         raise ProjectError(f"{args.project}: index.audiences: {unknown} not defined in the "
                            f"instrument (defined: {['all', *inst.audiences]})")
-    resp = read_responses(p.responses, inst, sheet=p.sheet)
+    resp = read_responses(p.responses, inst, sheet=p.sheet, roles=p.columns.roles() or None)
     print(f"responses   {resp.ledger}")
     if len(resp.ledger.warnings):
         print(f"            {len(resp.ledger.warnings)} answers outside the scale set to missing")
     by = p.weighting.by or inst.weighting.by
-    design = make_design(resp, strata=by).rake(
-        _read_margins(p.margins), by=by,
-        tolerance=p.weighting.tolerance or inst.weighting.tolerance,
-        max_iterations=p.weighting.max_iterations or inst.weighting.max_iterations)
-    step = design.steps[-1]
-    print(f"margins     {', '.join(step.get('margins', []))} within {by}: raking converged in "
-          f"{step.get('iterations')} iterations: ok")
+    if p.margins is None:
+        print(f"margins     none: the file's weights are used as they are "
+              f"({resp.instrument.layout.weight or 'equal weights'}): ok")
+    else:
+        design = weight_design(
+            base_design(resp, by), margin_codes(read_margins(p.margins), inst), by=by,
+            weighting=p.weighting.method,
+            tolerance=p.weighting.tolerance or inst.weighting.tolerance,
+            max_iterations=p.weighting.max_iterations or inst.weighting.max_iterations)
+        step = design.steps[-1]
+        print(f"margins     {', '.join(step.get('margins', []))} within {by}: "
+              f"{p.weighting.method} converged in {step.get('iterations')} iterations: ok")
     print("valid: ready for 'surveyindex run'")
     return 0

@@ -25,20 +25,23 @@ def register(sub) -> None:
 
 def run(args) -> int:
     """Rake and report."""
-    from ..design import make_design
     from ..instrument import load_instrument
     from ..io import read_responses
-    from ..pipeline import _read_margins
+    from ..io.margins import margin_codes, read_margins
+    from ..pipeline import base_design, weight_design
     from ..project import load_project, write_weights
 
     p = load_project(args.project)
     inst = load_instrument(p.instrument)
-    resp = read_responses(p.responses, inst, sheet=p.sheet)
+    resp = read_responses(p.responses, inst, sheet=p.sheet, roles=p.columns.roles() or None)
     w = inst.weighting
     by = p.weighting.by or w.by
-    design = make_design(resp, strata=by).rake(
-        _read_margins(p.margins), by=by, tolerance=p.weighting.tolerance or w.tolerance,
-        max_iterations=p.weighting.max_iterations or w.max_iterations)
+    margins = None if p.margins is None else margin_codes(read_margins(p.margins), inst)
+    design = weight_design(
+        base_design(resp, by), margins, by=by, weighting=p.weighting.method,
+        tolerance=p.weighting.tolerance or w.tolerance,
+        max_iterations=p.weighting.max_iterations or w.max_iterations,
+        trim=p.weighting.trim.model_dump() if p.weighting.trim else None)
     print(resp.ledger)
     print("\nWeighting diagnostics:")
     print(design.diagnostics(by=by).to_string(index=False, float_format=lambda v: f"{v:.2f}"))

@@ -164,9 +164,58 @@ class SurveyDesign:
 
         return weight_diagnostics(self, by=by)
 
+    def _facts(self) -> list[tuple[str, object]]:
+        first = self.steps[0] if self.steps else {}
+
+        def col(name, codes):
+            if codes is None:
+                return "none"
+            label = first.get(name)
+            label = label if isinstance(label, str) else "+".join(map(str, label or [])) or "array"
+            return f"{label} ({len(np.unique(codes))})"
+        strata = col("strata", self.strata)
+        if first.get("strata_from") == "instrument weighting.by":
+            strata += ", the instrument's default (strata=None for none)"
+        w = self.weights
+        kish = len(w) * float((w ** 2).sum()) / float(w.sum()) ** 2 if w.sum() > 0 else np.nan
+        facts = [("n", self.n), ("weights", f"sum {w.sum():.6g}, range {w.min():.4g}-"
+                                            f"{w.max():.4g}, Kish deff {kish:.3g}"),
+                 ("strata", strata), ("psu", col("psu", self.psu)),
+                 ("fpc", "none" if self.fpc is None else first.get("fpc") or "array")]
+        if self.stages:
+            facts.append(("later stages", len(self.stages)))
+        facts.append(("replicates", f"{self.n_replicates} {self.replicate_type}"
+                      if self.n_replicates else "none"))
+        steps = [s.get("step", "?") for s in self.steps]
+        facts.append(("steps", " > ".join(steps)))
+        return facts
+
+    def __repr__(self) -> str:
+        from ..display import short
+
+        return short("SurveyDesign", [(k, v) for k, v in self._facts() if k != "weights"])
+
+    def _repr_html_(self) -> str:
+        from ..display import card
+
+        return card("Survey design", self._facts(),
+                    note=".weights, .data, .steps, .diagnostics(); estimates: "
+                         "si.estimate_means(design, 'column')")
+
+
+class _InstrumentDefault:
+    """The ``strata`` default: none for a DataFrame; the instrument's ``weighting.by`` (the
+    country) for responses read with an instrument."""
+
+    def __repr__(self) -> str:
+        return "<instrument default>"
+
+
+INSTRUMENT_DEFAULT = _InstrumentDefault()
+
 
 def make_design(responses: Responses | pd.DataFrame, weights: str | np.ndarray | None = None,
-                strata: str | None = "country", psu: str | list[str] | None = None,
+                strata: str | None = INSTRUMENT_DEFAULT, psu: str | list[str] | None = None,
                 fpc: str | list[str] | None = None, *, lonely_psu: str = "fail",
                 replicate_weights: list[str] | np.ndarray | None = None,
                 replicate_type: str = "supplied", replicate_scale: float = 1.0,
@@ -178,7 +227,11 @@ def make_design(responses: Responses | pd.DataFrame, weights: str | np.ndarray |
     weights : a column name, an array, or None: the file's ``weight`` column if there is one;
         else, with ``fpc``, the inverse sampling fractions (as R ``svydesign`` without
         ``weights=``); else 1 for everyone (a self-weighting sample).
-    strata : the stratum column; defaults to the country (each country sampled independently).
+    strata : the stratum column, or None for one stratum. By default a DataFrame has no
+        strata (as ``svydesign(ids=~1)``), and responses read with an instrument take the
+        instrument's ``weighting.by`` (the country: each country sampled independently); the
+        design's repr and ``steps[0]["strata_from"]`` say where the strata came from.
+    Any column of the data can be named for weights, strata, PSUs and fpc.
     psu : the cluster column, or a list of them for a multi-stage design (``svydesign(id=~a+b)``).
     fpc : the finite population correction column (population count of PSUs in the stratum, or
         the sampling fraction when at most 1), or one per stage, as ``svydesign(fpc=)``.
@@ -192,11 +245,20 @@ def make_design(responses: Responses | pd.DataFrame, weights: str | np.ndarray |
     >>> inst = si.load_instrument("softpower")
     >>> r = si.read_responses(si.sample_paths()["responses"], inst)
     >>> d = si.make_design(r)
-    >>> d.n == r.n, float(d.weights.sum()) == r.n
-    (True, True)
+    >>> d.n == r.n, float(d.weights.sum()) == r.n, d.steps[0]["strata_from"]
+    (True, True, 'instrument weighting.by')
+    >>> import pandas as pd
+    >>> si.make_design(pd.DataFrame({"pw": [2.0, 4.0]}), weights="pw").strata is None
+    True
     """
     resp = responses if not isinstance(responses, pd.DataFrame) else None
     data = responses.respondents if resp is not None else responses.reset_index(drop=True)
+    strata_from = "argument"
+    if strata is INSTRUMENT_DEFAULT:
+        inst = getattr(resp, "instrument", None)
+        by = getattr(getattr(inst, "weighting", None), "by", None)
+        strata = by if by is not None and by in data.columns else None
+        strata_from = "instrument weighting.by" if strata is not None else "none (default)"
     n = len(data)
     ids = [psu] if isinstance(psu, str) or psu is None else list(psu)
     fpcs = [fpc] if isinstance(fpc, str) or fpc is None else list(fpc)
@@ -223,7 +285,8 @@ def make_design(responses: Responses | pd.DataFrame, weights: str | np.ndarray |
             if missing:
                 raise WeightingError(f"replicate weight column(s) {missing} not found; "
                                      f"columns: {list(data.columns)}")
-            rep = data[list(replicate_weights)].apply(pd.to_numeric, errors="coerce").to_numpy(float)
+            rep = data[list(replicate_weights)].apply(pd.to_numeric, errors="coerce").to_numpy(
+                float, na_value=np.nan)
         else:
             rep = np.asarray(replicate_weights, float)
         if np.isnan(rep).any() or (rep < 0).any():
@@ -238,7 +301,7 @@ def make_design(responses: Responses | pd.DataFrame, weights: str | np.ndarray |
         steps=({"step": "design", "weights": weights if isinstance(weights, str) else
                 ("file" if weights is None and "weight" in data.columns else
                  "equal" if weights is None else "array"),
-                "strata": strata, "psu": psu},),
+                "strata": strata, "strata_from": strata_from, "psu": psu, "fpc": fpc},),
     )
 
 

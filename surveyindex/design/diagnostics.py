@@ -17,8 +17,8 @@ def weight_diagnostics(design: SurveyDesign, by: str | None = "country") -> pd.D
 
     >>> import numpy as np, pandas as pd, surveyindex as si
     >>> d = si.make_design(pd.DataFrame({"country": ["A"] * 4}), weights=np.array([1., 1, 2, 4]))
-    >>> weight_diagnostics(d).loc[0, ["n", "deff_kish", "n_eff"]].tolist()
-    [4.0, 1.375, 2.909090909090909]
+    >>> weight_diagnostics(d).loc[0, ["deff_kish", "n_eff"]].tolist()
+    [1.375, 2.909090909090909]
     """
     w = design.weights
     if by is None:

@@ -24,7 +24,7 @@ def replicate_design(design: SurveyDesign, method: str = "bootstrap", n: int = 2
     BRR make as many replicates as their construction needs (PSUs; a Hadamard order).
 
     >>> import pandas as pd, surveyindex as si
-    >>> d = si.make_design(pd.DataFrame({"country": ["A", "A", "B", "B"]}))
+    >>> d = si.make_design(pd.DataFrame({"country": ["A", "A", "B", "B"]}), strata="country")
     >>> d.with_replicates("BRR").replicate_weights.tolist()
     [[2.0, 0.0, 2.0, 0.0], [0.0, 2.0, 0.0, 2.0], [2.0, 2.0, 0.0, 0.0], [0.0, 0.0, 2.0, 2.0]]
     """
@@ -52,7 +52,7 @@ def bootstrap_replicates(design: SurveyDesign, n: int = 200, seed: int | None = 
     :class:`~surveyindex.design.repweights.FactorReplicates`).
 
     >>> import pandas as pd, surveyindex as si
-    >>> d = si.make_design(pd.DataFrame({"country": ["A"] * 3 + ["B"] * 2}))
+    >>> d = si.make_design(pd.DataFrame({"country": ["A"] * 3 + ["B"] * 2}), strata="country")
     >>> b = d.with_replicates("bootstrap", n=4, seed=1)
     >>> b.replicate_weights.shape
     (5, 4)
@@ -129,7 +129,7 @@ def jkn_replicates(design: SurveyDesign) -> SurveyDesign:
     ``n_h / (n_h - 1)``; its ``rscale`` is ``(n_h - 1) / n_h``, times ``1 - n_h / N_h`` with an fpc.
 
     >>> import pandas as pd, surveyindex as si
-    >>> d = si.make_design(pd.DataFrame({"country": ["A", "A", "B", "B", "B"]}))
+    >>> d = si.make_design(pd.DataFrame({"country": ["A", "A", "B", "B", "B"]}), strata="country")
     >>> j = d.with_replicates("JKn")
     >>> j.n_replicates, j.replicate_rscales.round(3).tolist()
     (5, [0.5, 0.5, 0.667, 0.667, 0.667])
@@ -162,7 +162,7 @@ def brr_replicates(design: SurveyDesign, fay_rho: float = 0.0) -> SurveyDesign:
     (Wolter 2007, ch. 3), the identity the tests check.
 
     >>> import pandas as pd, surveyindex as si
-    >>> d = si.make_design(pd.DataFrame({"country": ["A", "A"]}))
+    >>> d = si.make_design(pd.DataFrame({"country": ["A", "A"]}), strata="country")
     >>> d.with_replicates("Fay", fay_rho=0.5).replicate_weights.tolist()
     [[1.5, 0.5], [0.5, 1.5]]
     """

@@ -8,6 +8,7 @@ from scipy.stats import norm
 
 from ..errors import EstimationError
 from .core import as_matrix, domain_layout
+from .inputs import resolve_values
 from .means import estimate_means
 from .variance import replicate_variance, taylor_variance
 
@@ -35,7 +36,7 @@ def domain_covariance(design, values, by, where=None, method: str = "auto"):
             dev = dev * np.sqrt(design.replicate_rscales)
         cov = design.replicate_scale * np.einsum("dvr,evr->vde", dev, dev)
         return est, cov
-    _, Y = as_matrix(values, design.n)
+    _, Y = as_matrix(resolve_values(design, values), design.n)
     dom = domain_layout(design, by, where)
     for j in range(V):
         rows = dom.order

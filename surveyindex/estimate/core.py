@@ -76,7 +76,7 @@ def as_matrix(values, n: int, prefix: str = "V") -> tuple[list[str], np.ndarray]
                for t in values.dtypes):
             Y = values.to_numpy(dtype=float, na_value=np.nan)
         else:
-            Y = values.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+            Y = values.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     else:
         Y = np.asarray(values, dtype=float)
         Y = Y[:, None] if Y.ndim == 1 else Y

@@ -7,88 +7,45 @@ replicate columns come from one matrix product per domain block: ``values' x wei
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import warnings
 
 import numpy as np
-import pandas as pd
-from scipy.stats import norm
-from scipy.stats import t as student_t
 
 from ..design import SurveyDesign
 from ..errors import EstimationError
 from .core import as_matrix, domain_layout, domain_sums, resolve_method
+from .inputs import resolve_df, resolve_values
+from .result import DomainEstimates
 from .variance import degrees_of_freedom, replicate_variance, taylor_variances
 
-
-@dataclass(frozen=True, eq=False)
-class DomainEstimates:
-    """Estimates of V variables in D domains.
-
-    ``estimate``, ``se``, ``n`` (respondents with a valid value) and ``n_eff`` (Kish effective n of
-    those) have shape (D, V); ``replicates`` (D, V, R) holds the replicate estimates when the
-    design has replicate weights, so derived quantities (differences, indices, ranks) can get
-    their own replicate standard errors. ``deff`` is the design effect against simple random
-    sampling without replacement (R ``deff=TRUE``). ``interval`` is ``"wald"`` (estimate +- z SE)
-    or ``"logit"`` (proportions, as R ``svyciprop(method="logit")``, with ``df`` degrees of
-    freedom).
-    """
-
-    domains: pd.DataFrame
-    variables: list[str]
-    estimate: np.ndarray
-    se: np.ndarray
-    n: np.ndarray
-    n_eff: np.ndarray
-    replicates: np.ndarray | None
-    method: str
-    deff: np.ndarray | None = None
-    kind: str = "mean"
-    interval: str = "wald"
-    df: float | None = None
-
-    def table(self, level: float = 0.95) -> pd.DataFrame:
-        """Tidy long table: domain columns, variable, estimate, se, ci_low, ci_high, n, n_eff,
-        cv (se / estimate) and deff."""
-        D, V = self.estimate.shape
-        out = self.domains.loc[self.domains.index.repeat(V)].reset_index(drop=True)
-        out["variable"] = np.tile(self.variables, D)
-        est, se = self.estimate.ravel(), self.se.ravel()
-        lo, hi = self.confint(level)
-        out["estimate"] = est
-        out["se"] = se
-        out["ci_low"] = lo.ravel()
-        out["ci_high"] = hi.ravel()
-        out["n"] = self.n.ravel()
-        out["n_eff"] = self.n_eff.ravel()
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out["cv"] = se / np.abs(est)
-        out["deff"] = np.nan if self.deff is None else self.deff.ravel()
-        return out
-
-    def confint(self, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
-        """Lower and upper confidence limits, shape (D, V) each."""
-        q = (norm.ppf(0.5 + level / 2) if self.df is None
-             else student_t.ppf(0.5 + level / 2, self.df))
-        if self.interval == "logit":
-            p = self.estimate
-            with np.errstate(invalid="ignore", divide="ignore"):
-                eta = np.log(p / (1 - p))
-                half = q * self.se / (p * (1 - p))
-            return 1 / (1 + np.exp(-(eta - half))), 1 / (1 + np.exp(-(eta + half)))
-        return self.estimate - q * self.se, self.estimate + q * self.se
+DEFF_TYPES = ("auto", "replace", "noreplace")
 
 
 def estimate_means(design: SurveyDesign, values, by: str | list[str] | None = None,
-                   where: np.ndarray | None = None, method: str = "auto") -> DomainEstimates:
-    """Weighted means of each column of ``values`` in each domain of ``by``.
+                   where: np.ndarray | None = None, method: str = "auto", *,
+                   level: float = 0.95, df=None, interval: str = "wald", deff: str = "auto"
+                   ) -> DomainEstimates:
+    """Weighted means of each variable in each domain of ``by`` (R ``svymean``, ``svyby``).
 
     Parameters
     ----------
-    values : DataFrame (columns are variables) or array (n, V); NaN marks a missing value, and each
-        variable's mean uses the respondents with a valid value (an available-case ratio estimator).
+    values : a column name of the design's data, a list of them, a DataFrame (columns are
+        variables), a Series or an (n, V) array. NaN marks a missing value, and each variable's
+        mean uses the respondents with a valid value (an available-case ratio estimator). A
+        categorical column (text or ``category`` dtype) gives the proportion in each category,
+        ``"column=category"``, as ``svymean(~factor)``.
     by : design column(s) defining domains, or None for the whole sample.
     where : boolean mask of a subpopulation (an audience); it is a domain of the full design.
     method : ``"replicate"``, ``"taylor"`` or ``"auto"`` (replicates when the design has them).
+    level, df : the default interval of ``.table()`` / ``.confint()``: ``df`` a number,
+        ``"design"`` (R's ``degf``: PSUs minus strata, or the replicate rank minus one) or
+        ``"inf"`` / None (the normal, R ``confint``'s default).
+    interval : ``"wald"``, or ``"logit"`` for proportions (R ``svyciprop(method="logit")``;
+        then ``df`` defaults to ``"design"``, as ``svyciprop`` does).
+    deff : ``"auto"`` (against SRS without replacement when the design has an fpc and the
+        weights sum to more than n, else with replacement), ``"replace"`` (R
+        ``deff="replace"``) or ``"noreplace"`` (R ``deff=TRUE``; NaN with a warning where the
+        weights sum to n or less).
 
     The Taylor variance linearises the ratio ``sum(w y) / sum(w)`` with strata, PSUs, fpc, later
     stages and the adjustments of weighting steps (as R ``svymean`` on a raked, post-stratified
@@ -96,56 +53,82 @@ def estimate_means(design: SurveyDesign, values, by: str | list[str] | None = No
 
     >>> import numpy as np, pandas as pd, surveyindex as si
     >>> df = pd.DataFrame({"country": ["A", "A", "B", "B"], "y": [1.0, 3.0, 2.0, np.nan]})
-    >>> d = si.make_design(df, weights=np.array([1.0, 3.0, 1.0, 1.0]), strata=None)
-    >>> estimate_means(d, df[["y"]], by="country").table()[["country", "estimate", "n"]]
+    >>> d = si.make_design(df, weights=np.array([1.0, 3.0, 1.0, 1.0]))
+    >>> estimate_means(d, "y", by="country").table()[["country", "estimate", "n"]]
       country  estimate  n
     0       A       2.5  2
     1       B       2.0  1
+    >>> estimate_means(d, "country")["country"].estimate.tolist()   # proportions
+    [[0.6666666666666666, 0.3333333333333333]]
     """
-    names, Y = as_matrix(values, design.n)
-    return _ratio(design, names, Y, None, by, where, method, "mean")
+    if interval not in ("wald", "logit"):
+        raise EstimationError(f"interval must be 'wald' or 'logit', not {interval!r}")
+    names, Y = as_matrix(resolve_values(design, values), design.n)
+    est = _ratio(design, names, Y, None, by, where, method, "mean", deff)
+    if interval == "logit":
+        from .proportions import check_proportions
+
+        check_proportions(est)
+    return _finish(est, design, level, df, "design" if interval == "logit" else "inf",
+                   interval=interval, kind="proportion" if interval == "logit" else "mean")
 
 
-def estimate_totals(design: SurveyDesign, values, by=None, where=None, method: str = "auto"
-                    ) -> DomainEstimates:
-    """Weighted totals ``sum(w y)`` of each column of ``values`` per domain (R ``svytotal``).
+def estimate_totals(design: SurveyDesign, values, by=None, where=None, method: str = "auto", *,
+                    level: float = 0.95, df=None, deff: str = "auto") -> DomainEstimates:
+    """Weighted totals ``sum(w y)`` of each variable per domain (R ``svytotal``).
 
-    Missing values count as zero (R's ``na.rm=TRUE``).
+    ``values``, ``level``, ``df`` and ``deff`` as :func:`estimate_means`; a categorical column
+    gives the estimated count in each category (``svytotal(~factor)``). Missing values count as
+    zero (R's ``na.rm=TRUE``).
 
     >>> import numpy as np, pandas as pd, surveyindex as si
     >>> df = pd.DataFrame({"y": [1.0, 3.0, 2.0]})
-    >>> d = si.make_design(df, weights=np.array([10.0, 10.0, 20.0]), strata=None)
-    >>> float(estimate_totals(d, df).estimate[0, 0])
+    >>> d = si.make_design(df, weights=np.array([10.0, 10.0, 20.0]))
+    >>> float(estimate_totals(d, "y")["y"])
     80.0
     """
-    names, Y = as_matrix(values, design.n)
-    return _ratio(design, names, Y, None, by, where, method, "total")
+    names, Y = as_matrix(resolve_values(design, values), design.n)
+    est = _ratio(design, names, Y, None, by, where, method, "total", deff)
+    return _finish(est, design, level, df, "inf")
 
 
 def estimate_ratios(design: SurveyDesign, numerator, denominator, by=None, where=None,
-                    method: str = "auto") -> DomainEstimates:
+                    method: str = "auto", *, level: float = 0.95, df=None) -> DomainEstimates:
     """Ratios of weighted totals ``sum(w y) / sum(w x)`` (R ``svyratio``), column by column.
 
-    Respondents missing either value are left out of both totals.
+    ``numerator`` and ``denominator`` as ``values`` of :func:`estimate_means` (names, lists,
+    frames); variables are named ``"y/x"``. Respondents missing either value are left out of
+    both totals.
 
     >>> import numpy as np, pandas as pd, surveyindex as si
     >>> df = pd.DataFrame({"y": [1.0, 3.0], "x": [2.0, 2.0]})
-    >>> d = si.make_design(df, strata=None)
-    >>> float(estimate_ratios(d, df[["y"]], df[["x"]]).estimate[0, 0])
+    >>> d = si.make_design(df)
+    >>> float(estimate_ratios(d, "y", "x")["y/x"])
     1.0
     """
-    names, Y = as_matrix(numerator, design.n)
-    xnames, X = as_matrix(denominator, design.n)
+    names, Y = as_matrix(resolve_values(design, numerator), design.n)
+    xnames, X = as_matrix(resolve_values(design, denominator), design.n)
     if X.shape[1] not in (1, Y.shape[1]):
-        raise ValueError("denominator needs one column or one per numerator column")
+        raise EstimationError("denominator needs one column or one per numerator column")
     X = np.broadcast_to(X, Y.shape)
     names = [f"{a}/{b}" for a, b in zip(names, np.broadcast_to(xnames, len(names)))]
-    return _ratio(design, names, Y, X, by, where, method, "ratio")
+    est = _ratio(design, names, Y, X, by, where, method, "ratio")
+    return _finish(est, design, level, df, "inf")
+
+
+def _finish(est, design, level, df, default, **changes) -> DomainEstimates:
+    from dataclasses import replace
+
+    if not 0 < level < 1:
+        raise EstimationError(f"level must be between 0 and 1 (e.g. 0.95), not {level!r}")
+    return replace(est, level=level, df=resolve_df(design, df, default), **changes)
 
 
 # -- the shared estimator -----------------------------------------------------------------------
 
-def _ratio(design, names, Y, X, by, where, method, kind) -> DomainEstimates:
+def _ratio(design, names, Y, X, by, where, method, kind, deff="auto") -> DomainEstimates:
+    if deff not in DEFF_TYPES:
+        raise EstimationError(f"deff must be one of {list(DEFF_TYPES)}, not {deff!r}")
     method = resolve_method(design, method)
     dom = domain_layout(design, by, where)
     D, V = len(dom), len(names)
@@ -198,9 +181,10 @@ def _ratio(design, names, Y, X, by, where, method, kind) -> DomainEstimates:
     if method == "replicate":
         reps = theta[:, :, 1:]
         var = replicate_variance(design, est, reps)
-    deff = None if kind == "ratio" else _deff(ss, wsum, n, var, kind)
+    deff_type = None if kind == "ratio" else _deff_type(design, wsum, n, deff)
+    deff = None if kind == "ratio" else _deff(ss, wsum, n, var, kind, deff_type)
     return DomainEstimates(dom.table, names, est, np.sqrt(var), n, n_eff, reps, method,
-                           deff=deff, kind=kind, df=None)
+                           deff=deff, kind=kind, df=None, deff_type=deff_type)
 
 
 def means_of_blocks(design: SurveyDesign, blocks, by=None, where=None, method: str = "auto"
@@ -254,14 +238,39 @@ def _divide(a, b):
         return a / b
 
 
-def _deff(ss, wsum, n, var, kind):
-    """Design variance over the SRS-without-replacement variance, as R ``deff=TRUE``.
+def _deff_type(design, wsum, n, asked: str) -> str:
+    """Which simple random sample the design effect compares with.
+
+    Without replacement needs the population size: R takes it as the sum of the weights, which
+    is meaningless when the weights sum to n (weights scaled or raked to proportions), where
+    ``1 - n/N`` is zero or negative and the ratio infinite or negative.
+    """
+    small = (wsum <= n * (1 + 1e-9)) & (n > 0)
+    if asked == "noreplace":
+        if small.any():
+            warnings.warn("the without-replacement design effect needs a population larger "
+                          f"than the sample, but the weights sum to {float(wsum[small][0]):.6g}"
+                          f" for n = {int(n[small][0])}: those deff are NaN; use "
+                          "deff='replace' (the default when the population size is unknown)",
+                          UserWarning, stacklevel=4)
+        return "noreplace"
+    if asked == "auto" and design.fpc is not None and not small.any():
+        return "noreplace"
+    return "replace"
+
+
+def _deff(ss, wsum, n, var, kind, deff_type):
+    """Design variance over the SRS variance: without replacement as R ``deff=TRUE``, with
+    replacement as ``deff="replace"``.
 
     ``ss`` is the weighted sum of squared deviations from the domain mean, per domain and variable.
     """
     with np.errstate(invalid="ignore", divide="ignore"):
         s2 = ss / wsum * n / (n - 1)
-        vsrs = s2 / n * (wsum - n) / wsum
+        vsrs = s2 / n
+        if deff_type == "noreplace":
+            f = (wsum - n) / wsum
+            vsrs = vsrs * np.where(f > 1e-9, f, np.nan)
         if kind == "total":
             vsrs = vsrs * wsum ** 2
         return var / vsrs

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
-from scipy.stats import norm
-from scipy.stats import t as student_t
 
 from ..design.repweights import replicate_block
 from ..errors import EstimationError
 from .core import as_matrix, domain_layout, resolve_method
+from .inputs import resolve_df, resolve_values
+from .result import DomainEstimates, critical_value
 from .variance import degrees_of_freedom, replicate_variance, taylor_variance
 
 INTERVAL_TYPES = ("mean", "quantile")
@@ -17,7 +16,7 @@ INTERVAL_TYPES = ("mean", "quantile")
 
 def estimate_quantiles(design, values, probs=(0.25, 0.5, 0.75), by=None, where=None,
                        level: float = 0.95, method: str = "auto", interval_type: str = "mean",
-                       df: float | None = None) -> pd.DataFrame:
+                       df=None) -> DomainEstimates:
     """Weighted quantiles per domain with Woodruff or replicate confidence intervals.
 
     The quantile is R's ``qrule="math"``: the smallest value whose weighted cumulative share
@@ -34,7 +33,12 @@ def estimate_quantiles(design, values, probs=(0.25, 0.5, 0.75), by=None, where=N
     replicates may not give valid SEs for quantiles (a jackknife of a median is inconsistent),
     so prefer the bootstrap or BRR for it.
 
-    ``df`` defaults to R's ``degf``: PSUs minus strata for a Taylor design; for a replicate
+    ``values`` as :func:`~surveyindex.estimate_means` (column names, lists, frames). Returns the
+    estimates object of every estimator, with one column per variable and probability
+    (``.quantiles``); ``.table()`` has a ``quantile`` column, and ``est["api00"]`` selects a
+    variable's quantiles.
+
+    ``df`` (a number, ``"design"`` or ``"inf"``) defaults to R's ``degf``: PSUs minus strata for a Taylor design; for a replicate
     design the rank of the replicate weights minus one, computed on each domain's rows (as
     ``svyby`` does on the subset design), so JKn on 3 strata has 197, not 199. Rows with a
     missing value are left out, as ``na.rm=TRUE``.
@@ -42,15 +46,19 @@ def estimate_quantiles(design, values, probs=(0.25, 0.5, 0.75), by=None, where=N
     >>> import numpy as np, pandas as pd, surveyindex as si
     >>> df = pd.DataFrame({"y": [1.0, 2, 3, 4]})
     >>> t = estimate_quantiles(si.make_design(df, strata=None), df, probs=[0.5])
-    >>> float(t.loc[0, "estimate"])
-    2.0
+    >>> float(t.loc[0, "estimate"]), float(t["y"])
+    (2.0, 2.0)
     >>> rep = si.make_design(df, strata=None).with_replicates("JK1")
     >>> r = estimate_quantiles(rep, df, probs=[0.5], interval_type="quantile")  # R: SE 0.8660254
     >>> float(r.loc[0, "estimate"]), round(float(r.loc[0, "se"]), 4), int(r.loc[0, "df"])
     (2.0, 0.866, 3)
     """
-    names, Y = as_matrix(values, design.n)
+    names, Y = as_matrix(resolve_values(design, values), design.n)
     method = resolve_method(design, method)
+    if df is not None and df != "design":
+        df = resolve_df(design, df)
+        df = np.inf if df is None else df
+    probs = [float(p) for p in np.atleast_1d(probs)]
     if interval_type not in INTERVAL_TYPES:
         raise EstimationError(f"interval_type must be one of {list(INTERVAL_TYPES)}, "
                               f"not {interval_type!r}")
@@ -67,12 +75,12 @@ def estimate_quantiles(design, values, probs=(0.25, 0.5, 0.75), by=None, where=N
         W_k = (replicate_block(design.replicate_weights, 0, R, rows_k)
                if method == "replicate" else None)
         rank_cache: dict = {}
-        for j, name in enumerate(names):
+        for j in range(len(names)):
             y = Y[rows_k, j]
             ok = ~np.isnan(y) & (w[rows_k] > 0)
             rows, yk, wk = rows_k[ok], y[ok], w[rows_k][ok]
             Wk = None if W_k is None else W_k[ok]
-            if df is not None:
+            if df is not None and df != "design":
                 dfk = df
             elif method == "taylor":
                 dfk = degrees_of_freedom(design)
@@ -81,8 +89,7 @@ def estimate_quantiles(design, values, probs=(0.25, 0.5, 0.75), by=None, where=N
                 if key not in rank_cache:
                     rank_cache[key] = replicate_df(Wk)
                 dfk = rank_cache[key]
-            crit = float(norm.ppf(0.5 + level / 2) if np.isinf(dfk)
-                         else student_t.ppf(0.5 + level / 2, dfk))
+            crit = critical_value(level, dfk)
             cols = _SortedColumns(yk, Wk) if interval_type == "quantile" else None
             for p in probs:
                 q = _qrule_math(yk, wk, p)
@@ -104,10 +111,18 @@ def estimate_quantiles(design, values, probs=(0.25, 0.5, 0.75), by=None, where=N
                     lo = np.nan if lo_p < 0 else _qrule_math(yk, wk, lo_p)
                     hi = np.nan if hi_p > 1 else _qrule_math(yk, wk, hi_p)
                     se = (hi - lo) / (2 * crit)
-                rows_out.append({**dom.table.iloc[k].to_dict(), "variable": name, "quantile": p,
-                                 "estimate": q, "ci_low": lo, "ci_high": hi, "se": se,
-                                 "n": int(len(yk)), "df": dfk})
-    return pd.DataFrame(rows_out)
+                rows_out.append((q, se, lo, hi, len(yk), _kish(wk), dfk))
+    D, VP = len(dom), len(names) * len(probs)
+    cells = np.array(rows_out, float).reshape(D, VP, 7) if rows_out else np.zeros((D, VP, 7))
+    return DomainEstimates(dom.table, [v for v in names for _ in probs], cells[..., 0],
+                           cells[..., 1], cells[..., 4].astype(np.int64), cells[..., 5], None,
+                           method, kind="quantile", df=cells[..., 6], level=level,
+                           quantiles=[p for _ in names for p in probs],
+                           ci=(cells[..., 2], cells[..., 3]))
+
+
+def _kish(w: np.ndarray) -> float:
+    return float(w.sum() ** 2 / (w * w).sum()) if len(w) else np.nan
 
 
 def replicate_df(W: np.ndarray) -> int:

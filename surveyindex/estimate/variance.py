@@ -54,7 +54,7 @@ def taylor_variances(design, parts: list[tuple[np.ndarray, np.ndarray]]) -> np.n
     ``lonely_psu="average"``, overlapping strata) take the domains one at a time.
 
     >>> import numpy as np, pandas as pd, surveyindex as si
-    >>> d = si.make_design(pd.DataFrame({"country": list("AAABBB")}))
+    >>> d = si.make_design(pd.DataFrame({"country": list("AAABBB")}), strata="country")
     >>> y = np.array([1.0, 2, 3, 5, 5, 8])
     >>> parts = [(np.arange(3), (y[:3] - 2)[:, None] / 3), (np.arange(3, 6), (y[3:] - 6)[:, None] / 3)]
     >>> taylor_variances(d, parts).round(6).ravel().tolist()   # s^2 / n per country
@@ -130,10 +130,10 @@ def degrees_of_freedom(design) -> int:
     rank of its replicate weights minus one (so a JKn design with 3 strata loses 3, not 1).
 
     >>> import pandas as pd, surveyindex as si
-    >>> degrees_of_freedom(si.make_design(pd.DataFrame({"country": list("AABBB")})))
+    >>> d = si.make_design(pd.DataFrame({"country": list("AABBB")}), strata="country")
+    >>> degrees_of_freedom(d)
     3
-    >>> degrees_of_freedom(si.make_design(pd.DataFrame({"country": list("AABBB")}))
-    ...                    .with_replicates("JKn"))
+    >>> degrees_of_freedom(d.with_replicates("JKn"))
     3
     """
     if design.replicate_weights is not None:

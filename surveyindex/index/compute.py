@@ -22,7 +22,7 @@ from ..instrument import audience_mask
 from . import result as tables
 from .aggregate import aggregate, pool
 from .normalise import normalise
-from .scoring import score_bounds, score_dimensions
+from .scoring import item_bounds, score_bounds, score_dimensions
 from .uncertainty import paired_differences
 from .weights import driver_weights, factor_weights, fixed_weights, pca_weights
 
@@ -33,6 +33,7 @@ class IndexMethod:
 
     scoring: str = "mean"
     dont_know: str = "exclude"
+    refused: str = "exclude"
     top: float | None = None
     bottom: float | None = None
     min_valid_items: int | None = None
@@ -64,7 +65,7 @@ def compute_index(design: SurveyDesign, audiences: list[str] | None = None, *,
     audiences : names of the instrument's audiences (default: ``"all"`` and every defined one).
     filters : ad hoc audiences, name -> boolean array (n,) or a pandas query on the design's data,
         e.g. ``{"women": "gender == 2"}``; each is a domain of the full design.
-    min_valid_items, scoring, dont_know, top, bottom : respondent scoring; see
+    min_valid_items, scoring, dont_know, refused, top, bottom : respondent scoring; see
         :func:`score_dimensions` (defaults: the instrument's rule, mean of valid items).
     normalisation : ``"scale"`` (default: the response scale rescaled linearly to the
         instrument's index scale, 0-100), ``"minmax"``, ``"zscore"``, ``"rank"``, ``"distance"``
@@ -167,7 +168,7 @@ def index_arrays(design: SurveyDesign, m: IndexMethod, masks: dict, country_w,
     targets, dims, items = inst.target_codes, inst.dimension_ids, inst.item_ids
     T, K, J = len(targets), len(dims), len(items)
     scores = score_dimensions(resp, m.min_valid_items, scoring=m.scoring, dont_know=m.dont_know,
-                              top=m.top, bottom=m.bottom)
+                              refused=m.refused, top=m.top, bottom=m.bottom)
     bounds = score_bounds(inst, m.scoring)
     outcome = _outcome(resp, m) if _weights_spec(m.weights, inst) == "driver" else None
     per_aud = []
@@ -190,7 +191,8 @@ def index_arrays(design: SurveyDesign, m: IndexMethod, masks: dict, country_w,
             a = {"item_mean": full[:, : T * J].reshape(C, T, J, R1),
                  "n_items": est.n[present, : T * J].reshape(C, T, J),
                  "n_dims": est.n[present, T * J:].reshape(C, T, K),
-                 "neff_dims": est.n_eff[present, T * J:].reshape(C, T, K)}
+                 "neff_dims": est.n_eff[present, T * J:].reshape(C, T, K),
+                 "neff_items": est.n_eff[present, : T * J].reshape(C, T, J)}
             raw = full[:, T * J:].reshape(C, T, K, R1)
         else:
             countries, raw = _full_sample_means(design, scores.reshape(design.n, T * K), mask)
@@ -203,7 +205,8 @@ def index_arrays(design: SurveyDesign, m: IndexMethod, masks: dict, country_w,
         a["pooled"] = _pooled(a, countries, country_w, m.pooling)
         per_aud.append({"audience": name, "countries": countries, "dim_mean": raw, **a})
     return {"per_audience": per_aud, "scale": design.replicate_scale, "dims": dims,
-            "targets": targets, "items": items, "item_dims": [d.id for d, _ in inst.items()]}
+            "targets": targets, "items": items, "item_dims": [d.id for d, _ in inst.items()],
+            "item_bounds": item_bounds(inst), "index_scale": tuple(inst.index.scale)}
 
 
 def audience_masks(design: SurveyDesign, audiences, filters) -> dict[str, np.ndarray]:
@@ -377,6 +380,7 @@ def _instrument_defaults(inst) -> dict:
     out = {"aggregation": ix.aggregation, "power": ix.power, "n_factors": ix.n_factors,
            "driver_outcome": ix.driver_outcome, "scoring": sc.method,
            "dont_know": "include" if sc.dont_know_in_base else "exclude",
+           "refused": "include" if sc.refused_in_base else "exclude",
            "pooling": ix.cross_country}
     if sc.top_box:
         out["top"] = min(sc.top_box)

@@ -17,11 +17,15 @@ class IndexResult:
 
     Tables (pandas DataFrames, domain columns first):
 
-    - ``items``: weighted item means on the response scale;
+    - ``items``: weighted item means on the response scale (``estimate``, ``se``, ``ci_low``,
+      ``ci_high``), ``n`` and ``n_eff``, and beside them the item's 0-100 score (the response
+      scale mapped linearly onto the index scale: ``score``, ``score_se``, ``score_ci_low``,
+      ``score_ci_high``);
     - ``dimensions``: ``mean`` (the raw dimension measure: mean item score, or top-box, bottom-box
       or net share, per the scoring rule) and ``score`` (normalised), each with SE and CI;
-    - ``composite``: the composite per country x target x audience, with its rank among countries
-      and the rank's interval;
+    - ``composite``: the composite per country x target x audience (score, se, ci_low, ci_high,
+      n and n_eff: the smallest over its dimensions), with its rank among countries and the
+      rank's interval;
     - ``ranks``: rank distributions (median rank, interval, share of replicates ranked first) of
       each country among countries (``among == "countries"``) and of each target among targets
       within a country (``"targets"``) and in the pooled figures (``"pooled"``);
@@ -74,8 +78,36 @@ class IndexResult:
         return paired_differences(arr["per_audience"], [*arr["dims"], "composite"],
                                   targets.index(a), targets.index(b), a, b, level, arr["scale"])
 
-    def _repr_html_(self) -> str:  # pragma: no cover - notebook display
-        return "<h4>Composite index</h4>" + self.composite.to_html(index=False, float_format="%.2f")
+    @property
+    def plot(self):
+        """The index's plots, each displaying itself in a notebook: ``.plot.forest()``,
+        ``.plot.profile()``, ``.plot.ranks()`` (see :class:`surveyindex.display.PlotAccessor`).
+        """
+        # Display only: the plot module sits downstream, so it is imported when asked for.
+        from ..display import PlotAccessor
+
+        return PlotAccessor(self)
+
+    def __repr__(self) -> str:
+        s = self.settings
+        countries = self.composite["country"].nunique() if "country" in self.composite else 0
+        return (f"<IndexResult {countries} countries x {len(s['targets'])} targets x "
+                f"{len(s['audiences'])} audiences, {s.get('replicates', 0)} "
+                f"{s.get('replicate_type') or ''} replicates; .composite, .dimensions, .items, "
+                ".comparison, .leads, .ranks, .plot>")
+
+    def _repr_html_(self) -> str:
+        from ..display import card
+
+        s = self.settings
+        return card("Composite index", [("targets", ", ".join(s["targets"])),
+                                        ("audiences", ", ".join(s["audiences"])),
+                                        ("replicates", s.get("replicates")),
+                                        ("level", s["level"])],
+                    tables=[("Composite (0-100)", self.composite.drop(
+                        columns=[c for c in ("rank_median",) if c in self.composite]))],
+                    note="tables: .composite, .dimensions, .items, .comparison, .leads, "
+                         ".ranks; plots: .plot.forest(), .plot.profile(), .plot.ranks()")
 
 
 # -- tables -------------------------------------------------------------------------------------
@@ -101,6 +133,18 @@ def items_table(arrays) -> pd.DataFrame:
         df["estimate"], df["se"] = m.ravel(), se.ravel()
         df["ci_low"], df["ci_high"] = df.estimate - z * df.se, df.estimate + z * df.se
         df["n"] = a["n_items"].ravel()
+        if "neff_items" in a:
+            df["n_eff"] = a["neff_items"].ravel()
+        if "item_bounds" in arrays:
+            # The item's response scale mapped linearly onto the index scale (0-100), beside it.
+            lo, hi = (np.tile(b, len(a["countries"]) * len(arrays["targets"]))
+                      for b in arrays["item_bounds"])
+            s_lo, s_hi = arrays["index_scale"]
+            f = (s_hi - s_lo) / (hi - lo)
+            df["score"] = s_lo + (df["estimate"] - lo) * f
+            df["score_se"] = df["se"] * f
+            df["score_ci_low"], df["score_ci_high"] = (s_lo + (df[c] - lo) * f
+                                                       for c in ("ci_low", "ci_high"))
         out.append(df)
     return tidy(pd.concat(out, ignore_index=True), ["country", "target", "audience", "dimension", "item"])
 
@@ -128,6 +172,8 @@ def composite_table(arrays, level: float) -> pd.DataFrame:
         df["score"], df["se"] = comp[..., 0].ravel(), replicate_se(comp, scale).ravel()
         df["ci_low"], df["ci_high"] = df.score - z * df.se, df.score + z * df.se
         df["n"] = a["n_dims"].min(axis=2).ravel()
+        if "neff_dims" in a:
+            df["n_eff"] = a["neff_dims"].min(axis=2).ravel()
         r = rank_distribution(comp, axis=0, level=level)
         df["rank"], df["rank_low"], df["rank_high"] = (r[k].ravel() for k in ("rank", "rank_low", "rank_high"))
         df["rank_median"] = r["rank_median"].ravel()

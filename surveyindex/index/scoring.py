@@ -12,7 +12,8 @@ A weighted domain mean of these respondent scores is the dimension's mean item s
 (available-case) top-box share. "Don't know" is out of the base by default; with
 ``dont_know="include"`` it stays in the base of the box and net scores as an answer that is in
 neither box (as Pew keeps it in the base of the share favourable); with ``"midpoint"`` it is scored
-as the scale's midpoint. Refused and blank answers are always out of the base.
+as the scale's midpoint. Refusals are out of the base unless ``refused="include"`` (Pew keeps both);
+blank answers are always out.
 """
 
 from __future__ import annotations
@@ -21,14 +22,15 @@ import numpy as np
 
 from ..errors import EstimationError
 from ..io import Responses
-from ..io.read import DONT_KNOW
+from ..io.read import DONT_KNOW, REFUSED
 
 SCORINGS = ("mean", "top_box", "bottom_box", "net")
 DONT_KNOW_RULES = ("exclude", "include", "midpoint")
+REFUSED_RULES = ("exclude", "include")
 
 
 def score_dimensions(responses: Responses, min_valid_items: int | None = None, *,
-                     scoring: str = "mean", dont_know: str = "exclude",
+                     scoring: str = "mean", dont_know: str = "exclude", refused: str = "exclude",
                      top: float | None = None, bottom: float | None = None) -> np.ndarray:
     """Each respondent's score on each dimension for each target, shape (n, targets, dimensions).
 
@@ -40,6 +42,8 @@ def score_dimensions(responses: Responses, min_valid_items: int | None = None, *
     scoring : ``"mean"``, ``"top_box"``, ``"bottom_box"`` or ``"net"`` (see the module notes).
     dont_know : ``"exclude"`` (out of the base), ``"include"`` (in the base of box and net scores,
         in neither box) or ``"midpoint"`` (scored as the scale's midpoint).
+    refused : ``"exclude"`` (out of the base) or ``"include"`` (in the base of box and net
+        scores, in neither box).
     top, bottom : lowest code of the top box and highest code of the bottom box (after reverse
         keying); default: the codes above and below the scale's midpoint.
 
@@ -57,30 +61,35 @@ def score_dimensions(responses: Responses, min_valid_items: int | None = None, *
     inst = responses.instrument
     _check_choice("scoring", scoring, SCORINGS)
     _check_choice("dont_know", dont_know, DONT_KNOW_RULES)
+    _check_choice("refused", refused, REFUSED_RULES)
     if dont_know == "include" and scoring == "mean":
         raise EstimationError("dont_know='include' applies to box and net scores; a mean score "
                               "needs a number for don't know: use dont_know='midpoint'")
+    if refused == "include" and scoring == "mean":
+        raise EstimationError("refused='include' applies to box and net scores; a mean score "
+                              "has no number for a refusal")
     k = inst.scoring.min_valid_items if min_valid_items is None else int(min_valid_items)
     sizes = [len(d.items) for d in inst.dimensions]
     if k < 1 or k > min(sizes):
         raise EstimationError(
             f"min_valid_items must be between 1 and {min(sizes)} (the smallest dimension), got {k}"
         )
-    lo, hi = _item_bounds(inst)                                   # (J,) per item
+    lo, hi = item_bounds(inst)                                   # (J,) per item
     n, T = responses.values.shape[:2]
     out = np.empty((n, T, len(sizes)))
     # Row blocks keep the (rows, targets, items) temporaries small at millions of respondents.
     for r0 in range(0, n, _BLOCK):
         rows = slice(r0, r0 + _BLOCK)
         out[rows] = _score_block(responses.values[rows], responses.missing_kind[rows], lo, hi,
-                                 sizes, k, scoring, dont_know, top, bottom)
+                                 sizes, k, scoring, dont_know, top, bottom, refused)
     return out
 
 
 _BLOCK = 1 << 16
 
 
-def _score_block(values, kind, lo, hi, sizes, k, scoring, dont_know, top, bottom) -> np.ndarray:
+def _score_block(values, kind, lo, hi, sizes, k, scoring, dont_know, top, bottom,
+                 refused="exclude") -> np.ndarray:
     mid = (lo + hi) / 2
     dk = kind == DONT_KNOW
     if dont_know == "midpoint":
@@ -101,6 +110,8 @@ def _score_block(values, kind, lo, hi, sizes, k, scoring, dont_know, top, bottom
             x = up.astype(float) - down
         if dont_know == "include":
             valid = valid | dk
+        if refused == "include":
+            valid = valid | (kind == REFUSED)
     starts = np.cumsum([0, *sizes[:-1]])
     totals = np.add.reduceat(x, starts, axis=2)
     counts = np.add.reduceat(valid.astype(np.int64), starts, axis=2)
@@ -126,7 +137,8 @@ def score_bounds(instrument, scoring: str = "mean") -> tuple[np.ndarray, np.ndar
     return (np.full(K, -1.0) if scoring == "net" else np.zeros(K)), np.ones(K)
 
 
-def _item_bounds(inst) -> tuple[np.ndarray, np.ndarray]:
+def item_bounds(inst) -> tuple[np.ndarray, np.ndarray]:
+    """Lowest and highest valid code of each item's scale, in instrument item order."""
     scales = [inst.scales[d.scale] for d, _ in inst.items()]
     return np.array([s.min for s in scales], float), np.array([s.max for s in scales], float)
 

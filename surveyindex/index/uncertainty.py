@@ -62,6 +62,8 @@ def paired_differences(per_audience: list[dict], measures: list[str], ia: int, i
     A difference is formed within each replicate, so the covariance of the two ratings (made by
     the same respondents) is in its SE. p-values are Holm-adjusted across countries within each
     measure and audience. The k-of-n counts are counted in every replicate, giving their interval.
+    Columns named by the targets (``score_USA``, ``USA_leads``, ``USA_leads_ci_low``...) stand
+    beside the positional ones (``score_a``, ``a_leads``...).
     """
     z = norm.ppf(0.5 + level / 2)
     alpha = 1 - level
@@ -84,6 +86,8 @@ def paired_differences(per_audience: list[dict], measures: list[str], ia: int, i
             rows.append(pd.DataFrame({
                 "country": aud["countries"], "audience": aud["audience"], "measure": measure,
                 "target_a": a, "target_b": b, "score_a": sa[:, m, 0], "score_b": sb[:, m, 0],
+                # the same scores under the targets' names, so a reader needs no key
+                f"score_{a}": sa[:, m, 0], f"score_{b}": sb[:, m, 0],
                 "difference": est[:, m], "se": se[:, m],
                 "ci_low": est[:, m] - z * se[:, m], "ci_high": est[:, m] + z * se[:, m],
                 "p_value": p[:, m], "p_holm": p_adj, "significant": sig,
@@ -94,7 +98,9 @@ def paired_differences(per_audience: list[dict], measures: list[str], ia: int, i
             leads.append({"audience": aud["audience"], "measure": measure, "target_a": a,
                           "target_b": b, "n_countries": int(ok.sum()),
                           **_kofn("a", (d > 0).sum(axis=0), sig[ok] & (d[:, 0] > 0), alpha),
-                          **_kofn("b", (d < 0).sum(axis=0), sig[ok] & (d[:, 0] < 0), alpha)})
+                          **_kofn("b", (d < 0).sum(axis=0), sig[ok] & (d[:, 0] < 0), alpha),
+                          **_kofn(a, (d > 0).sum(axis=0), sig[ok] & (d[:, 0] > 0), alpha),
+                          **_kofn(b, (d < 0).sum(axis=0), sig[ok] & (d[:, 0] < 0), alpha)})
     return pd.concat(rows, ignore_index=True), pd.DataFrame(leads)
 
 

@@ -71,6 +71,30 @@ class Instrument(_Frozen):
     scoring: Scoring = Field(default=Scoring(), description="Default respondent scoring.")
     index: IndexSettings = Field(default=IndexSettings(), description="Default index settings.")
 
+    def __repr__(self) -> str:
+        return (f"<Instrument {self.id} {self.version}: {len(self.targets)} targets "
+                f"({', '.join(self.target_codes)}), {len(self.dimensions)} dimensions, "
+                f"{len(self.item_ids)} items, {len(self.demographics)} demographics>")
+
+    def _repr_html_(self) -> str:
+        import pandas as pd
+
+        from ..display import card
+
+        dims = pd.DataFrame({"dimension": [d.id for d in self.dimensions],
+                             "label": [getattr(d, "label", "") for d in self.dimensions],
+                             "items": [len(d.items) for d in self.dimensions],
+                             "scale": [d.scale for d in self.dimensions]})
+        return card(f"Instrument {self.id} {self.version}: {self.title}",
+                    [("targets", ", ".join(self.target_codes)),
+                     ("dimensions", len(self.dimensions)), ("items", len(self.item_ids)),
+                     ("demographics", ", ".join(self.demographics)),
+                     ("audiences", ", ".join(self.audiences) or "all"),
+                     ("weighting", f"rake by {self.weighting.by} to "
+                                   f"{', '.join(self.weighting.margins) or '(no margins)'}")],
+                    tables=[("Dimensions", dims)],
+                    note=".dimensions, .item_ids, .targets, .scales")
+
     @model_validator(mode="after")
     def _cross_references(self) -> Instrument:
         for i, d in enumerate(self.dimensions):

@@ -103,6 +103,18 @@ class Ledger:
 
         return f"{self}\n{describe(self.report(), self.source)}"
 
+    def __repr__(self) -> str:
+        return f"<Ledger {self}>"
+
+    def _repr_html_(self) -> str:
+        from ..display import card
+
+        return card("Ledger", [("source", self.source), ("rows in", self.rows_in),
+                               ("kept", self.rows_kept), ("excluded", self.rows_excluded),
+                               ("cell warnings", len(self.warnings))],
+                    tables=[("Summary", self.summary()), ("Excluded rows", self.excluded)],
+                    note=".summary(), .excluded, .warnings, .report(), .describe()")
+
     def __str__(self) -> str:
         return (f"{self.source}: {self.rows_in} rows in = {self.rows_kept} kept + "
                 f"{self.rows_excluded} excluded; {len(self.warnings)} cell warnings")

@@ -147,9 +147,11 @@ def long_to_wide(frame: pd.DataFrame, raw: RawTable, inst: Instrument,
     blank_id = frame[idcol].isna().to_numpy()
     rec.add(blank_id, idcol, None, "a respondent id", "missing respondent id; record ignored", NOTE)
     use = t_ok & i_ok & ~blank_id
-    pairs = {f"{t}\x00{i}": inst.column(tmap[t], imap[i]) for t in tmap for i in imap}
-    col = np.where(use, (target + "\x00" + item).map(pairs).fillna("").to_numpy(object), "")
-    key = pd.Series(ids) + "\x00" + pd.Series(col)
+    # a unit separator, not NUL: pandas < 3 hashes object strings as C strings, cut at NUL
+    sep = "\x1f"
+    pairs = {f"{t}{sep}{i}": inst.column(tmap[t], imap[i]) for t in tmap for i in imap}
+    col = np.where(use, (target + sep + item).map(pairs).fillna("").to_numpy(object), "")
+    key = pd.Series(ids) + sep + pd.Series(col)
     rep = use & key.duplicated(keep="first").to_numpy()
     rec.add(rep, "value", frame["value"], "one answer per respondent, target and item",
             "repeated answer; first kept, record ignored", NOTE)

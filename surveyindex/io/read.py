@@ -50,6 +50,49 @@ class Responses:
         """Number of respondents kept."""
         return len(self.respondents)
 
+    def to_frame(self, wide: bool = False) -> pd.DataFrame:
+        """The recoded answers as a DataFrame: long (:meth:`item_table`), or with ``wide=True``
+        one row per respondent and one column per target x item, named as in the response file
+        (``USA_mor1``), after the respondent columns; ``.attrs["labels"]`` gives each item
+        column's label (``"USA: <item text>"``).
+
+        >>> import surveyindex as si
+        >>> r = si.read_responses(si.sample_paths()["responses"], si.load_instrument("softpower"))
+        >>> w = r.to_frame(wide=True)
+        >>> w.shape[0] == r.n, "USA_mor1" in w.columns, w.attrs["labels"]["USA_mor1"][:5]
+        (True, True, 'USA: ')
+        """
+        if not wide:
+            return self.item_table()
+        inst = self.instrument
+        n, t, j = self.values.shape
+        cols = [inst.column(tc, item) for tc in inst.target_codes for item in inst.item_ids]
+        items = dict(zip(inst.item_ids, (it for _, it in inst.items())))
+        answers = pd.DataFrame(self.values.reshape(n, t * j), columns=cols,
+                               index=self.respondents.index)
+        out = pd.concat([self.respondents, answers], axis=1)
+        out.attrs["labels"] = {inst.column(tc, i): f"{tc}: {_label(items[i])}"
+                               for tc in inst.target_codes for i in inst.item_ids}
+        return out
+
+    def __repr__(self) -> str:
+        inst = self.instrument
+        return (f"<Responses {self.n} respondents x {len(inst.target_codes)} targets x "
+                f"{len(inst.item_ids)} items ({inst.id} {inst.version}) from {self.source}; "
+                f"{self.ledger.rows_excluded} rows excluded>")
+
+    def _repr_html_(self) -> str:
+        from ..display import card
+
+        inst = self.instrument
+        facts = [("respondents", self.n), ("targets", ", ".join(inst.target_codes)),
+                 ("items", len(inst.item_ids)), ("instrument", f"{inst.id} {inst.version}"),
+                 ("source", self.source), ("ledger", str(self.ledger))]
+        if "country" in self.respondents.columns:
+            facts.insert(1, ("countries", self.respondents["country"].nunique()))
+        return card("Responses", facts, tables=[("Respondents", self.respondents.head(5))],
+                    note=".respondents, .to_frame(wide=True), .item_table(), .ledger")
+
     def item_table(self) -> pd.DataFrame:
         """Long tidy table: one row per respondent x target x item, with the recoded value.
 
@@ -341,6 +384,10 @@ def _respondents(kept: pd.DataFrame, inst: Instrument, ids: np.ndarray,
         if c not in out.columns and c not in inst.demographics:
             out[c] = _as_read(kept[c], decimal)
     return out
+
+
+def _label(item) -> str:
+    return str(getattr(item, "label", None) or getattr(item, "id", ""))
 
 
 def _as_read(col: pd.Series, decimal: str):

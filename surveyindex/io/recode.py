@@ -42,13 +42,15 @@ def to_number(col: pd.Series, decimal: str = ".") -> np.ndarray:
 
     >>> to_number(pd.Series(["3", " 4 ", "2,5", "x", None], dtype=object), ",").tolist()
     [3.0, 4.0, 2.5, nan, nan]
+    >>> to_number(pd.Series(["2,5", None], dtype="string"), ",").tolist()
+    [2.5, nan]
     """
-    if col.dtype != object:
-        return np.array(pd.to_numeric(col, errors="coerce"), dtype=float)
     s = col
-    if decimal == ",":
+    if decimal == "," and (col.dtype == object or pd.api.types.is_string_dtype(col.dtype)):
         s = s.map(lambda v: v.replace(",", ".") if isinstance(v, str) else v)
-    return np.array(pd.to_numeric(s, errors="coerce"), dtype=float)
+    # to_numeric may return a nullable dtype (string input under pandas 2): NA -> NaN explicitly;
+    # a copy, because under copy-on-write the array can be a read-only view and callers write
+    return pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan, copy=True)
 
 
 def codes_from_labels(col: pd.Series, labels: dict[int, str], decimal: str = "."):

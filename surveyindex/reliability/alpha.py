@@ -61,6 +61,17 @@ class AlphaResult:
         """The result as a pandas Series (one row of a tidy table)."""
         return pd.Series(asdict(self))
 
+    def __repr__(self) -> str:
+        return (f"<AlphaResult alpha {self.alpha:.3f} ({self.level:.0%} Feldt CI "
+                f"{self.ci_low:.3f}-{self.ci_high:.3f}), alpha_std {self.alpha_std:.3f}, "
+                f"average_r {self.average_r:.3f}; {self.n_items} items, n {self.n}, "
+                f"{self.missing}>")
+
+    def _repr_html_(self) -> str:
+        from ..display import card
+
+        return card("Cronbach's alpha", list(asdict(self).items()), note=".to_series()")
+
 
 def cronbach_alpha(data, missing: str = "pairwise", weights=None,
                    level: float = 0.95) -> AlphaResult:

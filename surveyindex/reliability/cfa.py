@@ -62,6 +62,23 @@ class CFAResult:
     vcov: np.ndarray = field(default=None, repr=False, compare=False)  # robust (MLR) only
     rows: tuple = field(default=None, repr=False, compare=False)  # MLR: (x, codes, w, psu)
 
+    def __repr__(self) -> str:
+        f = self.fit
+        return (f"<CFAResult {len(self.factors)} factors, {len(self.groups)} groups, n "
+                f"{int(np.sum(self.n))}: chisq {f.get('chisq', np.nan):.2f} df "
+                f"{f.get('df', np.nan):g}, CFI {f.get('cfi', np.nan):.3f}, RMSEA "
+                f"{f.get('rmsea', np.nan):.3f}{'' if self.converged else ', NOT converged'}>")
+
+    def _repr_html_(self) -> str:
+        from ..display import card
+
+        fit = pd.DataFrame({"measure": list(self.fit), "value": list(self.fit.values())})
+        return card("Confirmatory factor analysis", [("factors", self.factors),
+                                                     ("groups", self.groups),
+                                                     ("n", list(np.atleast_1d(self.n)))],
+                    tables=[("Fit", fit), ("Parameters", self.parameters)],
+                    note=".fit, .parameters, .chisq_by_group, .srmr_by_group")
+
     def loadings(self, group: int = 0) -> pd.Series:
         """Loadings of one group (by position), indexed by item."""
         p, lab = self.parameters, self.groups[group]

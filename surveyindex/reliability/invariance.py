@@ -81,6 +81,20 @@ class InvarianceResult:
     partial: pd.DataFrame = None
     comparable: pd.DataFrame = None
 
+    def __repr__(self) -> str:
+        levels = self.summary["level"].value_counts() if "level" in self.summary else {}
+        counts = ", ".join(f"{k} {v}" for k, v in levels.items())
+        return (f"<InvarianceResult {len(self.summary)} target x dimension: {counts}; "
+                ".summary, .fit, .tests, .countries>")
+
+    def _repr_html_(self) -> str:
+        from ..display import card
+
+        return card("Measurement invariance", [("models", len(self.fit)),
+                                               ("cut-offs", self.cutoffs)],
+                    tables=[("Summary", self.summary), ("Tests", self.tests)],
+                    note=".summary, .fit, .tests, .countries")
+
 
 def invariance(responses, by: str = "country", target: str | None = None,
                dimensions=None, cutoffs="chen2007", min_n: int = 30, weights=None,

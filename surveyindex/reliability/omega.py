@@ -40,6 +40,21 @@ class OmegaResult:
     n_items: int
     converged: bool
 
+    def __repr__(self) -> str:
+        return (f"<OmegaResult omega {self.omega:.3f}, omega_model {self.omega_model:.3f}; "
+                f"{self.n_items} items, n {self.n}"
+                f"{'' if self.converged else ', NOT converged'}>")
+
+    def _repr_html_(self) -> str:
+        from ..display import card
+
+        loadings = pd.DataFrame({"item": self.loadings.index, "loading": self.loadings.values,
+                                 "residual_variance": self.residual_variances.values})
+        return card("Omega total (one factor)",
+                    [("omega", f"{self.omega:.4f}"), ("omega_model", f"{self.omega_model:.4f}"),
+                     ("items", self.n_items), ("n", self.n), ("converged", self.converged)],
+                    tables=[("Loadings", loadings)], note=".loadings, .residual_variances")
+
 
 def omega(data, missing: str = "listwise", weights=None,
           observed_variance: bool = True) -> OmegaResult:

@@ -96,7 +96,8 @@ def sample_bases(dimensions: pd.DataFrame, rule: BaseRule = BaseRule()) -> pd.Da
     base = out[rule.base].to_numpy(float)
     out["small"] = base < rule.flag_below
     out["suppressed"] = (base < rule.suppress_below) if rule.suppress_below is not None else False
-    shown = np.round(base).astype(int).astype(str)
+    # pandas string concatenation: numpy < 2 has no ufunc for adding str arrays
+    shown = pd.Series(np.round(base).astype(int), index=out.index).astype(str)
     out["note"] = np.where(out["suppressed"],
                            "suppressed: base " + shown + f" below {rule.suppress_below or 0:g}",
                            np.where(out["small"], "small base (" + shown + ")", ""))
