@@ -6,5 +6,6 @@ from .profile import dimension_profile
 from .trend_sheets import add_trend_sheets, tracker_tables, write_tracker_report
 from .workbook import ReportTables, lead_sentences, write_workbook
 
-__all__ = ["BaseRule", "ReportTables", "dimension_profile", "index_html", "lead_sentences",
-           "pipeline_html", "sample_bases", "suppress", "write_workbook"]
+__all__ = ["BaseRule", "ReportTables", "add_trend_sheets", "dimension_profile", "index_html",
+           "lead_sentences", "pipeline_html", "sample_bases", "suppress", "tracker_tables",
+           "write_tracker_report", "write_workbook"]
