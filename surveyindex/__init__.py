@@ -18,7 +18,7 @@ The pipeline, one stage per sub-package, data flowing one way::
 
 from . import errors
 from ._version import __version__
-from .datasets import sample_paths, simulate_softpower
+from .datasets import real_file_examples, sample_paths, simulate_softpower
 from .design import (
     FactorReplicates,
     SurveyDesign,
@@ -145,6 +145,7 @@ __all__ = [
     "response_styles",
     "run_pipeline",
     "run_project",
+    "real_file_examples",
     "sample_paths",
     "sample_plan",
     "sample_size",

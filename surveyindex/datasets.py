@@ -71,6 +71,22 @@ def sample_paths() -> dict[str, Path]:
     }
 
 
+def real_file_examples() -> dict[str, Path]:
+    """Project files of the bundled real-layout examples (docs/real-files.md).
+
+    ``pew`` (label text, DK and Refused, final weights), ``kobo`` (a KoboToolbox export, margins
+    by label), ``odk`` (an ODK Central export with strata and PSUs), ``spss`` (a .sav with value
+    labels and user-missing codes).
+
+    >>> sorted(real_file_examples())
+    ['kobo', 'odk', 'pew', 'spss']
+    >>> real_file_examples()["pew"].name
+    'project.yaml'
+    """
+    d = bundled_dir("examples/real-files")
+    return {name: d / name / "project.yaml" for name in ("kobo", "odk", "pew", "spss")}
+
+
 def simulate_softpower(
     n_per_country: int | dict[str, int] | None = None,
     countries: list[str] | None = None,

@@ -270,7 +270,9 @@ def _methodology(inst, resp, design, index, responses, margins, seed) -> dict[st
                        + (f" (power {s.get('power')})" if s["aggregation"] == "generalised"
                           else ""),
         "Intervals": f"{s['level']:.0%} normal intervals from the replicate SE; rank and "
-                     "k-of-n intervals are the 2.5th-97.5th percentiles over replicates",
+                     "k-of-n intervals are order statistics of the replicate values (the "
+                     f"{(1 - s['level']) / 2:.1%} and {(1 + s['level']) / 2:.1%} points, "
+                     "rounded outwards to a value that occurred)",
         "Significance": "paired differences tested per country; p-values adjusted by Holm's "
                         "method across countries within each measure and audience",
         "Audiences": ", ".join(s["audiences"]),
@@ -345,23 +347,34 @@ def _normalisation(s: dict) -> str:
     return f"{method} across {s.get('across', 'countries')}{extra}"
 
 
-def write_report(result: PipelineResult, path: str | Path, base_rule=None) -> Path:
+def write_report(result: PipelineResult, path: str | Path, base_rule=None, *,
+                 title: str | None = None, sheets=None, language: str | None = None,
+                 run_date: str | None = None) -> Path:
     """Write the run's Excel workbook (atomically) and return its path.
 
     ``base_rule`` (a :class:`surveyindex.report.BaseRule`) says which bases are flagged as small
     and which are suppressed; by default effective n below 100 is flagged and nothing suppressed.
+    ``title`` replaces the instrument's title; ``sheets`` keeps only the sheets named (e.g.
+    ``["Index", "Charts", "comparison"]``; the Summary always stays; see
+    :data:`surveyindex.report.SHEETS`); ``language`` (one of the instrument's languages) labels
+    targets, dimensions, items and countries in that language; ``run_date`` (default today, ISO
+    format) is shown under the title.
 
     >>> import surveyindex as si, tempfile, pathlib
     >>> res = si.run_pipeline(replicates=20, seed=1)
-    >>> out = si.write_report(res, pathlib.Path(tempfile.mkdtemp()) / "demo.xlsx")
-    >>> out.exists()
-    True
+    >>> out = si.write_report(res, pathlib.Path(tempfile.mkdtemp()) / "demo.xlsx",
+    ...                       title="Soft power 2026", sheets=["Index", "Charts"])
+    >>> import openpyxl
+    >>> [ws.title for ws in openpyxl.load_workbook(out).worksheets if ws.sheet_state == "visible"]
+    ['Summary', 'Charts', 'Index']
     """
-    from .report import BaseRule, ReportTables, write_workbook
+    import datetime
+
+    from .report import BaseRule, Labels, ReportTables, write_workbook
 
     led = result.responses.ledger
     tables = ReportTables(
-        title=result.instrument.title,
+        title=title or result.instrument.title,
         composite=result.index.composite,
         dimensions=result.index.dimensions,
         comparison=result.index.comparison,
@@ -381,5 +394,9 @@ def write_report(result: PipelineResult, path: str | Path, base_rule=None) -> Pa
         sensitivity=result.index.sensitivity,
         sensitivity_indices=result.index.sensitivity_indices,
         index_settings=dict(result.index.settings),
+        favourability=result.index.favourability,
+        labels=Labels.from_instrument(result.instrument, language),
+        run_date=run_date or datetime.date.today().isoformat(),
+        sheets=tuple(sheets or ()),
     )
     return write_workbook(tables, path)

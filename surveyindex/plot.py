@@ -12,12 +12,16 @@ import numpy as np
 import pandas as pd
 
 from .errors import MissingDependencyError, ReportError
+from .report.charts import PALETTE
+from .report.labels import Labels
 from .report.profile import dimension_profile
 
-_COLOURS = ["#1f5fa8", "#c0392b", "#2e8b57", "#8e44ad", "#d68910"]
+#: Okabe-Ito colours (distinguishable with the common colour-vision deficiencies), as the workbook.
+_COLOURS = [f"#{c}" for c in PALETTE]
 
 
-def forest_plot(comparison: pd.DataFrame, measure: str = "composite", audience: str = "all"):
+def forest_plot(comparison: pd.DataFrame, measure: str = "composite", audience: str = "all",
+                labels: Labels | None = None):
     """Paired difference (target A minus target B) by country with its interval.
 
     Countries are sorted by the difference; filled markers are significant after Holm's
@@ -32,6 +36,10 @@ def forest_plot(comparison: pd.DataFrame, measure: str = "composite", audience: 
         ``"composite"`` or a dimension id.
     audience : str
         The audience to show.
+    labels : Labels, optional
+        Names of countries, targets, audiences and dimensions
+        (``surveyindex.report.Labels.from_instrument(res.instrument)``; default: country names
+        from ISO 3166, other codes as they are).
 
     Returns
     -------
@@ -43,32 +51,34 @@ def forest_plot(comparison: pd.DataFrame, measure: str = "composite", audience: 
     >>> res = si.run_pipeline(replicates=10, seed=1, progress=False)
     >>> fig = forest_plot(res.index.comparison)
     >>> fig.axes[0].get_xlabel()
-    'USA − CHN, composite (0-100 points)'
+    'United States − China, composite index (0-100 points)'
     """
     Figure = _figure_class()
+    lab = labels or Labels()
     rows = _select(comparison, "comparison", audience=audience, measure=measure)
     rows = rows.sort_values("difference")
-    a, b = rows["target_a"].iloc[0], rows["target_b"].iloc[0]
+    a, b = lab.target(rows["target_a"].iloc[0]), lab.target(rows["target_b"].iloc[0])
     y = np.arange(len(rows))
     fig = Figure(figsize=(7, 0.32 * len(rows) + 1.6), layout="constrained")
     ax = fig.add_subplot()
     d, lo, hi = (rows[c].to_numpy(float) for c in ("difference", "ci_low", "ci_high"))
     sig = rows["significant"].fillna(False).astype(bool).to_numpy()
     ax.hlines(y, lo, hi, color="#555555", lw=1.5)
-    ax.scatter(d[sig], y[sig], color="#1f5fa8", zorder=3, label="significant (Holm)")
-    ax.scatter(d[~sig], y[~sig], facecolor="white", edgecolor="#1f5fa8", zorder=3,
+    ax.scatter(d[sig], y[sig], color=_COLOURS[0], zorder=3, label="significant (Holm)")
+    ax.scatter(d[~sig], y[~sig], facecolor="white", edgecolor=_COLOURS[0], zorder=3,
                label="not significant")
     ax.axvline(0, color="black", ls="--", lw=0.8)
-    ax.set_yticks(y, rows["country"].astype(str))
-    ax.set_xlabel(f"{a} \u2212 {b}, {measure} (0-100 points)")
-    ax.set_title(f"{a} minus {b} by country, audience {audience}\n"
+    ax.set_yticks(y, rows["country"].astype(str).map(lab.country))
+    ax.set_xlabel(f"{a} \u2212 {b}, {lab.dimension(measure).lower()} (0-100 points)")
+    ax.set_title(f"{a} minus {b} by country, {lab.audience(audience)}\n"
                  f"right of the line: {a} rated higher")
     ax.legend(loc="lower right", fontsize=8, frameon=False)
     ax.grid(axis="x", alpha=0.3)
     return fig
 
 
-def profile_plot(dimensions: pd.DataFrame, audience: str = "all", level: float = 0.95):
+def profile_plot(dimensions: pd.DataFrame, audience: str = "all", level: float = 0.95,
+                 labels: Labels | None = None):
     """Dot plot of each target's dimension scores: every country, and their mean with its CI.
 
     One panel per target; grey dots are the countries, the black dot and line the mean of the
@@ -83,6 +93,8 @@ def profile_plot(dimensions: pd.DataFrame, audience: str = "all", level: float =
         The audience to show.
     level : float
         Confidence level of the interval of the mean.
+    labels : Labels, optional
+        Names for the codes, as :func:`forest_plot`.
 
     Returns
     -------
@@ -93,9 +105,10 @@ def profile_plot(dimensions: pd.DataFrame, audience: str = "all", level: float =
     >>> import surveyindex as si
     >>> res = si.run_pipeline(replicates=10, seed=1, progress=False)
     >>> [ax.get_title() for ax in profile_plot(res.index.dimensions).axes]
-    ['USA', 'CHN']
+    ['United States', 'China']
     """
     Figure = _figure_class()
+    lab = labels or Labels()
     rows = _select(dimensions, "dimensions", audience=audience)
     prof = dimension_profile(rows, audience, level)
     targets = list(dict.fromkeys(rows["target"].astype(str)))
@@ -111,19 +124,19 @@ def profile_plot(dimensions: pd.DataFrame, audience: str = "all", level: float =
         yy = p["dimension"].astype(str).map(pos).to_numpy()
         ax.hlines(yy, p["ci_low"], p["ci_high"], color="black", lw=2)
         ax.scatter(p["score"], yy, color="black", s=30, zorder=3, label="mean of countries")
-        ax.set_title(t)
-        ax.set_yticks(range(len(dims)), dims)
+        ax.set_title(lab.target(t))
+        ax.set_yticks(range(len(dims)), [lab.dimension(d) for d in dims])
         ax.invert_yaxis()
         ax.set_xlim(0, 100)
         ax.set_xlabel("score (0-100)")
         ax.grid(axis="x", alpha=0.3)
     fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncol=2,
                fontsize=8, frameon=False)
-    fig.suptitle(f"Dimension profile, audience {audience}")
+    fig.suptitle(f"Dimension profile, {lab.audience(audience)}")
     return fig
 
 
-def rank_plot(composite: pd.DataFrame, audience: str = "all"):
+def rank_plot(composite: pd.DataFrame, audience: str = "all", labels: Labels | None = None):
     """Each country's rank per target (1 = highest score) with its replicate interval.
 
     Parameters
@@ -132,6 +145,8 @@ def rank_plot(composite: pd.DataFrame, audience: str = "all"):
         ``res.index.composite`` (country, target, audience, rank, rank_low, rank_high).
     audience : str
         The audience to show.
+    labels : Labels, optional
+        Names for the codes, as :func:`forest_plot`.
 
     Returns
     -------
@@ -141,10 +156,11 @@ def rank_plot(composite: pd.DataFrame, audience: str = "all"):
     --------
     >>> import surveyindex as si
     >>> res = si.run_pipeline(replicates=10, seed=1, progress=False)
-    >>> len(rank_plot(res.index.composite).axes)
-    2
+    >>> [ax.get_title() for ax in rank_plot(res.index.composite).axes]
+    ['United States: rank of the composite score', 'China: rank of the composite score']
     """
     Figure = _figure_class()
+    lab = labels or Labels()
     rows = _select(composite, "composite", audience=audience)
     targets = list(dict.fromkeys(rows["target"].astype(str)))
     k = rows["country"].nunique()
@@ -155,13 +171,13 @@ def rank_plot(composite: pd.DataFrame, audience: str = "all"):
         y = np.arange(len(r))
         ax.hlines(y, r["rank_low"], r["rank_high"], color=colour, lw=2, alpha=0.6)
         ax.scatter(r["rank"], y, color=colour, zorder=3)
-        ax.set_yticks(y, r["country"].astype(str))
+        ax.set_yticks(y, r["country"].astype(str).map(lab.country))
         ax.invert_yaxis()
         ax.set_xlim(0.5, k + 0.5)
         ax.set_xlabel("rank among countries (1 = highest)")
-        ax.set_title(f"{t}: rank of the composite score")
+        ax.set_title(f"{lab.target(t)}: rank of the composite score")
         ax.grid(axis="x", alpha=0.3)
-    fig.suptitle(f"Rank intervals over replicates, audience {audience}")
+    fig.suptitle(f"Rank intervals over replicates, {lab.audience(audience)}")
     return fig
 
 

@@ -95,11 +95,14 @@ class IndexOptions(_Strict):
     refused: Literal["include", "exclude"] | None = None
     country_weights: Literal["equal", "population"] | None = None
     sensitivity: int | None = Field(default=None, ge=1)
+    sensitivity_sampling: bool | None = None
+    style_correction: Literal["none", "centring", "regression"] | None = None
 
     def method(self) -> dict:
         """The options compute_index takes as keyword arguments, those set only."""
         keys = ("normalisation", "weights", "n_factors", "aggregation", "power", "pooling",
-                "country_weights", "sensitivity", "dont_know", "refused")
+                "country_weights", "sensitivity", "dont_know", "refused",
+                "sensitivity_sampling", "style_correction")
         return {k: getattr(self, k) for k in keys if getattr(self, k) is not None}
 
 
@@ -110,11 +113,17 @@ class ReliabilityOptions(_Strict):
 
 
 class ReportOptions(_Strict):
-    """Small-base rules applied in the report (see :class:`surveyindex.report.BaseRule`)."""
+    """The workbook: small-base rules (see :class:`surveyindex.report.BaseRule`), its title
+    (default: the instrument's), the sheets to keep (default: all; see
+    :data:`surveyindex.report.SHEETS`) and the language of its labels (one of the instrument's
+    languages; default: its own)."""
 
     flag_below: float = Field(default=100, ge=0)
     suppress_below: float | None = Field(default=None, ge=0)
     base: Literal["n", "n_eff"] = "n_eff"
+    title: str | None = None
+    sheets: list[str] | None = None
+    language: str | None = None
 
 
 class Outputs(_Strict):
@@ -370,11 +379,25 @@ def base_rule(p: Project):
     return BaseRule(flag_below=r.flag_below, suppress_below=r.suppress_below, base=r.base)
 
 
+def report_options(p: Project) -> dict:
+    """The keyword arguments :func:`surveyindex.write_report` takes from the project file.
+
+    >>> opts = report_options(Project(instrument="softpower", responses="r.csv", margins="m.csv",
+    ...                               report={"title": "Wave 1", "sheets": ["Index"]}))
+    >>> opts["title"], opts["sheets"], opts["language"], opts["base_rule"].describe()
+    ('Wave 1', ['Index'], None, 'effective n below 100 flagged')
+    """
+    r = p.report
+    return {"base_rule": base_rule(p), "title": r.title, "sheets": r.sheets,
+            "language": r.language}
+
+
 def write_outputs(res, p: Project) -> dict[str, Path]:
     """Write the outputs named in ``p.outputs``; returns what was written, by output name.
 
     ``workbook``: the Excel report. ``tables``: a folder of CSV files, one per table
-    (composite, dimensions, items, comparison, leads, reliability, weighting, bases, exclusions).
+    (composite, dimensions, items, comparison, leads, favourability, reliability, weighting, bases,
+    exclusions).
     ``weights``: one row per respondent (id, weighting group, final weight). ``plots``: a folder
     of PNG files (forest, profile, ranks, weighting; needs the ``plot`` extra).
     """
@@ -384,11 +407,12 @@ def write_outputs(res, p: Project) -> dict[str, Path]:
     out: dict[str, Path] = {}
     o, rule = p.outputs, base_rule(p)
     if o.workbook:
-        out["workbook"] = write_report(res, o.workbook, base_rule=rule)
+        out["workbook"] = write_report(res, o.workbook, **report_options(p))
     if o.tables:
         tables = {"composite": res.index.composite, "dimensions": res.index.dimensions,
                   "items": res.index.items, "comparison": res.index.comparison,
-                  "leads": res.index.leads, "reliability": res.reliability,
+                  "leads": res.index.leads, "favourability": res.index.favourability,
+                  "reliability": res.reliability,
                   "weighting": res.weighting, "bases": sample_bases(res.index.dimensions, rule),
                   "exclusions": res.responses.ledger.excluded}
         _write(o.tables, lambda d: [t.to_csv(d / f"{k}.csv", index=False)
@@ -398,10 +422,12 @@ def write_outputs(res, p: Project) -> dict[str, Path]:
         out["weights"] = write_weights(res.design, o.weights)
     if o.plots:
         from . import plot
+        from .report import Labels
 
-        figures = {"forest": plot.forest_plot(res.index.comparison),
-                   "profile": plot.profile_plot(res.index.dimensions),
-                   "ranks": plot.rank_plot(res.index.composite),
+        lab = Labels.from_instrument(res.instrument, p.report.language)
+        figures = {"forest": plot.forest_plot(res.index.comparison, labels=lab),
+                   "profile": plot.profile_plot(res.index.dimensions, labels=lab),
+                   "ranks": plot.rank_plot(res.index.composite, labels=lab),
                    "weighting": plot.weighting_plot(res.design, by=res.design.steps[0].get(
                        "strata") or "country")}
         _write(o.plots, lambda d: [f.savefig(d / f"{k}.png", dpi=150) for k, f in figures.items()],

@@ -85,10 +85,11 @@ def _compiled_fields(inst) -> list[tuple[str, str]]:
     return out
 
 
-def _labels(inst):
-    """Question name -> (group label, label) and list name -> {choice name: label}, English."""
+def _labels(inst, language: str | None = None):
+    """Question name -> (group label, label) and list name -> {choice name: label}."""
     t = xlsform_tables(inst)
-    col = next(c for c in t["survey"].columns if c.startswith("label::"))
+    col = next(c for c in t["survey"].columns if c.startswith("label::")
+               and (language is None or c.endswith(f"({language})")))
     names, group = {}, ""
     for _, row in t["survey"].iterrows():
         if row["type"] == "begin_group":
@@ -110,12 +111,14 @@ def _times(n: int, rng) -> tuple[list[str], list[str], list[str]]:
     return iso[0], iso[1], [x.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%S") for x in t2]
 
 
-def kobo_export(inst, plain: pd.DataFrame, labels: bool = False, seed: int = 0) -> pd.DataFrame:
-    """The KoboToolbox export of ``plain``: XML names with group paths, or labels."""
+def kobo_export(inst, plain: pd.DataFrame, labels: bool = False, seed: int = 0,
+                language: str | None = None) -> pd.DataFrame:
+    """The KoboToolbox export of ``plain``: XML names with group paths, or labels (in
+    ``language``, default the form's first)."""
     rng = np.random.default_rng(seed + 100)
     n = len(plain)
     start, end, submitted = _times(n, rng)
-    names, choices = _labels(inst)
+    names, choices = _labels(inst, language)
     cols = {}
     for name, path in form_fields(inst):
         if name == "instanceID":

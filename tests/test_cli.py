@@ -42,8 +42,8 @@ def test_example_project_runs_and_writes_every_output(project, ran):
     assert "Bases" in book.sheetnames and "Profile" in book.sheetnames
     tables = sorted(p.name for p in (reports / "softpower_project_tables").iterdir())
     assert tables == sorted(f"{t}.csv" for t in ["composite", "dimensions", "items", "comparison",
-                                                 "leads", "reliability", "weighting", "bases",
-                                                 "exclusions"])
+                                                 "leads", "favourability", "reliability",
+                                                 "weighting", "bases", "exclusions"])
     plots = sorted(p.name for p in (reports / "softpower_project_plots").iterdir())
     assert plots == ["forest.png", "profile.png", "ranks.png", "weighting.png"]
     # The project's rule (effective n below 300 flagged) reaches the Bases table.

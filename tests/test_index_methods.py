@@ -219,8 +219,10 @@ def test_ranks_and_rank_distribution():
     assert d["rank"].tolist() == [1, 2, 3]
     assert d["rank_median"].tolist() == [1, 2, 3]
     assert d["p_first"].tolist() == [0.75, 0.25, 0.0]
-    # 25th-75th percentile of (1, 2, 1, 1) by linear interpolation: 1 and 1.25.
-    assert (d["rank_low"][0], d["rank_high"][0]) == (1.0, 1.25)
+    # Central 50% of (1, 2, 1, 1) as order statistics (issue 17: ranks are whole numbers): sorted
+    # 1, 1, 1, 2; positions 1 + 3 * 0.25 = 1.75 -> floor 1st = 1 and 1 + 3 * 0.75 = 3.25 -> ceil
+    # 4th = 2 (linear interpolation would give 1 and 1.25).
+    assert (d["rank_low"][0], d["rank_high"][0]) == (1.0, 2.0)
     # SE = sqrt(scale * sum of squared deviations from the replicates' mean): values 2, 4 -> 2 * 1.
     assert float(replicate_se(np.array([0.0, 2.0, 4.0]), 1.0)) == pytest.approx(np.sqrt(2.0))
 

@@ -13,9 +13,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from exports_builder import KOBO_META, ODK_TAIL, kobo_export, odk_export, plain_file
 
 import surveyindex as si
-from exports_builder import KOBO_META, ODK_TAIL, kobo_export, odk_export, plain_file
 
 INSTRUMENTS = ["softpower", "favourability", "nationbrand"]
 
@@ -79,6 +79,17 @@ def test_kobo_labels_export_reads_as_the_plain_file(case):
     assert inst.column(inst.target_codes[0], inst.item_ids[0]) not in export.columns
     export.to_csv(folder / "kobo_labels.csv", sep=";", index=False)
     _same(base, si.read_responses(folder / "kobo_labels.csv", inst))
+
+
+def test_kobo_labels_export_in_another_language(tmp_path):
+    inst = si.load_instrument("favourability")  # English, Spanish and French labels
+    plain = plain_file(inst, n=40, seed=5)
+    plain.to_csv(tmp_path / "plain.csv", index=False)
+    export = kobo_export(inst, plain, labels=True, language="es")
+    assert "Muy favorable" in set(export.iloc[:, 7]) | set(export.iloc[:, 8])
+    export.to_csv(tmp_path / "kobo_es.csv", sep=";", index=False)
+    _same(si.read_responses(tmp_path / "plain.csv", inst),
+          si.read_responses(tmp_path / "kobo_es.csv", inst))
 
 
 def test_odk_central_csv_reads_as_the_plain_file(case):

@@ -35,7 +35,9 @@ def test_forest_plot_shows_each_difference_and_interval(res):
     segments = ax.collections[0].get_segments()
     np.testing.assert_allclose([s[0][0] for s in segments], rows["ci_low"])
     np.testing.assert_allclose([s[1][0] for s in segments], rows["ci_high"])
-    assert [t.get_text() for t in ax.get_yticklabels()] == rows["country"].tolist()
+    # Countries by name (ISO 3166), not by code.
+    names = [si.report.country_name(c) for c in rows["country"]]
+    assert [t.get_text() for t in ax.get_yticklabels()] == names
 
 
 def test_profile_plot_mean_matches_dimension_profile(res):

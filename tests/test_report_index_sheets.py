@@ -16,7 +16,7 @@ import pytest
 import surveyindex as si
 from surveyindex.pipeline import PipelineResult
 from surveyindex.project import IndexOptions
-from surveyindex.report import BaseRule, ReportTables, write_workbook
+from surveyindex.report import BaseRule, Labels, ReportTables, write_workbook
 from surveyindex.report.index_sheets import GUIDE
 
 COUNTRIES = ["BRA", "DEU", "IND", "JPN", "ZAF"]
@@ -25,8 +25,8 @@ TILTED = {"morality": 0, "competence": 1, "culture": 0, "technology": 0, "educat
 FACTORS = {"weights": ["equal", TILTED], "aggregation": ["arithmetic", "geometric"]}
 # Sheet -> the result's table, header row, and the number format of some columns.
 SHEETS = {
-    "Ranks": ("ranks", ["Country", "Target", "Audience", "Ranked among", "Score", "Rank",
-                        "Median rank", "Rank low", "Rank high", "Share ranked first"],
+    "Ranks": ("ranks", ["Country", "ISO", "Target", "Audience", "Ranked among", "Score", "Rank",
+                        "Median rank", "Rank from", "Rank to", "Share ranked first"],
               {"score": "0.0", "rank_median": "General", "p_first": "0%"}),
     "Pooled": ("pooled", ["Target", "Audience", "Measure", "Score", "SE", "CI low", "CI high",
                           "Countries", "Pooling", "Country weights"],
@@ -34,25 +34,26 @@ SHEETS = {
     "Weights": ("weights", ["Audience", "Dimension", "Method", "Weight", "SE", "CI low",
                             "CI high", "How derived"],
                 {"weight": "0.000", "se": "0.000", "ci_high": "0.000"}),
-    "Sensitivity": ("sensitivity", ["Country", "Target", "Audience", "Rank (method used)",
-                                    "Median rank", "Rank low", "Rank high"],
+    "Sensitivity": ("sensitivity", ["Country", "ISO", "Target", "Audience", "Rank (method used)",
+                                    "Median rank", "Rank from", "Rank to"],
                     {"rank": "General", "rank_high": "General"}),
-    "Sensitivity indices": ("sensitivity_indices", ["Audience", "Output", "Country", "Target",
-                                                    "Choice varied", "First-order index",
+    "Sensitivity indices": ("sensitivity_indices", ["Audience", "Output", "Country", "ISO",
+                                                    "Target", "Choice varied", "First-order index",
                                                     "Total index"],
                             {"first_order": "0.00", "total": "0.00"}),
 }
+# The result's columns each sheet shows, labels (Labels.add) beside the codes.
 COLUMNS = {
-    "ranks": ["country", "target", "audience", "among", "score", "rank", "rank_median",
-              "rank_low", "rank_high", "p_first"],
-    "pooled": ["target", "audience", "measure", "score", "se", "ci_low", "ci_high",
-               "n_countries", "pooling", "country_weights"],
-    "weights": ["audience", "dimension", "method", "weight", "se", "ci_low", "ci_high",
-                "derivation"],
-    "sensitivity": ["country", "target", "audience", "rank", "rank_median", "rank_low",
-                    "rank_high"],
-    "sensitivity_indices": ["audience", "output", "country", "target", "factor", "first_order",
-                            "total"],
+    "ranks": ["country_label", "country", "target_label", "audience_label", "among", "score",
+              "rank", "rank_median", "rank_low", "rank_high", "p_first"],
+    "pooled": ["target_label", "audience_label", "measure_label", "score", "se", "ci_low",
+               "ci_high", "n_countries", "pooling", "country_weights"],
+    "weights": ["audience_label", "dimension_label", "method", "weight", "se", "ci_low",
+                "ci_high", "derivation"],
+    "sensitivity": ["country_label", "country", "target_label", "audience_label", "rank",
+                    "rank_median", "rank_low", "rank_high"],
+    "sensitivity_indices": ["audience_label", "output", "country_label", "country",
+                            "target_label", "factor", "first_order", "total"],
 }
 
 
@@ -124,7 +125,8 @@ def test_caption_header_and_layout(book, sheet):
 @pytest.mark.parametrize("sheet", list(SHEETS))
 def test_every_cell_is_the_result_value(with_sensitivity, book, sheet):
     table, headers, formats = SHEETS[sheet]
-    df = getattr(with_sensitivity.index, table)
+    df = Labels.from_instrument(with_sensitivity.instrument).add(
+        getattr(with_sensitivity.index, table))
     assert not df.empty
     ws = book[sheet]
     rows = list(ws.iter_rows(min_row=3, max_col=len(headers)))
@@ -149,11 +151,13 @@ def test_median_rank_of_a_country(with_sensitivity, book):
             & (r.among == "countries")].iloc[0]
     ws = book["Ranks"]
     found = [x for x in ws.iter_rows(min_row=3, values_only=True)
-             if x[:4] == ("IND", "CHN", "all", "countries")]
+             if x[:5] == ("India", "IND", "China", "All adults", "countries")]
     assert len(found) == 1
-    assert found[0][6] == row["rank_median"] and found[0][9] == pytest.approx(row["p_first"])
+    assert found[0][7] == row["rank_median"] and found[0][10] == pytest.approx(row["p_first"])
+    # Rank intervals are whole ranks (order statistics of the replicate ranks).
+    assert float(found[0][8]).is_integer() and float(found[0][9]).is_integer()
     # The pooled figures are ranked too.
-    assert any(x[0] == "(pooled)" and x[3] == "pooled" for x in ws.iter_rows(min_row=3,
+    assert any(x[1] == "(pooled)" and x[4] == "pooled" for x in ws.iter_rows(min_row=3,
                                                                               values_only=True))
 
 
@@ -213,12 +217,13 @@ def test_suppressed_cells_have_their_ranks_blanked(inst, with_sensitivity, tmp_p
     rule = BaseRule(flag_below=1000, suppress_below=float(smallest["n_eff"]) + 0.5)
     wb = openpyxl.load_workbook(si.write_report(with_sensitivity, tmp_path / "s.xlsx",
                                                 base_rule=rule))
-    key = (smallest["country"], smallest["target"], smallest["audience"])
+    lab = Labels.from_instrument(with_sensitivity.instrument)
+    key = (smallest["country"], lab.target(smallest["target"]), lab.audience(smallest["audience"]))
     for sheet in ("Ranks", "Sensitivity"):
-        rows = [r for r in wb[sheet].iter_rows(min_row=3, values_only=True) if r[:3] == key]
-        assert rows and all(v is None for r in rows for v in r[4 if sheet == "Ranks" else 3:])
-        others = [r for r in wb[sheet].iter_rows(min_row=3, values_only=True) if r[:3] != key]
-        assert all(r[5 if sheet == "Ranks" else 3] is not None for r in others)
+        rows = [r for r in wb[sheet].iter_rows(min_row=3, values_only=True) if r[1:4] == key]
+        assert rows and all(v is None for r in rows for v in r[5 if sheet == "Ranks" else 4:])
+        others = [r for r in wb[sheet].iter_rows(min_row=3, values_only=True) if r[1:4] != key]
+        assert all(r[6 if sheet == "Ranks" else 4] is not None for r in others)
 
 
 def test_project_option_passes_sensitivity_to_compute_index():

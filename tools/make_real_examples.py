@@ -26,8 +26,9 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-import surveyindex as si  # noqa: E402
 from exports_builder import kobo_export, odk_export  # noqa: E402
+
+import surveyindex as si  # noqa: E402
 
 OUT = ROOT / "examples" / "real-files"
 PEW_LABELS = ["Very unfavorable", "Somewhat unfavorable", "Somewhat favorable", "Very favorable"]

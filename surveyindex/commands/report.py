@@ -26,7 +26,7 @@ def run(args) -> int:
     """Run the project and write the workbook."""
     from ..errors import ProjectError
     from ..pipeline import write_report
-    from ..project import base_rule, load_project, run_project
+    from ..project import load_project, report_options, run_project
 
     project = load_project(args.project)
     target = args.output or project.outputs.workbook
@@ -35,5 +35,5 @@ def run(args) -> int:
                            "set outputs.workbook in the project file")
     res = run_project(project, write=False, progress=_common.progress(args),
                       replicates=args.replicates)
-    print(f"workbook written to {write_report(res, target, base_rule=base_rule(project))}")
+    print(f"workbook written to {write_report(res, target, **report_options(project))}")
     return 0

@@ -146,11 +146,13 @@ class SurveyDesign:
 
         return poststratify(self, population, variables, by=by, **kwargs)
 
-    def calibrate(self, population, by: str | None = None, **kwargs) -> SurveyDesign:
-        """Linear (GREG) calibration; see :func:`surveyindex.design.calibrate`."""
+    def calibrate(self, formula_or_columns=None, population=None, by: str | None = None,
+                  **kwargs) -> SurveyDesign:
+        """Calibrate to population totals (linear, raking or logit distance, bounds); see
+        :func:`surveyindex.design.calibrate`."""
         from .calibrate import calibrate
 
-        return calibrate(self, population, by=by, **kwargs)
+        return calibrate(self, formula_or_columns, population, by=by, **kwargs)
 
     def trim(self, upper: float = np.inf, lower: float = -np.inf, **kwargs) -> SurveyDesign:
         """Trim weights with redistribution; see :func:`surveyindex.design.trim`."""

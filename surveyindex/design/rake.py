@@ -16,6 +16,7 @@ import pandas as pd
 from scipy import sparse
 
 from ..errors import WeightingError
+from ..io.margins import margin_codes
 from .design import SurveyDesign
 from .linearization import RakeAdjustment
 from .repweights import FactorReplicates, column_chunk, replicate_block
@@ -103,6 +104,9 @@ def rake(design: SurveyDesign, margins, by: str | None = "country", *, tolerance
                              "none); use the default convergence or calibrate()")
     data = design.data
     groups, group_names = _group_codes(data, by)
+    if isinstance(margins, pd.DataFrame) and design.responses is not None:
+        # Categories named by label (female, Post-secondary) become the codes the data hold.
+        margins = margin_codes(margins, design.responses.instrument)
     table = _normalise_margins(margins, by, group_names)
     variables = list(dict.fromkeys(table["variable"]))
     for v in variables:
@@ -119,9 +123,13 @@ def rake(design: SurveyDesign, margins, by: str | None = "country", *, tolerance
             i = int(np.flatnonzero(code < 0)[0])
             g = group_names[groups[i]] if by else "all"
             n_bad = int((code < 0).sum())
+            # Count the respondents of the group the message names, not of the whole file.
+            n_here = int(((code < 0) & (groups == groups[i])).sum()) if by else n_bad
+            rest = f"; {n_bad} in the whole file" if n_bad != n_here else ""
             raise WeightingError(
-                f"{_where(by, g)}{v} = {data[v].iloc[i]!r} in the data ({n_bad} respondent(s) with "
-                f"categories not in the margins); margin categories for {v}: {cats}"
+                f"{_where(by, g)}{v} = {data[v].iloc[i]!r} in the data ({n_here} respondent(s) "
+                f"{'there ' if by else ''}with categories not in the margins{rest}); margin "
+                f"categories for {v}: {cats}"
             )
         cat_codes.append(code)
         cat_lists.append(cats)

@@ -137,6 +137,7 @@ def _settings(inst: Instrument) -> pd.DataFrame:
         ("scoring", s.method), ("minimum valid items", s.min_valid_items),
         ("top box", _list(s.top_box)), ("bottom box", _list(s.bottom_box)),
         ("don't know in base", "yes" if s.dont_know_in_base else "no"),
+        ("refused in base", "yes" if s.refused_in_base else "no"),
         ("index scale", f"{_num(x.scale[0])}-{_num(x.scale[1])}"),
         ("dimension weights", x.dimension_weights if isinstance(x.dimension_weights, str)
          else "; ".join(f"{k} = {v:g}" for k, v in x.dimension_weights.items())),

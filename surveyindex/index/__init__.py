@@ -3,12 +3,17 @@ aggregation, uncertainty and sensitivity."""
 
 from .aggregate import aggregate, pool
 from .compute import IndexMethod, IndexResult, compute_index
+from .favourability import favourability_table, favourable_codes
 from .normalise import normalise
+from .sampling_sensitivity import exact_indices, sampling_sensitivity, variance_split
 from .scoring import score_bounds, score_dimensions
 from .sensitivity import sensitivity_analysis, sobol_indices
 from .waves import Tracker, compute_tracker
 from .weights import driver_weights, factor_weights, fixed_weights, pca_weights
 
-__all__ = ["IndexMethod", "IndexResult", "Tracker", "compute_tracker", "aggregate", "compute_index", "driver_weights",
-           "factor_weights", "fixed_weights", "normalise", "pca_weights", "pool", "score_bounds", "score_dimensions",
-           "sensitivity_analysis", "sobol_indices"]
+__all__ = ["IndexMethod", "IndexResult", "Tracker", "aggregate", "compute_index",
+           "compute_tracker", "driver_weights", "exact_indices", "factor_weights",
+           "favourability_table", "favourable_codes",
+           "fixed_weights", "normalise", "pca_weights", "pool", "sampling_sensitivity",
+           "score_bounds", "score_dimensions", "sensitivity_analysis", "sobol_indices",
+           "variance_split"]

@@ -21,8 +21,10 @@ from ..estimate.means import means_of_blocks
 from ..instrument import audience_mask
 from . import result as tables
 from .aggregate import aggregate, pool
+from .favourability import favourability_table
 from .normalise import normalise
-from .scoring import item_bounds, score_bounds, score_dimensions
+from .scoring import item_bounds, score_bounds
+from .style_correction import respondent_scores
 from .uncertainty import paired_differences
 from .weights import driver_weights, factor_weights, fixed_weights, pca_weights
 
@@ -48,13 +50,14 @@ class IndexMethod:
     power: float = 0.5
     pooling: str = "mean"
     country_weights: str = "equal"
+    style_correction: str | None = None
 
 
 def compute_index(design: SurveyDesign, audiences: list[str] | None = None, *,
                   min_valid_items: int | None = None, level: float = 0.95,
                   filters: dict | None = None, populations=None, sensitivity: int | None = None,
-                  sensitivity_factors: dict | None = None, seed: int = 1, client=None,
-                  **method) -> IndexResult:
+                  sensitivity_factors: dict | None = None, sensitivity_sampling: bool = False,
+                  seed: int = 1, client=None, **method) -> IndexResult:
     """Item, dimension and composite scores per country x target x audience, with intervals.
 
     The design must carry replicate weights (``design.with_replicates(...)``, then weighting), so
@@ -82,12 +85,20 @@ def compute_index(design: SurveyDesign, audiences: list[str] | None = None, *,
     aggregation : ``"arithmetic"``, ``"geometric"`` or ``"generalised"`` (with ``power``);
         the defaults of these, of ``n_factors`` and of ``driver_outcome`` are the instrument's
         ``index`` settings.
+    style_correction : ``"none"`` (default), ``"centring"`` (within-person centring of the
+        answers) or ``"regression"`` (scores net of the acquiescence, extreme and midpoint
+        indices): see :mod:`surveyindex.index.style_correction`; a method choice the
+        sensitivity analysis can vary (``sensitivity_factors={"style_correction": [...]}``).
     pooling, country_weights, populations : the pooled figure across surveyed countries,
         ``"mean"`` or ``"median"`` with ``"equal"`` or ``"population"`` weights; ``populations``
         is a DataFrame (country, adults_millions), a CSV path or a mapping country -> size.
     sensitivity : number of Monte Carlo base samples for the sensitivity analysis (None: none);
         ``sensitivity_factors`` overrides the alternatives (see
-        :func:`surveyindex.index.sensitivity_analysis`); ``seed`` seeds it.
+        :func:`surveyindex.index.sensitivity_analysis`); ``seed`` seeds it. With
+        ``sensitivity_sampling=True`` each configuration is also evaluated on every replicate,
+        so ranks reflect method and sample together, and the variance of each score and rank
+        is split into method, sampling and interaction parts
+        (:mod:`surveyindex.index.sampling_sensitivity`).
     client : a ``dask.distributed`` client or scheduler address: the replicate means (by
         country x block of replicates) and the sensitivity runs are computed on the cluster
         (:mod:`surveyindex.index.distributed`), with the same numbers as locally.
@@ -142,7 +153,7 @@ def compute_index(design: SurveyDesign, audiences: list[str] | None = None, *,
 
         sens, sens_idx = sensitivity_analysis(design, m, masks, country_w, n=sensitivity, seed=seed,
                                               factors=sensitivity_factors, level=level,
-                                              client=client)
+                                              client=client, sampling=sensitivity_sampling)
     return tables.IndexResult(
         items=tables.items_table(arrays), dimensions=tables.dimensions_table(arrays),
         composite=tables.composite_table(arrays, level), comparison=comparison, leads=leads,
@@ -150,6 +161,7 @@ def compute_index(design: SurveyDesign, audiences: list[str] | None = None, *,
         pooled=tables.pooled_table(arrays, settings), weights=tables.weights_table(arrays, level),
         factors=tables.factors_table(arrays, level),
         sensitivity=sens, sensitivity_indices=sens_idx,
+        favourability=favourability_table(design, masks, level),
     )
 
 
@@ -157,55 +169,38 @@ IndexResult = tables.IndexResult
 
 
 def index_arrays(design: SurveyDesign, m: IndexMethod, masks: dict, country_w,
-                 replicates: bool = True, client=None) -> dict:
+                 replicates: bool = True, client=None, memo: dict | None = None) -> dict:
     """Per-audience arrays of every quantity, full sample first on the last axis.
 
     With ``replicates=False`` only the full-sample value is computed (the sensitivity analysis
-    re-runs the index many times and needs no SE).
+    re-runs the index many times and needs no SE). ``memo`` (a dict the caller keeps) reuses the
+    respondent scores, domain means and driver weights of earlier calls with the same scoring
+    options: the sensitivity analysis varies the later steps far more often than the scoring.
     """
     resp = design.responses
     inst = resp.instrument
-    targets, dims, items = inst.target_codes, inst.dimension_ids, inst.item_ids
-    T, K, J = len(targets), len(dims), len(items)
-    scores = score_dimensions(resp, m.min_valid_items, scoring=m.scoring, dont_know=m.dont_know,
-                              refused=m.refused, top=m.top, bottom=m.bottom)
+    targets = inst.target_codes
+    memo = {} if memo is None else memo
+    key = (m.min_valid_items, m.scoring, m.dont_know, m.refused, m.top, m.bottom,
+           m.style_correction, replicates)
+    if ("scores", key) not in memo:
+        memo[("scores", key)] = respondent_scores(design, m)
+    scores = memo[("scores", key)]
     bounds = score_bounds(inst, m.scoring)
     outcome = _outcome(resp, m) if _weights_spec(m.weights, inst) == "driver" else None
     per_aud = []
-    # Item values and scores go to the estimator as separate blocks: its domain-sorted copy is
-    # then the only full-size (n, items + dimensions) matrix, not a joined one kept across audiences.
-    blocks = (resp.values.reshape(design.n, T * J), scores.reshape(design.n, T * K))
     for name, mask in masks.items():
-        if replicates:
-            if client is None:
-                est = means_of_blocks(design, blocks, by="country", where=mask,
-                                      method="replicate")
-            else:
-                from .distributed import distributed_means
-
-                est = distributed_means(design, blocks, "country", mask, client)
-            present = est.n.sum(axis=1) > 0                     # the audience may miss a country
-            countries = est.domains["country"][present].astype(str).tolist()
-            full = np.concatenate([est.estimate[:, :, None], est.replicates], axis=2)[present]
-            C, R1 = len(countries), full.shape[2]
-            a = {"item_mean": full[:, : T * J].reshape(C, T, J, R1),
-                 "n_items": est.n[present, : T * J].reshape(C, T, J),
-                 "n_dims": est.n[present, T * J:].reshape(C, T, K),
-                 "neff_dims": est.n_eff[present, T * J:].reshape(C, T, K),
-                 "neff_items": est.n_eff[present, : T * J].reshape(C, T, J)}
-            raw = full[:, T * J:].reshape(C, T, K, R1)
-        else:
-            countries, raw = _full_sample_means(design, scores.reshape(design.n, T * K), mask)
-            raw = raw.reshape(len(countries), T, K, 1)
-            a = {}
-        if not countries:
-            raise EstimationError(f"audience {name!r} has no respondents")
+        if ("means", key, name) not in memo:
+            memo[("means", key, name)] = _domain_means(design, resp, scores, mask, replicates,
+                                                       name, client)
+        countries, raw, a = memo[("means", key, name)]
+        a = dict(a)
         a.update(_index_from_means(raw, m, bounds, inst, countries, targets, design, scores,
-                                   outcome, mask, replicates))
+                                   outcome, mask, replicates, memo, (key, name)))
         a["pooled"] = _pooled(a, countries, country_w, m.pooling)
         per_aud.append({"audience": name, "countries": countries, "dim_mean": raw, **a})
-    return {"per_audience": per_aud, "scale": design.replicate_scale, "dims": dims,
-            "targets": targets, "items": items, "item_dims": [d.id for d, _ in inst.items()],
+    return {"per_audience": per_aud, "scale": design.replicate_scale, "dims": inst.dimension_ids,
+            "targets": targets, "items": inst.item_ids, "item_dims": [d.id for d, _ in inst.items()],
             "item_bounds": item_bounds(inst), "index_scale": tuple(inst.index.scale)}
 
 
@@ -234,8 +229,41 @@ def audience_masks(design: SurveyDesign, audiences, filters) -> dict[str, np.nda
 
 # -- steps --------------------------------------------------------------------------------------
 
+def _domain_means(design, resp, scores, mask, replicates, name, client=None):
+    """Countries present, dimension means (C, T, K, 1 + R) and the item-level arrays."""
+    inst = resp.instrument
+    T, K, J = len(inst.target_codes), len(inst.dimension_ids), len(inst.item_ids)
+    # Item values and scores go to the estimator as separate blocks: its domain-sorted copy is
+    # then the only full-size (n, items + dimensions) matrix, not a joined one kept across audiences.
+    blocks = (resp.values.reshape(design.n, T * J), scores.reshape(design.n, T * K))
+    if replicates:
+        if client is None:
+            est = means_of_blocks(design, blocks, by="country", where=mask, method="replicate")
+        else:
+            from .distributed import distributed_means
+
+            est = distributed_means(design, blocks, "country", mask, client)
+        present = est.n.sum(axis=1) > 0                     # the audience may miss a country
+        countries = est.domains["country"][present].astype(str).tolist()
+        full = np.concatenate([est.estimate[:, :, None], est.replicates], axis=2)[present]
+        C, R1 = len(countries), full.shape[2]
+        a = {"item_mean": full[:, : T * J].reshape(C, T, J, R1),
+             "n_items": est.n[present, : T * J].reshape(C, T, J),
+             "n_dims": est.n[present, T * J:].reshape(C, T, K),
+             "neff_dims": est.n_eff[present, T * J:].reshape(C, T, K),
+             "neff_items": est.n_eff[present, : T * J].reshape(C, T, J)}
+        raw = full[:, T * J:].reshape(C, T, K, R1)
+    else:
+        countries, raw = _full_sample_means(design, scores.reshape(design.n, T * K), mask)
+        raw = raw.reshape(len(countries), T, K, 1)
+        a = {}
+    if not countries:
+        raise EstimationError(f"audience {name!r} has no respondents")
+    return countries, raw, a
+
+
 def _index_from_means(raw, m: IndexMethod, bounds, inst, countries, targets, design, scores,
-                      outcome, mask, replicates) -> dict:
+                      outcome, mask, replicates, memo=None, memo_key=None) -> dict:
     ref = None
     if m.normalisation == "distance":
         units = countries if m.across == "countries" else targets
@@ -259,7 +287,11 @@ def _index_from_means(raw, m: IndexMethod, bounds, inst, countries, targets, des
         note = _factor_note(info, inst.dimension_ids, m.normalisation)
     elif spec == "driver":
         rw = design.replicate_weights if replicates else None
-        w, b = driver_weights(scores, outcome, design.weights, rw, mask)
+        memo = {} if memo is None else memo
+        dkey = ("driver", memo_key, m.driver_outcome)
+        if dkey not in memo:
+            memo[dkey] = driver_weights(scores, outcome, design.weights, rw, mask)
+        w, b = memo[dkey]
         note = (f"weighted regression of {m.driver_outcome!r} on the respondents' dimension "
                 f"scores (coefficients {np.round(b[1:, 0], 3).tolist()}); negative coefficients "
                 "set to 0, scaled to sum to 1")

@@ -40,7 +40,10 @@ class IndexResult:
     - ``comparison`` and ``leads``: paired differences between the first two targets, and in how
       many countries each leads; :meth:`compare` gives them for any pair;
     - ``sensitivity`` and ``sensitivity_indices``: the Monte Carlo sensitivity analysis, empty
-      unless requested (``compute_index(..., sensitivity=256)``).
+      unless requested (``compute_index(..., sensitivity=256)``);
+    - ``favourability``: the instrument's overall rating items (``single_items``, e.g. the 0-10
+      favourability rating) per country x target x audience: mean and % favourable (above the
+      scale midpoint), each with SE and CI (:func:`surveyindex.index.favourability_table`).
     """
 
     items: pd.DataFrame
@@ -56,6 +59,7 @@ class IndexResult:
     factors: pd.DataFrame = field(default_factory=pd.DataFrame)
     sensitivity: pd.DataFrame = field(default_factory=pd.DataFrame)
     sensitivity_indices: pd.DataFrame = field(default_factory=pd.DataFrame)
+    favourability: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def compare(self, a: str, b: str, level: float | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Paired differences ``a - b`` per country, audience and measure, and the k-of-n summary.

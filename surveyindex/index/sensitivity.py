@@ -74,7 +74,8 @@ def sobol_indices(func, levels: list[int], n: int = 256, seed: int = 1):
 
 
 def sensitivity_analysis(design, method, masks: dict, country_w, *, n: int = 256, seed: int = 1,
-                         factors: dict | None = None, level: float = 0.95, client=None):
+                         factors: dict | None = None, level: float = 0.95, client=None,
+                         sampling: bool = False):
     """Rank distributions and sensitivity indices for the index computed with ``method``.
 
     Usually called through ``compute_index(..., sensitivity=n)``, which passes its own method,
@@ -85,17 +86,26 @@ def sensitivity_analysis(design, method, masks: dict, country_w, *, n: int = 256
     total indices. Indices are NaN for a unit whose rank never changes. With ``client`` (a
     ``dask.distributed`` client) the index runs of the combinations drawn are tasks on the
     cluster; the draws and the results are the same as locally.
+
+    With ``sampling=True`` every configuration is evaluated on every replicate weight column
+    too, and the tables gain the variance split into method, sampling and interaction parts and
+    ``"sampling"`` as a factor; see :mod:`surveyindex.index.sampling_sensitivity` (local only).
     """
     from .compute import index_arrays
 
     inst = design.responses.instrument
     factors = factors or default_factors(inst, method.driver_outcome in design.responses.single)
     bad = set(factors) - {"normalisation", "weights", "aggregation", "min_valid_items", "scoring",
-                          "across", "power"}
+                          "across", "power", "style_correction"}
     if bad:
         raise EstimationError(f"sensitivity factors {sorted(bad)} are not index options; vary "
                               "normalisation, weights, aggregation, min_valid_items, scoring, "
-                              "across or power")
+                              "across, power or style_correction")
+    if sampling:
+        from .sampling_sensitivity import sampling_sensitivity
+
+        return sampling_sensitivity(design, method, masks, country_w, factors, n=n, seed=seed,
+                                    level=level)
     names = list(factors)
     arrays = index_arrays(design, method, masks, country_w, replicates=False)
     base, targets = arrays["per_audience"], arrays["targets"]

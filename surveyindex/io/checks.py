@@ -72,7 +72,8 @@ def check_rows(frame: pd.DataFrame, inst: Instrument, issues: Issues, decimal: s
             frame[var] = code.where(~bad, None)
             continue
         if spec.type == "categorical":
-            x, _ = codes_from_labels(col, spec.codes, decimal)
+            x, _ = codes_from_labels(col, spec.codes, decimal,
+                                     tuple(t.codes for t in spec.translations.values()))
         else:
             x = to_number(col, decimal)
         missing = np.isnan(x)

@@ -41,7 +41,8 @@ def margin_codes(margins: pd.DataFrame, instrument: Instrument, source: str = "m
 
     Categories of a categorical demographic may be given by code (``2``, ``2.0``) or by label in
     any case (``female``); group labels of a numeric one (``18-29``) in any case. Variables the
-    instrument does not know are left for the weighting step to report.
+    instrument does not know, and numbers that are not codes, are left for the weighting step
+    to report.
 
     >>> import pandas as pd, surveyindex as si
     >>> m = pd.DataFrame({"variable": ["gender", "gender", "age_group"],
@@ -66,7 +67,10 @@ def margin_codes(margins: pd.DataFrame, instrument: Instrument, source: str = "m
         rows = (var == v).to_numpy()
         table = lookup[v]
         found = normalise(cat[rows]).map(table)
-        for c in cat[rows][found.isna().to_numpy()].unique():
+        # A number that is not a code is left for the weighting step, which says whether
+        # respondents or only the population fall in it.
+        numeric = pd.to_numeric(cat[rows], errors="coerce").notna()
+        for c in cat[rows][(found.isna() & ~numeric).to_numpy()].unique():
             bad.append((v, c))
         cat[rows] = found.fillna(cat[rows]).to_numpy()
     if bad:

@@ -53,8 +53,12 @@ def to_number(col: pd.Series, decimal: str = ".") -> np.ndarray:
     return pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan, copy=True)
 
 
-def codes_from_labels(col: pd.Series, labels: dict[int, str], decimal: str = "."):
+def codes_from_labels(col: pd.Series, labels: dict[int, str], decimal: str = ".",
+                      translations=()):
     """Numbers, with label text replaced by its code; returns (codes, unknown-text mask).
+
+    ``translations`` are more ``{code: label}`` tables (the labels in other languages, as a
+    labelled KoboToolbox export in that language writes them); ``labels`` win a clash.
 
     >>> c, bad = codes_from_labels(pd.Series(["1", " female", "MALE", "other"], dtype=object),
     ...                            {1: "Male", 2: "Female"})
@@ -65,7 +69,8 @@ def codes_from_labels(col: pd.Series, labels: dict[int, str], decimal: str = "."
     text = col.notna().to_numpy() & np.isnan(x)
     unknown = np.zeros(len(x), dtype=bool)
     if text.any():
-        lookup = {normalise(v): float(k) for k, v in labels.items()}
+        lookup = {normalise(v): float(k) for table in (*translations, labels)
+                  for k, v in table.items()}
         found = normalise(col[text]).map(lookup).to_numpy(dtype=float)
         x[text] = found
         unknown[text] = np.isnan(found)
@@ -104,7 +109,7 @@ def recode_column(col: pd.Series, scale, declared: dict | None = None, decimal: 
     ([4.0, 4.0], [0, 0, 2, 3, 4, 4], [False, False, False, False, False, True])
     """
     labels = {**scale.labels, **scale.missing}
-    x, unknown = codes_from_labels(col, labels, decimal)
+    x, unknown = codes_from_labels(col, labels, decimal, tuple(scale.translations.values()))
     blank = col.isna().to_numpy()
     kind = np.full(len(x), INVALID, dtype=np.int8)
     kind[(x >= scale.min) & (x <= scale.max) & (np.floor(x) == x)] = VALID

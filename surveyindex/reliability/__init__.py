@@ -6,9 +6,9 @@ from .cfa import CFAResult, fit_cfa
 from .flags import FLAG_COLUMNS, reliability_flags
 from .invariance import CUTOFFS, InvarianceResult, invariance
 from .omega import OmegaResult, omega
-from .styles import response_styles
+from .styles import respondent_styles, response_styles
 
 __all__ = ["CUTOFFS", "FLAG_COLUMNS", "AlphaBootstrap", "AlphaResult", "CFAResult",
            "InvarianceResult", "OmegaResult", "alpha_bootstrap", "cronbach_alpha", "fit_cfa",
            "invariance", "item_statistics", "omega", "reliability", "reliability_flags",
-           "response_styles"]
+           "respondent_styles", "response_styles"]

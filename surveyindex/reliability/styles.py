@@ -15,8 +15,11 @@ import pandas as pd
 from ..errors import EstimationError
 from ..io.read import DONT_KNOW
 
+STYLE_INDICES = ("acquiescence", "agreement", "extreme", "midpoint", "dont_know")
 
-def response_styles(responses, by=("country",), weights=None) -> pd.DataFrame:
+
+def response_styles(responses, by=("country",), weights=None, design=None,
+                    level: float = 0.95) -> pd.DataFrame:
     """Acquiescence, extreme, midpoint and don't-know response indices per group.
 
     Parameters
@@ -28,6 +31,13 @@ def response_styles(responses, by=("country",), weights=None) -> pd.DataFrame:
         them to split by rated target. ``()`` gives one row for everyone.
     weights : None, str or array-like
         Survey weights (a respondent column or one per respondent) for the group means.
+    design : SurveyDesign, optional
+        The design of ``responses`` (same respondents, same order): the group means then use its
+        weights and each index gets its standard error and ``level`` confidence interval
+        (``acquiescence_se``, ``acquiescence_ci_low``, ``acquiescence_ci_high``, ...), from the
+        replicate weights when the design has them (Taylor linearisation otherwise), as
+        :func:`surveyindex.estimate_means` computes them for a ratio mean. Not with
+        ``"target"`` in ``by``.
 
     Returns
     -------
@@ -77,6 +87,8 @@ def response_styles(responses, by=("country",), weights=None) -> pd.DataFrame:
     """
     inst, resp = responses.instrument, responses.respondents
     by = [by] if isinstance(by, str) else list(by or ())
+    if design is not None:
+        return _with_design(responses, by, design, level)
     unknown = [b for b in by if b != "target" and b not in resp.columns]
     if unknown:
         raise EstimationError(
@@ -118,6 +130,55 @@ def response_styles(responses, by=("country",), weights=None) -> pd.DataFrame:
         out = out.sort_values(by, key=lambda s: s.map(order) if s.name == "target" else s,
                               kind="stable")
     return out.reset_index(drop=True)
+
+
+def respondent_styles(responses) -> pd.DataFrame:
+    """Each respondent's response-style indices, averaged over the targets they rated.
+
+    One row per respondent (in the order of ``responses``), columns ``acquiescence``,
+    ``agreement``, ``extreme``, ``midpoint`` and ``dont_know`` as defined in
+    :func:`response_styles`; NaN where the respondent gave no valid answer.
+
+    >>> import surveyindex as si
+    >>> r = si.read_responses(si.sample_paths()["responses"], si.load_instrument("softpower"))
+    >>> s = respondent_styles(r)
+    >>> len(s) == r.n, list(s.columns)[:3]
+    (True, ['acquiescence', 'agreement', 'extreme'])
+    """
+    per = _respondent_indices(responses)
+    return pd.DataFrame({k: _mean_over_targets(per[k]) for k in STYLE_INDICES})
+
+
+def _with_design(responses, by, design, level):
+    from scipy.stats import norm
+
+    from ..estimate import estimate_means
+
+    if "target" in by:
+        raise EstimationError("response_styles with a design gives SEs per respondent group; "
+                              "'target' cannot be among by")
+    if design.n != responses.n:
+        raise EstimationError(f"the design has {design.n} respondents and the responses "
+                              f"{responses.n}: give the design built from these responses")
+    values = respondent_styles(responses)
+    if not by:
+        est = estimate_means(design, values)
+        out = pd.DataFrame(index=[0])
+    else:
+        missing = [b for b in by if b not in design.data.columns]
+        if missing:
+            raise EstimationError(f"by names {missing}, which are not columns of the design's "
+                                  f"data; columns: {list(design.data.columns)}")
+        est = estimate_means(design, values, by=by if len(by) > 1 else by[0])
+        out = est.domains.reset_index(drop=True).copy()
+    out["n"] = est.n[:, list(STYLE_INDICES).index("agreement")].astype(int)
+    z = norm.ppf(0.5 + level / 2)
+    for j, k in enumerate(STYLE_INDICES):
+        out[k] = est.estimate[:, j]
+        out[f"{k}_se"] = est.se[:, j]
+        out[f"{k}_ci_low"] = est.estimate[:, j] - z * est.se[:, j]
+        out[f"{k}_ci_high"] = est.estimate[:, j] + z * est.se[:, j]
+    return out
 
 
 # -- helpers ------------------------------------------------------------------------------------

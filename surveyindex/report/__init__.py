@@ -2,10 +2,12 @@
 
 from .bases import BaseRule, sample_bases, suppress
 from .display import index_html, pipeline_html
+from .labels import Labels, country_name
 from .profile import dimension_profile
+from .summary import lead_sentences
 from .trend_sheets import add_trend_sheets, tracker_tables, write_tracker_report
-from .workbook import ReportTables, lead_sentences, write_workbook
+from .workbook import SHEETS, ReportTables, write_workbook
 
-__all__ = ["BaseRule", "ReportTables", "add_trend_sheets", "dimension_profile", "index_html",
-           "lead_sentences", "pipeline_html", "sample_bases", "suppress", "tracker_tables",
-           "write_tracker_report", "write_workbook"]
+__all__ = ["SHEETS", "BaseRule", "Labels", "ReportTables", "add_trend_sheets", "country_name",
+           "dimension_profile", "index_html", "lead_sentences", "pipeline_html", "sample_bases",
+           "suppress", "tracker_tables", "write_tracker_report", "write_workbook"]

@@ -14,13 +14,10 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-from openpyxl.chart import BarChart, Reference
-from openpyxl.chart.axis import ChartLines
-from openpyxl.chart.data_source import NumDataSource, NumRef
-from openpyxl.chart.error_bar import ErrorBars
 from openpyxl.formatting.rule import ColorScaleRule
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.worksheet import Worksheet
 
 #: (column in the table, header shown, number format or None for text).
@@ -31,11 +28,13 @@ P_VALUE = '[<0.001]"<0.001";0.000'  # "0.000" alone would show a tiny p as a mis
 #: Leading characters that make Excel, LibreOffice or a CSV re-import treat text as a formula (OWASP).
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
-BOLD = Font(bold=True)
-NOTE = Font(italic=True, color="808080")
+#: The workbook's body font; every font here names it, or LibreOffice falls back to a serif.
+FONT = "Calibri"
+BOLD = Font(name=FONT, bold=True)
+NOTE = Font(name=FONT, italic=True, color="808080")
 HIGHLIGHT = PatternFill("solid", start_color="FFE699", end_color="FFE699")
-_HEADER_FILL = PatternFill("solid", start_color="D9E1F2", end_color="D9E1F2")
-_HEADER_BORDER = Border(bottom=Side(style="thin", color="808080"))
+HEADER_FILL = PatternFill("solid", start_color="D9E1F2", end_color="D9E1F2")
+HEADER_BORDER = Border(bottom=Side(style="thin", color="808080"))
 # XML 1.0 forbids these control characters; openpyxl raises on them rather than dropping them.
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _MAX_CELL_TEXT = 32767  # Excel's limit; longer text makes Excel "repair" the file
@@ -103,7 +102,7 @@ def write_table(ws: Worksheet, df: pd.DataFrame, columns: Sequence[Column], row:
     """
     for j, (_, label, number_format) in enumerate(columns):
         c = put(ws, row, col + j, label)
-        c.font, c.fill, c.border = BOLD, _HEADER_FILL, _HEADER_BORDER
+        c.font, c.fill, c.border = BOLD, HEADER_FILL, HEADER_BORDER
         # Numbers are right-aligned, so their headers are too; long headers wrap (fit_widths).
         c.alignment = Alignment(horizontal="right" if number_format else "left",
                                 vertical="bottom", wrap_text=True)
@@ -113,23 +112,74 @@ def write_table(ws: Worksheet, df: pd.DataFrame, columns: Sequence[Column], row:
     n = len(df)
     for j, (name, _, fmt) in enumerate(columns):
         values = df[name].tolist() if name in df.columns else [None] * n
+        # Left-aligned text right after a right-aligned number would touch it: indent it.
+        indent = fmt is None and j > 0 and columns[j - 1][2] is not None
         for i, v in enumerate(values):
-            put(ws, row + 1 + i, col + j, v, fmt)
+            c = put(ws, row + 1 + i, col + j, v, fmt)
+            if indent:
+                c.alignment = Alignment(horizontal="left", indent=1)
+        if indent:
+            ws.cell(row, col + j).alignment = Alignment(horizontal="left", vertical="bottom",
+                                                        wrap_text=True, indent=1)
     return row + n
 
 
 def finish_sheet(ws: Worksheet, ncols: int, last_row: int, header_row: int = 1,
-                 filter_table: bool = True) -> None:
+                 filter_table: bool = True, portrait: bool | None = None) -> None:
     """Freeze the header row, add an autofilter, fit column widths, and set up printing."""
     ws.freeze_panes = ws.cell(row=header_row + 1, column=1)
     if filter_table and last_row > header_row:
         ws.auto_filter.ref = f"A{header_row}:{get_column_letter(ncols)}{last_row}"
     fit_widths(ws, header_row=header_row)
-    ws.print_title_rows = f"{header_row}:{header_row}"
-    ws.page_setup.orientation = "landscape"
+    print_setup(ws, f"A1:{get_column_letter(ncols)}{max(last_row, header_row)}",
+                title_rows=f"1:{header_row}", portrait=portrait)
+
+
+def print_setup(ws: Worksheet, area: str | None = None, title_rows: str | None = None,
+                portrait: bool | None = False) -> None:
+    """Print area, repeated title rows, fit to one page wide, and "Sheet - Page n of m" footer.
+
+    ``portrait=None`` picks the orientation that prints the sheet on fewer pages
+    (:func:`fewer_pages_portrait`); landscape on a tie.
+
+    >>> from openpyxl import Workbook
+    >>> ws = Workbook().active
+    >>> print_setup(ws, "A1:C10", "1:2")
+    >>> ws.print_area, ws.print_title_rows, ws.page_setup.fitToWidth, ws.oddFooter.center.text
+    ("'Sheet'!$A$1:$C$10", '$1:$2', 1, '&A - page &P of &N')
+    """
+    if area:
+        ws.print_area = area
+    if portrait is None:
+        portrait = fewer_pages_portrait(ws)
+    if title_rows:
+        ws.print_title_rows = title_rows
+    ws.page_setup.orientation = "portrait" if portrait else "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
     # Fit the columns to the page width and let rows run on to further pages.
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.page_margins = PageMargins(left=0.4, right=0.4, top=0.5, bottom=0.6, header=0.25,
+                                  footer=0.3)
+    ws.print_options.horizontalCentered = True
+    ws.oddFooter.center.text = "&A - page &P of &N"
+    ws.oddFooter.center.size = 8
+
+
+def fewer_pages_portrait(ws: Worksheet) -> bool:
+    """Whether a table fitted to the page width takes fewer A4 pages upright than sideways.
+
+    Rough page geometry (A4, the margins of :func:`print_setup`, rows 15 pt, a character of
+    column width 7 pt): a page holds 50 rows and 77 characters upright, 34 rows and 112
+    characters sideways, at full size; a wider table is scaled down to fit the width, but
+    never upright below half size (too small to read).
+    """
+    width = sum(ws.column_dimensions[get_column_letter(j)].width or 8.43
+                for j in range(1, ws.max_column + 1))
+    rows = ws.max_row
+    upright = math.ceil(rows / (50 / min(1.0, 77 / width)))
+    sideways = math.ceil(rows / (34 / min(1.0, 112 / width)))
+    return upright < sideways and 77 / width >= 0.5
 
 
 def fit_widths(ws: Worksheet, minimum: float = 6, maximum: float = 60, header_row: int = 1,
@@ -142,7 +192,7 @@ def fit_widths(ws: Worksheet, minimum: float = 6, maximum: float = 60, header_ro
     """
     widths: dict[int, float] = {}
     headers = []
-    for row in ws.iter_rows():
+    for row in ws.iter_rows(min_row=header_row):  # a caption above the header spans columns
         for c in row:
             if c.value is None:
                 continue
@@ -207,14 +257,15 @@ def _lines(text: str, width: float) -> int:
 
 
 def colour_scale(ws: Worksheet, col: int, first_row: int, last_row: int) -> None:
-    """Red-yellow-green scale on one column (low to high), as Excel's default 3-colour scale."""
+    """White-to-blue scale on one column (low to high): one hue, readable whatever a reader's
+    colour vision, and in grey print."""
     if last_row < first_row:
         return
     letter = get_column_letter(col)
     ws.conditional_formatting.add(
         f"{letter}{first_row}:{letter}{last_row}",
-        ColorScaleRule(start_type="min", start_color="F8696B", mid_type="percentile", mid_value=50,
-                       mid_color="FFEB84", end_type="max", end_color="63BE7B"),
+        ColorScaleRule(start_type="min", start_color="FFFFFF", end_type="max",
+                       end_color="6BAED6"),
     )
 
 
@@ -227,126 +278,3 @@ def style_rows(ws: Worksheet, rows, first_col: int, last_col: int, font=None, fi
                 c.font = font
             if fill is not None:
                 c.fill = fill
-
-
-def add_score_chart(ws: Worksheet, anchor: str, composite: pd.DataFrame, data_ws: Worksheet,
-                    first_col: int) -> bool:
-    """Bar chart of the composite score by country, a series per target, CI as error bars.
-
-    Uses audience ``"all"``. A chart plots cells, not values, so the scores and the CI's distance
-    below and above each score are written as a small block on ``data_ws`` from column
-    ``first_col``. Returns False, adding nothing, when there is nothing to plot.
-    """
-    if composite.empty or not {"country", "target", "score"} <= set(composite.columns):
-        return False
-    df = composite
-    if "audience" in df.columns:
-        df = df[df["audience"].astype(str) == "all"]
-    df = df.assign(country=df["country"].astype(str), target=df["target"].astype(str))
-    df = df.drop_duplicates(["country", "target"])
-    if df["score"].notna().sum() == 0:
-        return False
-    targets = list(dict.fromkeys(df["target"]))
-    wide = df.reindex(columns=["country", "target", "score", "ci_low", "ci_high"])
-    wide = wide.pivot(index="country", columns="target")
-    # Highest score on the first target at the top: the order a reader scans a league table in.
-    countries = wide[("score", targets[0])].sort_values(ascending=False, kind="stable").index
-    wide, k = wide.loc[countries], len(countries)
-    put(data_ws, 1, first_col, "Chart: country").font = BOLD
-    for i, c in enumerate(countries, start=2):
-        put(data_ws, i, first_col, c)
-    chart = BarChart()
-    chart.type, chart.grouping, chart.gapWidth = "bar", "clustered", 60
-    chart.title = "Composite score, audience all"
-    chart.y_axis.title = "Score (0-100); lines show the confidence interval"
-    chart.y_axis.scaling.min, chart.y_axis.scaling.max, chart.y_axis.majorUnit = 0, 100, 10
-    chart.y_axis.number_format = "0"
-    chart.y_axis.majorGridlines = ChartLines()
-    chart.x_axis.scaling.orientation = "maxMin"  # first category at the top, as in the table
-    chart.y_axis.crosses = "max"  # keeps the score axis at the bottom once categories are reversed
-    chart.x_axis.delete = chart.y_axis.delete = False  # openpyxl 3.1 hides axes otherwise
-    chart.legend.position = "b"
-    chart.visible_cells_only = False  # filtering the Index sheet must not empty the chart
-    for j, t in enumerate(targets):
-        col = first_col + 1 + 3 * j
-        score = wide[("score", t)]
-        low = score - wide[("ci_low", t)]
-        high = wide[("ci_high", t)] - score
-        for head, values, c in ((t, score, col), (f"{t} CI below", low, col + 1),
-                                (f"{t} CI above", high, col + 2)):
-            put(data_ws, 1, c, head).font = BOLD
-            for i, v in enumerate(values, start=2):
-                put(data_ws, i, c, v, SCORE)
-        chart.add_data(Reference(data_ws, min_col=col, min_row=1, max_row=k + 1),
-                       titles_from_data=True)
-        chart.series[-1].errBars = _ErrorBars(
-            errBarType="both", errValType="cust", noEndCap=False,
-            minus=_numbers(data_ws, col + 1, k), plus=_numbers(data_ws, col + 2, k))
-    chart.set_categories(Reference(data_ws, min_col=first_col, min_row=2, max_row=k + 1))
-    chart.width, chart.height = 24, max(8.0, 0.45 * k * len(targets) + 4)
-    ws.add_chart(chart, anchor)
-    return True
-
-
-def add_profile_chart(ws: Worksheet, anchor: str, profile: pd.DataFrame, first_row: int) -> bool:
-    """Column chart of each target's dimension profile, CI as error bars, data written on ``ws``.
-
-    ``profile`` is :func:`surveyindex.report.profile.dimension_profile`'s table. The chart block
-    (dimension, then per target the score and the CI's distance below and above) is written from
-    ``first_row`` in column A. Returns False, adding nothing, when there is nothing to plot.
-    """
-    if profile.empty or profile["score"].notna().sum() == 0:
-        return False
-    targets = list(dict.fromkeys(profile["target"].astype(str)))
-    dims = list(dict.fromkeys(profile["dimension"].astype(str)))
-    wide = profile.assign(target=profile["target"].astype(str),
-                          dimension=profile["dimension"].astype(str)).pivot(
-        index="dimension", columns="target").reindex(dims)
-    k = len(dims)
-    put(ws, first_row, 1, "Chart: dimension").font = BOLD
-    for i, d in enumerate(dims, start=first_row + 1):
-        put(ws, i, 1, d)
-    chart = BarChart()
-    chart.type, chart.grouping, chart.gapWidth = "col", "clustered", 80
-    chart.title = "Dimension profile: mean of the country scores, audience all"
-    chart.y_axis.title = "Score (0-100); lines show the confidence interval"
-    chart.y_axis.scaling.min, chart.y_axis.scaling.max, chart.y_axis.majorUnit = 0, 100, 10
-    chart.y_axis.number_format = "0"
-    chart.y_axis.majorGridlines = ChartLines()
-    chart.x_axis.delete = chart.y_axis.delete = False
-    chart.legend.position = "b"
-    for j, t in enumerate(targets):
-        col = 2 + 3 * j
-        score = wide[("score", t)]
-        for head, values, c in ((t, score, col), (f"{t} CI below", score - wide[("ci_low", t)], col + 1),
-                                (f"{t} CI above", wide[("ci_high", t)] - score, col + 2)):
-            put(ws, first_row, c, head).font = BOLD
-            for i, v in enumerate(values, start=first_row + 1):
-                put(ws, i, c, v, SCORE)
-        chart.add_data(Reference(ws, min_col=col, min_row=first_row, max_row=first_row + k),
-                       titles_from_data=True)
-        chart.series[-1].errBars = _ErrorBars(
-            errBarType="both", errValType="cust", noEndCap=False,
-            minus=_numbers(ws, col + 1, k, first_row + 1),
-            plus=_numbers(ws, col + 2, k, first_row + 1))
-    chart.set_categories(Reference(ws, min_col=1, min_row=first_row + 1, max_row=first_row + k))
-    chart.width, chart.height = 24, 10
-    ws.add_chart(chart, anchor)
-    return True
-
-
-class _ErrorBars(ErrorBars):
-    """openpyxl's error bars, children in the chart schema's order (CT_ErrBars: plus, then minus).
-
-    openpyxl 3.1 writes ``minus`` before ``plus``; LibreOffice reads that, but Excel checks chart
-    XML against the schema and may drop the chart as "unreadable content".
-    """
-
-    __attrs__, __nested__ = ErrorBars.__attrs__, ErrorBars.__nested__
-    __elements__ = ("errDir", "errBarType", "errValType", "noEndCap", "plus", "minus", "val",
-                    "spPr")
-
-
-def _numbers(ws: Worksheet, col: int, k: int, first_row: int = 2) -> NumDataSource:
-    return NumDataSource(numRef=NumRef(f=str(Reference(ws, min_col=col, min_row=first_row,
-                                                        max_row=first_row + k - 1))))

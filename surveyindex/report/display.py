@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 
-from .workbook import lead_sentences
+from .summary import lead_sentences
 
 _STYLE = ("<style>.si-result table{font-size:12px}.si-result h4{margin:.8em 0 .3em}"
           ".si-result .si-note{color:#666;font-size:11px}</style>")

@@ -26,27 +26,34 @@ if TYPE_CHECKING:  # pragma: no cover
 _WEIGHT = "0.000"
 _SHARE = "0%"
 _INDEX2 = "0.00"
-_RANKS = [("country", "Country", None), ("target", "Target", None), ("audience", "Audience", None),
-          ("among", "Ranked among", None), ("score", "Score", fmt.SCORE),
-          # Replicate medians and percentiles of ranks may be fractional: shown as they are.
+_CELL = [("country_label", "Country", None), ("country", "ISO", None),
+         ("target_label", "Target", None), ("audience_label", "Audience", None)]
+_RANKS = [*_CELL, ("among", "Ranked among", None), ("score", "Score", fmt.SCORE),
+          # A median of an even number of replicate ranks may end in .5: shown as it is.
           ("rank", "Rank", fmt.GENERAL), ("rank_median", "Median rank", fmt.GENERAL),
-          ("rank_low", "Rank low", fmt.GENERAL), ("rank_high", "Rank high", fmt.GENERAL),
+          ("rank_low", "Rank from", fmt.GENERAL), ("rank_high", "Rank to", fmt.GENERAL),
           ("p_first", "Share ranked first", _SHARE)]
-_POOLED = [("target", "Target", None), ("audience", "Audience", None),
-           ("measure", "Measure", None), ("score", "Score", fmt.SCORE), ("se", "SE", fmt.SE),
+_POOLED = [("target_label", "Target", None), ("audience_label", "Audience", None),
+           ("measure_label", "Measure", None), ("score", "Score", fmt.SCORE), ("se", "SE", fmt.SE),
            ("ci_low", "CI low", fmt.SCORE), ("ci_high", "CI high", fmt.SCORE),
            ("n_countries", "Countries", fmt.COUNT), ("pooling", "Pooling", None),
            ("country_weights", "Country weights", None)]
-_WEIGHTS = [("audience", "Audience", None), ("dimension", "Dimension", None),
+_WEIGHTS = [("audience_label", "Audience", None), ("dimension_label", "Dimension", None),
             ("method", "Method", None), ("weight", "Weight", _WEIGHT), ("se", "SE", _WEIGHT),
             ("ci_low", "CI low", _WEIGHT), ("ci_high", "CI high", _WEIGHT),
             ("derivation", "How derived", None)]
-_SENSITIVITY = [("country", "Country", None), ("target", "Target", None),
-                ("audience", "Audience", None), ("rank", "Rank (method used)", fmt.GENERAL),
-                ("rank_median", "Median rank", fmt.GENERAL), ("rank_low", "Rank low", fmt.GENERAL),
-                ("rank_high", "Rank high", fmt.GENERAL)]
-_SENSITIVITY_INDICES = [("audience", "Audience", None), ("output", "Output", None),
-                        ("country", "Country", None), ("target", "Target", None),
+_SENSITIVITY = [*_CELL, ("rank", "Rank (method used)", fmt.GENERAL),
+                ("rank_median", "Median rank", fmt.GENERAL), ("rank_low", "Rank from", fmt.GENERAL),
+                ("rank_high", "Rank to", fmt.GENERAL)]
+# With sampling (compute_index(sensitivity_sampling=True)): each variance and its three parts.
+_SENSITIVITY_SPLIT = [("score", "Score (method used)", fmt.SCORE)] + [
+    (f"{out}_var{part}", f"{label} variance{title}", _INDEX2)
+    for out, label in (("score", "Score"), ("rank", "Rank"))
+    for part, title in (("", ""), ("_method", ": method"), ("_sampling", ": sampling"),
+                        ("_interaction", ": interaction"))]
+_SENSITIVITY_INDICES = [("audience_label", "Audience", None), ("output", "Output", None),
+                        ("country_label", "Country", None), ("country", "ISO", None),
+                        ("target_label", "Target", None),
                         ("factor", "Choice varied", None),
                         ("first_order", "First-order index", _INDEX2),
                         ("total", "Total index", _INDEX2)]
@@ -62,28 +69,30 @@ GUIDE = {
 SHEET_NAMES = {name.lower() for name in GUIDE}
 #: Rank columns blanked, beside the usual estimates, in a cell whose base is suppressed.
 _RANK_ESTIMATES = ["score", "rank", "rank_median", "rank_low", "rank_high", "p_first",
-                   "first_order", "total"]
+                   "first_order", "total"] + [c for c, _, _ in _SENSITIVITY_SPLIT[1:]]
 
 
 def add_index_sheets(wb: Workbook, t: ReportTables, bases: pd.DataFrame) -> dict[str, str]:
     """Write the sheets of the index tables ``t`` holds; returns {sheet: guide line} written."""
-    level, reps = _level(t.level), _replicates(t.index_settings)
+    level, reps = level_text(t.level), replicates_text(t.index_settings)
+    L = t.labels.add
     written: dict[str, str] = {}
     if not t.ranks.empty:
         caption = (f"Rank of each composite score: of a country among the surveyed countries "
                    f"(per target and audience), of a target within a country, and of the pooled "
                    f"figures; rank 1 = highest score. Median rank and {level} rank interval "
-                   f"(rank low-high) from {reps}; share ranked first = share of replicates in "
+                   f"(rank from-to, order statistics: whole ranks) from {reps}; share ranked first = "
+                   "share of replicates in "
                    "which it ranks first.")
-        _sheet(wb, "Ranks", _blank_suppressed(t.ranks, bases), _RANKS, caption)
+        _sheet(wb, "Ranks", L(_blank_suppressed(t.ranks, bases)), _RANKS, caption)
         written["Ranks"] = GUIDE["Ranks"]
     if not t.pooled.empty:
-        _sheet(wb, "Pooled", t.pooled, _POOLED, f"{pooling_sentence(t.pooled)} SE and {level} "
+        _sheet(wb, "Pooled", L(t.pooled), _POOLED, f"{pooling_sentence(t.pooled)} SE and {level} "
                f"CI from {reps}, the pooled figure recomputed on each. Measure composite = the "
                "index; the others are its dimensions (0-100).")
         written["Pooled"] = GUIDE["Pooled"]
     if not t.weights.empty:
-        ws, last = _sheet(wb, "Weights", t.weights, _WEIGHTS,
+        ws, last = _sheet(wb, "Weights", L(t.weights), _WEIGHTS,
                           "Dimension weights of the composite (summing to 1) per audience. "
                           f"Data-derived weights (pca, factor, driver) are re-derived in each of the "
                           f"{reps}, giving their SE and {level} CI; fixed weights (equal, user) "
@@ -92,14 +101,20 @@ def add_index_sheets(wb: Workbook, t: ReportTables, bases: pd.DataFrame) -> dict
         written["Weights"] = GUIDE["Weights"]
     if not t.sensitivity.empty:
         factors = _factors(t.sensitivity_indices)
-        _sheet(wb, "Sensitivity", _blank_suppressed(t.sensitivity, bases), _SENSITIVITY,
+        split = "score_var" in t.sensitivity.columns
+        _sheet(wb, "Sensitivity", L(_blank_suppressed(t.sensitivity, bases)),
+               _SENSITIVITY + (_SENSITIVITY_SPLIT if split else []),
                "Rank of each country among the surveyed countries (per target and audience; "
                "rank 1 = highest) with the method used, and its median and "
                f"{level} interval over a Monte Carlo of alternative methodological choices"
-               f"{f' ({factors})' if factors else ''}.")
+               f"{f' ({factors})' if factors else ''}"
+               + (", each evaluated on every replicate weight column, so the interval reflects "
+                  "method and sample together; the variance of the score and of the rank is split "
+                  "into method (over choices, full sample), sampling (replicate variance of the "
+                  "choice-averaged estimate) and their interaction." if split else "."))
         written["Sensitivity"] = GUIDE["Sensitivity"]
     if not t.sensitivity_indices.empty:
-        _sheet(wb, "Sensitivity indices", _blank_suppressed(t.sensitivity_indices, bases),
+        _sheet(wb, "Sensitivity indices", L(_blank_suppressed(t.sensitivity_indices, bases)),
                _SENSITIVITY_INDICES,
                "Share of the variance of each output explained by each choice varied: first-order "
                "index (that choice alone; Saltelli 2010) and total index (with its interactions; "
@@ -146,8 +161,12 @@ def methodology_notes(t: ReportTables) -> dict[str, str]:
             "Monte Carlo over the methodological choices"
             f"{f' ({factors})' if factors else ''}, each drawn uniformly and independently "
             "(OECD/JRC Handbook 2008, section 7); output: each unit's rank among countries; "
-            "first-order (Saltelli) and total (Jansen) variance-based indices. See the "
-            "Sensitivity and Sensitivity indices sheets.")
+            "first-order (Saltelli) and total (Jansen) variance-based indices"
+            + ("; each choice evaluated on every replicate weight column, so ranks reflect "
+               "method and sample together, with the variance of each score and rank split "
+               "into method, sampling and interaction parts and sampling as one more factor"
+               if "score_var" in t.sensitivity.columns else "")
+            + ". See the Sensitivity and Sensitivity indices sheets.")
     elif not t.ranks.empty:
         notes["Sensitivity analysis"] = (
             "not run (compute_index(..., sensitivity=n), or index: {sensitivity: n} in the "
@@ -203,9 +222,8 @@ def _sheet(wb: Workbook, name: str, df: pd.DataFrame, columns, caption: str
     """A caption row, then the table with its header in row 2; returns the sheet and last row."""
     ws = wb.create_sheet(name)
     last = fmt.write_table(ws, df, columns, row=2)
-    fmt.finish_sheet(ws, len(columns), last, header_row=2)
     # Caption and header both stay in view and print on every page.
-    ws.print_title_rows = "1:2"
+    fmt.finish_sheet(ws, len(columns), last, header_row=2)
     fmt.caption(ws, caption, len(columns))
     return ws, last
 
@@ -232,7 +250,7 @@ def _blank_suppressed(table: pd.DataFrame, bases: pd.DataFrame) -> pd.DataFrame:
 def _factors(indices: pd.DataFrame) -> str:
     if indices.empty or "factor" not in indices.columns:
         return ""
-    return ", ".join(dict.fromkeys(indices["factor"].astype(str)))
+    return ", ".join(f for f in dict.fromkeys(indices["factor"].astype(str)) if f != "sampling")
 
 
 def _one(df: pd.DataFrame, column: str) -> str:
@@ -240,11 +258,21 @@ def _one(df: pd.DataFrame, column: str) -> str:
     return " / ".join(values)
 
 
-def _level(level: float) -> str:
+def level_text(level: float) -> str:
+    """A confidence level as readers write it.
+
+    >>> level_text(0.95), level_text(0.975)
+    ('95%', '97.5%')
+    """
     return f"{level:.0%}" if round(level * 100, 6).is_integer() else f"{level:.1%}"
 
 
-def _replicates(settings: dict) -> str:
+def replicates_text(settings: dict) -> str:
+    """The replicates, named for a caption.
+
+    >>> replicates_text({"replicates": 200, "replicate_type": "bootstrap"})
+    '200 bootstrap replicates'
+    """
     n, kind = settings.get("replicates"), settings.get("replicate_type")
     if not n:
         return "the replicates"

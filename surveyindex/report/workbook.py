@@ -9,6 +9,7 @@ place, so an existing report is either replaced whole or left untouched.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import re
 import uuid
@@ -17,74 +18,38 @@ from pathlib import Path
 
 import pandas as pd
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
 from openpyxl.worksheet.pagebreak import Break
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ..errors import ReportError
 from . import _format as fmt
-from . import index_sheets, trend_sheets
+from . import columns as cols
+from . import index_sheets, sheets, trend_sheets
 from .bases import BaseRule, sample_bases, suppress
+from .charts import ChartData, composite_chart, forest_chart, profile_chart
+from .labels import Labels
 from .profile import dimension_profile
+from .summary import summary_sheet
 
-_SE3 = "0.000"
-_INDEX = [("country", "Country", None), ("target", "Target", None), ("audience", "Audience", None),
-          ("score", "Score", fmt.SCORE), ("se", "SE", fmt.SE), ("ci_low", "CI low", fmt.SCORE),
-          ("ci_high", "CI high", fmt.SCORE), ("n", "n", fmt.COUNT),
-          # Rank intervals can be replicate quantiles, so may be fractional: show them as they are.
-          ("rank", "Rank", fmt.GENERAL), ("rank_low", "Rank low", fmt.GENERAL),
-          ("rank_high", "Rank high", fmt.GENERAL), ("base_note", "Base", None)]
-_DIMENSIONS = [("country", "Country", None), ("target", "Target", None),
-               ("audience", "Audience", None), ("dimension", "Dimension", None),
-               ("mean", "Mean (item scale)", fmt.RAW), ("mean_se", "Mean SE", _SE3),
-               ("score", "Score", fmt.SCORE), ("se", "SE", fmt.SE), ("ci_low", "CI low", fmt.SCORE),
-               ("ci_high", "CI high", fmt.SCORE), ("n", "n", fmt.COUNT),
-               ("n_eff", "Effective n", fmt.COUNT), ("base_note", "Base", None),
-               ("flag", "Reliability flag", None)]
-_FLAGS = [("country", "Country", None), ("target", "Target", None),
-          ("dimension", "Dimension", None), ("flag", "Flag", None), ("source", "Source", None),
-          ("value", "Value", "0.000")]
-_PROFILE = [("target", "Target", None), ("dimension", "Dimension", None),
-            ("score", "Mean of countries", fmt.SCORE), ("se", "SE", fmt.SE),
-            ("ci_low", "CI low", fmt.SCORE), ("ci_high", "CI high", fmt.SCORE),
-            ("n_countries", "Countries", fmt.COUNT)]
-_BASES = [("country", "Country", None), ("target", "Target", None), ("audience", "Audience", None),
-          ("n", "Unweighted n", fmt.COUNT), ("n_eff", "Effective n", fmt.COUNT),
-          ("small", "Small base", None), ("suppressed", "Suppressed", None),
-          ("note", "Note", None)]
-_ITEMS = [("country", "Country", None), ("target", "Target", None), ("audience", "Audience", None),
-          ("dimension", "Dimension", None), ("item", "Item", None),
-          ("estimate", "Estimate", fmt.RAW), ("se", "SE", fmt.SE), ("ci_low", "CI low", fmt.RAW),
-          ("ci_high", "CI high", fmt.RAW), ("n", "n", fmt.COUNT)]
-_RELIABILITY = [("country", "Country", None), ("target", "Target", None),
-                ("dimension", "Dimension", None), ("n_items", "Items", fmt.COUNT),
-                ("n", "n", fmt.COUNT), ("alpha", "Alpha", fmt.RAW),
-                ("alpha_std", "Standardised alpha", fmt.RAW), ("ci_low", "Alpha CI low", fmt.RAW),
-                ("ci_high", "Alpha CI high", fmt.RAW), ("average_r", "Average r", fmt.RAW),
-                ("flag", "Flag", None)]
-_WEIGHTING = [("country", "Country", None), ("n", "n", fmt.COUNT),
-              ("sum_weights", "Sum of weights", "#,##0.0"), ("deff_kish", "Kish deff", fmt.RAW),
-              ("n_eff", "Effective n", fmt.COUNT), ("efficiency_pct", "Efficiency %", fmt.SCORE),
-              ("weight_min", "Min weight / mean", fmt.RAW),
-              ("weight_max", "Max weight / mean", fmt.RAW),
-              ("weight_ratio", "Max / min weight", "0.0")]
-_LEDGER = [("item", "Item", None), ("count", "Count", fmt.COUNT)]
-_EXCLUDED = [("row", "Row", fmt.GENERAL), ("line", "Line", fmt.GENERAL),
-             ("resp_id", "Respondent id", None), ("reason", "Reason excluded", None)]
 _GUIDE = {
+    "Charts": "composite by country for each audience, the differences, the dimension profile",
     "Index": "composite index (0-100) by country, target and audience, with CI and rank interval",
-    "Dimensions": "each dimension's mean on the item scale and its 0-100 score",
-    "Profile": "each target's dimension scores averaged over countries (chart), and by country",
-    "{pair}": "difference between the two targets by country and measure; * marks significance",
+    "Favourability": "the overall rating: % favourable and mean by country, target and audience",
+    "Dimensions": "each dimension's 0-100 score with CI, by country, target and audience",
+    "Profile": "each target's dimension scores averaged over countries, and by country",
+    "{pair}": "difference between the two targets by country and measure, with both intervals",
+    "Differences": "the differences as a countries x measures table, ready to paste",
     "Leads": "in how many countries each target is rated higher, with intervals",
-    "Items": "each item's estimate by country, target and audience",
-    "Reliability": "Cronbach's alpha of each dimension; flagged rows are highlighted",
+    "Items": "each item's mean by wording (target filled in) and country",
+    "Reliability": "Cronbach's alpha of each dimension with CI; flagged cells highlighted",
     "Flags": "dimensions to read with care: low alpha, loadings or intercepts that differ",
     "Weighting": "design effect, effective sample size and weight range by country",
     "Bases": "unweighted and effective base of every cell; small bases flagged, some suppressed",
     "Exclusions": "rows read, kept and excluded, and each excluded row with its reason",
-    "Methodology": "what was run, with which data, settings and versions",
+    "Methodology": "what was run, with which files, settings and versions",
 }
+#: Sheets holding chart source data and the long item table: hidden, never printed.
+HIDDEN = ("Chart data", "Dimension estimates", "Item estimates", "Reliability estimates")
 
 
 @dataclass(frozen=True)
@@ -118,6 +83,11 @@ class ReportTables:
     target, factor, first_order, total); ``index_settings`` is the result's ``settings``
     (``replicates`` and ``replicate_type`` name the replicates in the captions).
 
+    ``favourability`` is :attr:`surveyindex.index.IndexResult.favourability` (its own sheet);
+    ``labels`` (:class:`.Labels`) names countries, targets, audiences, dimensions and items
+    (default: country names from ISO 3166, other codes as they are); ``run_date`` is shown under
+    the title; ``sheets`` keeps only the sheets named (default: all; see :data:`SHEETS`).
+
     >>> t = ReportTables("T", *[pd.DataFrame()] * 9, methodology={})
     >>> t.title, t.composite.empty
     ('T', True)
@@ -144,13 +114,18 @@ class ReportTables:
     sensitivity: pd.DataFrame = field(default_factory=pd.DataFrame)
     sensitivity_indices: pd.DataFrame = field(default_factory=pd.DataFrame)
     index_settings: dict = field(default_factory=dict)
+    favourability: pd.DataFrame = field(default_factory=pd.DataFrame)
+    labels: Labels = field(default_factory=Labels)
+    run_date: str = ""
+    sheets: tuple = ()
     trend: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for f in fields(self):
             value = getattr(self, f.name)
             expected = {"title": str, "methodology": dict, "base_rule": BaseRule,
-                        "level": float, "index_settings": dict,
+                        "level": float, "index_settings": dict, "labels": Labels,
+                        "run_date": str, "sheets": tuple,
                         "trend": dict}.get(f.name, pd.DataFrame)
             if not isinstance(value, expected):
                 raise ReportError(f"ReportTables.{f.name}: expected a {expected.__name__}, "
@@ -191,8 +166,8 @@ def write_workbook(tables: ReportTables, path: str | Path) -> Path:
     >>> tables = ReportTables("How the world sees the United States and China", composite,
     ...     *[pd.DataFrame()] * 8, methodology={"Instrument": "softpower 1.0"})
     >>> out = write_workbook(tables, Path(tempfile.mkdtemp()) / "out" / "report.xlsx")
-    >>> openpyxl.load_workbook(out).sheetnames
-    ['Summary', 'Index', 'Dimensions', 'Profile', 'USA vs CHN', 'Leads', 'Items', 'Reliability', 'Flags', 'Weighting', 'Bases', 'Exclusions', 'Methodology']
+    >>> [ws.title for ws in openpyxl.load_workbook(out).worksheets if ws.sheet_state == "visible"]
+    ['Summary', 'Charts', 'Index', 'Favourability', 'Dimensions', 'Profile', 'USA vs CHN', 'Differences', 'Leads', 'Items', 'Reliability', 'Flags', 'Weighting', 'Bases', 'Exclusions', 'Methodology']
     """
     path = Path(path)
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
@@ -213,38 +188,193 @@ def write_workbook(tables: ReportTables, path: str | Path) -> Path:
     return path
 
 
+SHEETS = ("Summary", "Charts", "Index", "Favourability", "Dimensions", "Profile", "{pair}",
+          "Differences", "Leads", *index_sheets.GUIDE, "Items", "Reliability", "Flags",
+          "Weighting", "Bases", "Exclusions", "Methodology")
+
+
 def _build(t: ReportTables) -> Workbook:
     """The whole workbook, sheets in the documented order."""
-    a, b = _pair(t.comparison, t.leads)
+    lab = t.labels
+    codes = _pair(t.comparison, t.leads)
+    a, b = (lab.target(c) for c in codes)
+    level = index_sheets.level_text(t.level)
     bases = t.bases if not t.bases.empty else sample_bases(t.dimensions, t.base_rule)
     composite, dimensions = _with_notes(t.composite, bases), _with_notes(t.dimensions, bases)
-    dimensions = _with_flags(dimensions, t.flags)
-    composite, dimensions = suppress(composite, bases), suppress(dimensions, bases)
+    dimensions = suppress(_with_flags(dimensions, t.flags), bases)
+    composite = suppress(composite, bases)
+    comparison = suppress(t.comparison, bases)
+    favourability = suppress(_with_notes(t.favourability, bases).rename(
+        columns={"mean": "estimate"}), bases).rename(columns={"estimate": "mean"})
+    L = lab.add
     wb = Workbook()
     wb.properties.title, wb.properties.creator = t.title[:255], "surveyindex"
     summary = wb.active
     summary.title = "Summary"
-    index = _table_sheet(wb, "Index", composite, _INDEX, scale="score")
-    _table_sheet(wb, "Dimensions", dimensions, _DIMENSIONS, scale="score")
-    _profile_sheet(wb.create_sheet("Profile"), dimensions, t.level)
-    pair = _sheet_name(f"{a} vs {b}")
-    _comparison_sheet(wb.create_sheet(pair), suppress(t.comparison, bases), a, b)
-    _table_sheet(wb, "Leads", t.leads, _leads_columns(a, b))
+    data = ChartData(wb.create_sheet("Chart data"))
+    charts_sheet(wb.create_sheet("Charts"), data, L(composite), L(comparison),
+                 L(dimension_profile_all(dimensions, t.level)), lab, a, b, level)
+    reps = index_sheets.replicates_text(t.index_settings)
+    sheets.table_sheet(wb, "Index", L(composite), cols.INDEX, scale="score", caption=(
+        f"Composite index (0-100) per country, target and audience: score, replicate SE, {level} "
+        f"CI; rank among the surveyed countries (1 = highest) and its {level} interval, whole "
+        f"ranks from the {reps}. Base note: small or suppressed bases (Bases sheet)."))
+    sheets.table_sheet(wb, "Favourability", L(favourability), cols.FAVOURABILITY,
+                       scale="pct_favourable", note="the instrument has no overall rating item",
+                       caption=_favourability_caption(t.favourability, level, lab))
+    dims = L(dimensions)
+    if not dims.empty:
+        dims["base_n"] = dims.groupby(["country", "target", "audience"], sort=False)[
+            "n"].transform("min")
+        dims["flagged"] = dims["flag"].map(_truthy) if "flag" in dims else False
+    sheets.wide_sheet(wb, "Dimensions", dims, [*cols.CELL, ("base_n", "n", fmt.COUNT)],
+                      "dimension", [("score", "Score", fmt.SCORE), ("ci_low", "CI low", fmt.SCORE),
+                                    ("ci_high", "CI high", fmt.SCORE)], lab, highlight="flagged",
+                      caption=f"Each dimension's 0-100 score with its {level} CI, per country, "
+                              "target and audience; n = the cell's smallest base. Highlighted: a "
+                              "reliability flag (Flags sheet). Means on the item scale, SEs and "
+                              "effective n: the hidden sheet 'Dimension estimates'.")
+    sheets.table_sheet(wb, "Dimension estimates", dims, cols.DIMENSIONS, hidden=True,
+                       caption=f"Each dimension's weighted mean on the item scale and its 0-100 "
+                               f"score, with SE and {level} CI; n and effective n of the cell.")
+    sheets.profile_sheet(wb, "Profile", L(dimension_profile_all(dimensions, t.level)),
+                         dimensions, lab, f"Each target's dimension scores averaged over the "
+                         f"surveyed countries ({lab.audience('all')}), each country counted "
+                         f"equally, with {level} CI; below, the score of each country.")
+    pair = _sheet_name(f"{codes[0]} vs {codes[1]}")
+    m = comparison["country"].nunique() if "country" in comparison else 0
+    sheets.comparison_sheet(wb, pair, L(comparison), a, b, t.level, (
+        f"{a} minus {b} per country, audience and measure (paired: the same respondents rated "
+        f"both). CI low/high: unadjusted {level} interval; * under CI excludes 0 marks exactly "
+        f"those with p < {1 - t.level:g}. Adjusted CI: Bonferroni simultaneous {level} "
+        f"interval over the {m} countries; p (Holm): Holm-adjusted across countries within "
+        "each measure and audience, * where below "
+        f"{1 - t.level:g} (an adjusted CI that excludes 0 is always Holm-significant)."))
+    sheets.differences_sheet(wb, "Differences", comparison, lab, a, b, (
+        f"{a} minus {b} in points (0-100 scale) by country and measure, one block per audience. "
+        f"* and bold: significant after Holm's adjustment across countries (p (Holm) < "
+        f"{1 - t.level:g}); intervals on the {pair} sheet."))
+    sheets.table_sheet(wb, "Leads", L(t.leads.rename(columns={"measure": "measure"})),
+                       cols.leads(a, b), caption=(
+        f"In how many of the surveyed countries each target is rated higher, per audience and "
+        f"measure, with the {level} interval of that count over the {reps} (order statistics); "
+        "significantly higher: Holm-adjusted, as on the comparison sheet."))
     guide = _guide(pair, index_sheets.add_index_sheets(wb, t, bases))
     guide.update(trend_sheets.add_trend_sheets(wb, t.trend, t.level))
-    _table_sheet(wb, "Items", suppress(t.items, bases), _ITEMS)
-    rel = _table_sheet(wb, "Reliability", t.reliability, _RELIABILITY)
-    flagged = [r for r, f in enumerate(t.reliability.get("flag", []), start=2) if _truthy(f)]
-    fmt.style_rows(rel, flagged, 1, len(_RELIABILITY), fill=fmt.HIGHLIGHT)
-    _table_sheet(wb, "Flags", t.flags, _FLAGS, note="nothing flagged")
-    _table_sheet(wb, "Weighting", t.weighting, _WEIGHTING)
-    _bases_sheet(wb.create_sheet("Bases"), bases, t.base_rule)
-    _exclusions_sheet(wb.create_sheet("Exclusions"), t.ledger_summary, t.exclusions)
-    _methodology_sheet(wb.create_sheet("Methodology"),
-                       {**index_sheets.with_methodology(t.methodology, t),
-                        "Small bases": t.base_rule.describe()})
-    _summary_sheet(summary, t, index, guide)
+    sheets.items_sheet(wb, "Items", suppress(t.items, bases), lab, (
+        "Weighted mean of each item on its response scale (agreement 1-5: 5 = strongly agree; "
+        "reverse-keyed items as asked, before reverse keying), by country. SE, CI and n of "
+        "every item: the hidden sheet 'Item estimates' (and res.index.items)."))
+    sheets.table_sheet(wb, "Item estimates", L(suppress(t.items, bases)), cols.ITEMS_LONG,
+                       caption="Every item estimate with SE and CI.", hidden=True)
+    rel = L(t.reliability)
+    if not rel.empty:
+        rel["flagged"] = rel["flag"].map(_truthy) if "flag" in rel else False
+    sheets.wide_sheet(wb, "Reliability", rel, [*cols.COUNTRY, *cols.TARGET], "dimension",
+                      [("alpha", "Alpha", fmt.RAW), ("ci_low", "CI low", fmt.RAW),
+                       ("ci_high", "CI high", fmt.RAW)], lab, highlight="flagged",
+                      caption="Cronbach's alpha of each dimension per country and target, with "
+                              "its Feldt interval; highlighted: flagged (Flags sheet). Items, n, "
+                              "standardised alpha, average r: the hidden sheet 'Reliability "
+                              "estimates'.")
+    sheets.table_sheet(wb, "Reliability estimates", rel, cols.RELIABILITY, hidden=True,
+                       caption="Cronbach's alpha per country, target and dimension, with its "
+                               "Feldt interval.")
+    sheets.table_sheet(wb, "Flags", L(t.flags), cols.FLAGS, note="nothing flagged",
+                       caption="Dimensions to read with care: low alpha, loadings or intercepts "
+                               "that differ across countries.")
+    sheets.table_sheet(wb, "Weighting", L(t.weighting), cols.WEIGHTING,
+                       caption="Weighting diagnostics per country: Kish design effect, effective "
+                               "sample size and the range of the weights.")
+    sheets.bases_sheet(wb, "Bases", L(bases), t.base_rule.describe())
+    sheets.exclusions_sheet(wb, "Exclusions", t.ledger_summary, t.exclusions)
+    data.ws.sheet_state = "hidden"
+    for name in HIDDEN:  # at the end, before Methodology
+        wb.move_sheet(name, offset=len(wb.sheetnames) - 1 - wb.sheetnames.index(name))
+    sheets.methodology_sheet(wb, "Methodology",
+                             {**index_sheets.with_methodology(t.methodology, t),
+                              "Small bases": t.base_rule.describe()})
+    guide = {k: v for k, v in guide.items() if k in wb.sheetnames}
+    if t.sheets:
+        _keep(wb, t.sheets, pair)
+        guide = {k: v for k, v in guide.items() if k in wb.sheetnames}
+    summary_sheet(summary, t, lab, guide, level)
     return wb
+
+
+def dimension_profile_all(dimensions: pd.DataFrame, level: float) -> pd.DataFrame:
+    return dimension_profile(dimensions, "all", level)
+
+
+def charts_sheet(ws: Worksheet, data: ChartData, composite, comparison, profile, lab: Labels,
+                 a: str, b: str, level: str) -> None:
+    """One chart per printed page: composite per audience, the forest chart per audience, the
+    dimension profile; their numbers on the hidden Chart data sheet."""
+    made = []
+    for aud in dict.fromkeys(composite.get("audience", pd.Series(dtype=str)).astype(str)):
+        rows = composite[composite["audience"].astype(str) == aud]
+        made.append(composite_chart(data, rows, f"Composite index by country, {lab.audience(aud)}",
+                                    f"Score (0-100); lines: {level} confidence interval"))
+    if not comparison.empty:
+        comp = comparison[comparison["measure"].astype(str) == "composite"]
+        for aud in dict.fromkeys(comp["audience"].astype(str)):
+            rows = comp[comp["audience"].astype(str) == aud]
+            made.append(forest_chart(
+                data, rows, f"{a} minus {b}, composite index, {lab.audience(aud)}",
+                f"Difference in points; lines: {level} CI; blue: significant after Holm's "
+                "adjustment", rows["significant"].map(_truthy)))
+    made.append(profile_chart(data, profile, f"Dimension profile: mean of the country scores, "
+                                             f"{lab.audience('all')}",
+                              f"Score (0-100); lines: {level} confidence interval"))
+    made = [c for c in made if c is not None]
+    fmt.put(ws, 1, 1, "Charts (their numbers: hidden sheet 'Chart data')").font = fmt.NOTE
+    # Rows of 15 pt (0.53 cm); a landscape A4 page holds 33 of them inside the margins. Charts
+    # are stacked, a page break before one that would not fit whole.
+    page, row, used = 33, 2, 1
+    for chart in made:
+        need = math.ceil(chart.height / 0.53) + 1
+        if used + need > page:
+            ws.row_breaks.append(Break(id=row - 1))
+            used = 0
+        ws.add_chart(chart, f"A{row}")
+        row, used = row + need, used + need
+    if not made:
+        fmt.put(ws, 2, 1, "nothing to chart").font = fmt.NOTE
+    for r in range(1, row + 1):
+        ws.row_dimensions[r].height = 15
+    fmt.print_setup(ws, f"A1:O{row}")
+    ws.sheet_properties.pageSetUpPr.fitToPage = False  # charts at full size
+
+
+def _keep(wb: Workbook, wanted, pair: str) -> None:
+    """Remove the sheets not in ``wanted``; the hidden data sheets go with what uses them."""
+    names = {n.lower(): n for n in wb.sheetnames if n not in HIDDEN}
+    aliases = {"comparison": pair.lower()}
+    keep = set()
+    for w in wanted:
+        key = aliases.get(str(w).lower(), str(w).lower())
+        if key not in names:
+            raise ReportError(f"sheets: no sheet {w!r}; the sheets are "
+                              f"{[n for n in wb.sheetnames if n not in HIDDEN]}")
+        keep.add(names[key])
+    keep |= {"Chart data"} if "Charts" in keep else set()
+    keep |= {f"{n[:-1] if n.endswith('s') else n} estimates" for n in keep} & set(HIDDEN)
+    keep.add("Summary")
+    for name in list(wb.sheetnames):
+        if name not in keep:
+            wb.remove(wb[name])
+
+
+def _favourability_caption(fav: pd.DataFrame, level: str, lab: Labels) -> str:
+    codes = ", ".join(dict.fromkeys(fav["favourable_codes"].astype(str))) \
+        if "favourable_codes" in fav else ""
+    asked = "; ".join(f"{i}: \u201c{lab.item(i, t)}\u201d" for i, t in
+                      fav[["item", "target"]].drop_duplicates("item").itertuples(index=False)) \
+        if not fav.empty else ""
+    return (f"The overall rating per country, target and audience ({asked}): % favourable "
+            f"(answers above the scale's midpoint{f', codes {codes}' if codes else ''}) and the "
+            f"mean rating, each with its {level} CI; don't know and refused are outside the "
+            "base.")
 
 
 def _guide(pair: str, index_guide: dict[str, str]) -> dict[str, str]:
@@ -276,198 +406,6 @@ def _with_flags(dimensions: pd.DataFrame, flags: pd.DataFrame) -> pd.DataFrame:
     return dimensions.merge(joined.reset_index(), on=keys, how="left")
 
 
-def _profile_sheet(ws: Worksheet, dimensions: pd.DataFrame, level: float) -> None:
-    """Each target's profile over countries (table and chart), then country x dimension tables."""
-    profile = dimension_profile(dimensions, "all", level)
-    last = fmt.write_table(ws, profile, _PROFILE, note="no dimension scores")
-    k = profile["dimension"].nunique()
-    # The chart's data block sits under the table; the chart beside it, both on the first page.
-    if fmt.add_profile_chart(ws, f"{chr(ord('A') + len(_PROFILE) + 1)}2", profile, last + 3):
-        last += 3 + k
-    r, titles = last + 3, []
-    rows = dimensions[dimensions["audience"].astype(str) == "all"] if not dimensions.empty \
-        else dimensions
-    for target in dict.fromkeys(rows.get("target", pd.Series(dtype=str)).astype(str)):
-        wide = rows[rows["target"].astype(str) == target].pivot_table(
-            index="country", columns="dimension", values="score", sort=False).reset_index()
-        titles.append((r, f"{target}: score by country and dimension (audience all)"))
-        cols = [("country", "Country", None)] + [(d, str(d), fmt.SCORE) for d in wide.columns[1:]]
-        end = fmt.write_table(ws, wide, cols, row=r + 1)
-        for j in range(2, len(cols) + 1):
-            fmt.colour_scale(ws, j, r + 2, end)
-        r = end + 3
-    fmt.finish_sheet(ws, len(_PROFILE), last, filter_table=False)
-    # Titles after the widths are fitted: they overflow into empty cells, not widen column A.
-    for row, text in titles:
-        fmt.put(ws, row, 1, text).font = fmt.BOLD
-
-
-def _bases_sheet(ws: Worksheet, bases: pd.DataFrame, rule: BaseRule) -> None:
-    shown = bases.assign(small=bases["small"].map({True: "yes", False: ""}),
-                         suppressed=bases["suppressed"].map({True: "yes", False: ""})) \
-        if not bases.empty else bases
-    last = fmt.write_table(ws, shown, _BASES)
-    fmt.finish_sheet(ws, len(_BASES), last)
-    if not bases.empty:
-        fmt.style_rows(ws, [r for r, f in enumerate(bases["small"], start=2) if f], 1,
-                       len(_BASES), fill=fmt.HIGHLIGHT)
-    fmt.put(ws, last + 2, 1, f"Rule: {rule.describe()}.").font = fmt.NOTE
-
-
-def _table_sheet(wb: Workbook, name: str, df: pd.DataFrame, columns, scale: str | None = None,
-                 note: str = "no rows"):
-    ws = wb.create_sheet(name)
-    last = fmt.write_table(ws, df, columns, note=note)
-    fmt.finish_sheet(ws, len(columns), last)
-    names = [c[0] for c in columns]
-    if scale in names and not df.empty:
-        fmt.colour_scale(ws, names.index(scale) + 1, 2, last)
-    return ws
-
-
-def _comparison_sheet(ws: Worksheet, df: pd.DataFrame, a: str, b: str) -> None:
-    cols = [("country", "Country", None), ("audience", "Audience", None),
-            ("measure", "Measure", None), ("target_a", "Target A", None),
-            ("target_b", "Target B", None), ("score_a", f"Score {a}", fmt.SCORE),
-            ("score_b", f"Score {b}", fmt.SCORE), ("difference", f"{a} \u2212 {b}", fmt.SCORE),
-            ("se", "SE", fmt.SE), ("ci_low", "CI low", fmt.SCORE),
-            ("ci_high", "CI high", fmt.SCORE), ("p_value", "p", fmt.P_VALUE),
-            ("p_holm", "p (Holm)", fmt.P_VALUE), ("significant", "Significant", None)]
-    sig = [_truthy(s) for s in df.get("significant", pd.Series(False, index=df.index))]
-    shown = df.assign(significant=["*" if s else "" for s in sig]) if not df.empty else df
-    last = fmt.write_table(ws, shown, cols)
-    fmt.style_rows(ws, [r for r, s in enumerate(sig, start=2) if s], 6, len(cols), font=fmt.BOLD)
-    for r in range(1, last + 1):
-        ws.cell(r, len(cols)).alignment = Alignment(horizontal="center", vertical="bottom")
-    fmt.finish_sheet(ws, len(cols), last)
-
-
-def _leads_columns(a: str, b: str):
-    out = [("audience", "Audience", None), ("measure", "Measure", None),
-           ("target_a", "Target A", None), ("target_b", "Target B", None),
-           ("n_countries", "Countries", fmt.COUNT)]
-    for key, code in (("a", a), ("b", b)):
-        out += [(f"{key}_leads", f"{code} higher", fmt.GENERAL),
-                (f"{key}_leads_ci_low", f"{code} higher: CI low", fmt.GENERAL),
-                (f"{key}_leads_ci_high", f"{code} higher: CI high", fmt.GENERAL),
-                (f"{key}_leads_significant", f"{code} significantly higher", fmt.GENERAL)]
-    return out
-
-
-def _exclusions_sheet(ws: Worksheet, ledger: pd.DataFrame, excluded: pd.DataFrame) -> None:
-    # Side by side rather than stacked, so both share the one frozen header row.
-    fmt.write_table(ws, ledger, _LEDGER)
-    start = len(_LEDGER) + 2
-    last = fmt.write_table(ws, excluded, _EXCLUDED, col=start, note="no rows excluded")
-    fmt.finish_sheet(ws, len(_LEDGER), 1, filter_table=False)
-    if not excluded.empty:
-        first, end = ws.cell(1, start).coordinate, ws.cell(last, start + len(_EXCLUDED) - 1)
-        ws.auto_filter.ref = f"{first}:{end.coordinate}"
-
-
-def _methodology_sheet(ws: Worksheet, notes: dict[str, str]) -> None:
-    rows = pd.DataFrame(list(notes.items()), columns=["key", "value"])
-    last = fmt.write_table(ws, rows, [("key", "Setting", None), ("value", "Value", None)])
-    fmt.finish_sheet(ws, 2, last, filter_table=False)
-    ws.column_dimensions["B"].width = 100
-    if notes:
-        fmt.style_rows(ws, range(2, last + 1), 1, 1, font=fmt.BOLD)
-        fmt.wrap_rows(ws, 2, 2, last, 100)
-
-
-def _summary_sheet(ws: Worksheet, t: ReportTables, index: Worksheet, guide: dict[str, str]) -> None:
-    fmt.put(ws, 1, 1, t.title).font = Font(bold=True, size=16)
-    r = _section(ws, 3, "What was run")
-    for key, text in t.methodology.items():
-        fmt.put(ws, r, 1, key).font = fmt.BOLD
-        short = str(text) if len(str(text)) <= 120 else str(text)[:117] + "... (see Methodology)"
-        fmt.put(ws, r, 2, short)
-        r += 1
-    if not t.methodology:
-        fmt.put(ws, r, 1, "no methodology notes").font = fmt.NOTE
-        r += 1
-    r = _section(ws, r + 1, "Who is rated higher (audience: all)")
-    sentences = lead_sentences(t.leads, _level(t.methodology))
-    for s in sentences:
-        fmt.put(ws, r, 1, s)
-        r += 1
-    if not sentences:
-        fmt.put(ws, r, 1, "no leads for audience all").font = fmt.NOTE
-        r += 1
-    r = _section(ws, r + 1, "Sheets")
-    for name, text in guide.items():
-        fmt.put(ws, r, 1, name).font = fmt.BOLD
-        fmt.put(ws, r, 2, text)
-        r += 1
-    ws.column_dimensions["A"].width, ws.column_dimensions["B"].width = 24, 100
-    # The chart starts a printed page of its own rather than being cut across two.
-    ws.row_breaks.append(Break(id=r))
-    r = _section(ws, r + 1, "Composite score by country (audience: all)")
-    if fmt.add_score_chart(ws, f"A{r}", t.composite, index, first_col=len(_INDEX) + 2):
-        fmt.fit_widths(index)
-    else:
-        fmt.put(ws, r, 1, "no composite scores for audience all: no chart").font = fmt.NOTE
-    ws.page_setup.orientation = "landscape"
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
-
-
-def lead_sentences(leads: pd.DataFrame, level: str = "", audience: str = "all") -> list[str]:
-    """One plain-language sentence per target and measure: in how many countries it leads.
-
-    Parameters
-    ----------
-    leads : DataFrame
-        The ``leads`` table of :class:`ReportTables`.
-    level : str
-        Confidence level to name in the sentence (e.g. ``"95%"``); empty to name none.
-    audience : str
-        The audience whose rows are summarised.
-
-    Returns
-    -------
-    list of str
-        Composite first, then the dimensions in table order; target A before target B.
-
-    Examples
-    --------
-    >>> leads = pd.DataFrame({"audience": ["all"], "measure": ["education"],
-    ...     "target_a": ["USA"], "target_b": ["CHN"], "n_countries": [13], "a_leads": [9],
-    ...     "a_leads_ci_low": [7], "a_leads_ci_high": [10], "a_leads_significant": [6],
-    ...     "b_leads": [4], "b_leads_ci_low": [3.0], "b_leads_ci_high": [6.0],
-    ...     "b_leads_significant": [3]})
-    >>> for s in lead_sentences(leads, "95%"):
-    ...     print(s)
-    USA rated higher than CHN on education in 9 of 13 countries (95% interval 7-10); significantly in 6.
-    CHN rated higher than USA on education in 4 of 13 countries (95% interval 3-6); significantly in 3.
-    """
-    if leads.empty or "audience" not in leads:
-        return []
-    rows = leads[leads["audience"].astype(str) == audience]
-    if "measure" in rows:
-        rows = rows.sort_values("measure", key=lambda m: m.astype(str) != "composite", kind="stable")
-    out = []
-    for _, row in rows.iterrows():
-        measure = "the composite index" if row.get("measure") == "composite" else row.get("measure")
-        for key, this, other in (("a", "target_a", "target_b"), ("b", "target_b", "target_a")):
-            k = row.get(f"{key}_leads")
-            if pd.isna(k):
-                continue
-            text = (f"{row.get(this)} rated higher than {row.get(other)} on {measure} in "
-                    f"{_num(k)} of {_num(row.get('n_countries'))} countries")
-            lo, hi = row.get(f"{key}_leads_ci_low"), row.get(f"{key}_leads_ci_high")
-            if not (pd.isna(lo) or pd.isna(hi)):
-                text += f" ({(level + ' ').lstrip()}interval {_num(lo)}-{_num(hi)})"
-            sig = row.get(f"{key}_leads_significant")
-            out.append(text + ("" if pd.isna(sig) else f"; significantly in {_num(sig)}") + ".")
-    return out
-
-
-def _section(ws: Worksheet, row: int, text: str) -> int:
-    fmt.put(ws, row, 1, text).font = Font(bold=True, size=12)
-    return row + 1
-
-
 def _pair(comparison: pd.DataFrame, leads: pd.DataFrame) -> tuple[str, str]:
     """The compared targets as found in the data (first row), USA and CHN if there is none."""
     for df in (comparison, leads):
@@ -486,28 +424,6 @@ def _sheet_name(name: str) -> str:
                                                   "profile", "bases", "flags",
                                                   "exclusions", "methodology",
                                                   *index_sheets.SHEET_NAMES} else "Comparison"
-
-
-def _level(notes: dict[str, str]) -> str:
-    """The confidence level stated in the methodology (under a key naming "level" or
-    "interval", e.g. ``"Intervals": "95% normal intervals"``), else ''."""
-    for key, text in notes.items():
-        if "level" in str(key).lower() or "interval" in str(key).lower():
-            m = re.search(r"\d+(\.\d+)?\s*%", str(text))
-            if m:
-                return m.group(0).replace(" ", "")
-            m = re.fullmatch(r"\s*0?\.(\d+)\s*", str(text))
-            if m:
-                return f"{float('0.' + m.group(1)) * 100:g}%"
-    return ""
-
-
-def _num(v) -> str:
-    if pd.isna(v):
-        return "?"
-    # Replicate quantiles such as 8.975 read as counts: "9", not "9.0" or "8.975".
-    r = round(float(v), 1)
-    return str(int(r)) if r.is_integer() else f"{r:.1f}"
 
 
 def _truthy(v) -> bool:
