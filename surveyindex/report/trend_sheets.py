@@ -103,7 +103,8 @@ def write_tracker_report(tracker, path: str | Path) -> Path:
                           last.composite, last.dimensions, last.comparison, last.leads,
                           last.items, empty, empty, empty, empty, methodology=notes,
                           level=float(tracker.settings["level"]),
-                          index_settings=dict(last.settings), trend=tracker_tables(tracker))
+                          index_settings=dict(last.settings), trend=tracker_tables(tracker),
+                          favourability=getattr(last, "favourability", empty))
     return write_workbook(tables, path)
 
 
