@@ -108,7 +108,8 @@ def run_pipeline(instrument: str | Path | Instrument = "softpower",
     ``{"dont_know": "include", "refused": "include"}`` keeps both in the base;
     ``{"sensitivity": 256}`` also runs the sensitivity analysis, which the report shows on its
     Sensitivity sheets). ``invariance`` also tests measurement invariance across countries
-    (multi-group CFA; slower) and adds its flags to ``flags``, beside the alpha flags.
+    (multi-group CFA with the final weights, lavaan's MLR statistics, partial-invariance search
+    and alignment; slower) and adds its flags to ``flags``, beside the alpha flags.
     ``roles`` are column roles as :func:`surveyindex.read_responses` takes them
     (``{"country": "sta", "weight": "wgt", "psu": "psu"}``). ``replicate_method`` is one of
     ``bootstrap, JK1, JKn, BRR, Fay`` (``replicates`` and ``seed`` apply to the bootstrap,
@@ -149,7 +150,7 @@ def run_pipeline(instrument: str | Path | Instrument = "softpower",
         index = compute_index(design, audiences, level=level, min_valid_items=min_valid_items,
                               client=client, **(method or {}))
         step()
-        rel, flags, inv = _reliability(resp, invariance)
+        rel, flags, inv = _reliability(resp, invariance, design.weights)
         step()
     weighting_table = design.diagnostics(by=by)
     methodology = _methodology(inst, resp, design, index, responses, margins, seed)
@@ -217,12 +218,15 @@ def _with_base(inst: Instrument, method: dict) -> Instrument:
     return inst.model_copy(update={"scoring": inst.scoring.model_copy(update=update)})
 
 
-def _reliability(resp: Responses, invariance: bool = False):
-    """Alpha per country x target x dimension, the flags to show beside scores, invariance."""
+def _reliability(resp: Responses, invariance: bool = False, weights=None):
+    """Alpha per country x target x dimension, the flags to show beside scores, invariance
+    (with the final weights: pseudo-ML and lavaan's MLR statistics)."""
     # The module, not the function of the same name that surveyindex/__init__ exports.
     module = importlib.import_module(".reliability", __package__)
     table = reliability(resp, by=("country", "target"))
-    inv = module.invariance(resp) if invariance else None
+    if weights is not None and len(weights) != resp.n:
+        weights = None  # a design over other rows: analyse unweighted rather than misalign
+    inv = module.invariance(resp, weights=weights) if invariance else None
     flags = module.reliability_flags(table, inv)
     return table, flags, inv
 

@@ -225,13 +225,15 @@ def weighting_plot(design, by: str = "country"):
     ax1.set_xticks(ticks, [f"{t:g}" for t in ticks])
     ax1.minorticks_off()
     ax1.axvline(1, color="black", lw=0.8, ls="--")
-    ax1.set_yticks(range(1, len(names) + 1), names)
+    # Country codes by name; other groupings (regions, strata) as they are.
+    ax1.set_yticks(range(1, len(names) + 1),
+                   [Labels().country(g) if by == "country" else g for g in names])
     ax1.invert_yaxis()
     ax1.set_title("Weight / country mean (log scale)")
     ax1.set_xlabel("box: quartiles; whiskers: 1st-99th percentile")
     y = np.arange(1, len(names) + 1)
     ax2.barh(y, diag["n"], color="#cccccc", label="respondents")
-    ax2.barh(y, diag["n_eff"], height=0.5, color="#1f5fa8", label="effective n")
+    ax2.barh(y, diag["n_eff"], height=0.5, color=_COLOURS[0], label="effective n")
     for yi, deff in zip(y, diag["deff_kish"]):
         ax2.annotate(f"deff {deff:.2f}", (0, yi), xytext=(3, 0), textcoords="offset points",
                      va="center", fontsize=7, color="white")

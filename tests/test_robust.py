@@ -122,3 +122,81 @@ def test_equal_weights_change_nothing_but_the_test(hs):
     a = fit_cfa(hs.assign(w=3.0), M3, weights="w")
     b = fit_cfa(hs, M3, estimator="MLR")
     assert a.fit["chisq_scaled"] == pytest.approx(b.fit["chisq_scaled"], rel=1e-10)
+
+
+# -- complex designs: tests/reference/lavaan_survey.R (lavaan 0.6.14, survey 4.1.1,
+# lavaan.survey 1.1.3.1), strata = school, 15 pseudo-PSUs per school (id mod 15) -------------
+
+SURVEY = reference("lavaan_survey.json")["cases"]
+
+
+@pytest.fixture(scope="module")
+def hs_design(hs):
+    return hs.assign(psu=hs["school"] + " " + (hs["id"] % 15).astype(str))
+
+
+def _check_fit(fit, ref, est_tol=1e-5):
+    for key, want in ref["fitMeasures"].items():
+        assert fit.fit[key.replace(".", "_")] == pytest.approx(want, rel=2e-6), key
+    pe = pd.DataFrame(ref["parameters"])
+    t = fit.parameters.copy()
+    t["gi"] = [fit.groups.index(g) + 1 for g in t["group"]]
+    m = pe.merge(t, left_on=["group", "lhs", "op", "rhs"], right_on=["gi", "lhs", "op", "rhs"])
+    assert len(m) == len(pe)
+    np.testing.assert_allclose(m["est_y"], m["est_x"], atol=est_tol)
+    np.testing.assert_allclose(m["se_y"], m["se_x"], atol=1e-5)
+
+
+def test_cluster_robust_mlr_matches_lavaan_cluster(hs_design):
+    """cfa(..., estimator="MLR", sampling.weights="w", cluster="psu"): scores summed within
+    PSUs with the C/(C-1) correction; a mean structure, as lavaan adds with cluster=."""
+    fit = fit_cfa(hs_design, M3, weights="w", cluster="psu")
+    assert fit.fit["npar"] == 30
+    _check_fit(fit, SURVEY["cluster_mlr"])
+
+
+def test_design_gamma_is_svymean_and_svyvar(hs_design):
+    from surveyindex.reliability.design_cfa import design_gamma
+
+    ref = SURVEY["svyvar_x123"]
+    x = hs_design[["x1", "x2", "x3"]].to_numpy()
+    gamma = design_gamma(x, np.zeros(len(x), int), hs_design["w"].to_numpy(),
+                         pd.factorize(hs_design["school"])[0], pd.factorize(hs_design["psu"])[0],
+                         1)[0] / len(x)
+    np.testing.assert_allclose(gamma[:3, :3], ref["var_mean"]["data"], rtol=1e-10, atol=1e-16)
+    r, c = np.tril_indices(3)
+    vec = [i * 3 + j for i, j in zip(r, c)]
+    np.testing.assert_allclose(gamma[3:, 3:], np.array(ref["var_cov"]["data"])[np.ix_(vec, vec)],
+                               rtol=1e-10, atol=1e-16)
+    assert (gamma[:3, 3:] == 0).all()  # lavaan.survey: no mean-covariance block
+
+
+@pytest.mark.parametrize("case, kw", [("survey_single", {}), ("survey_groups", {"group": "school"})])
+def test_strata_and_psus_match_lavaan_survey(hs_design, case, kw):
+    from surveyindex.reliability.design_cfa import fit_cfa_design
+
+    fit = fit_cfa_design(hs_design, M3, weights="w", strata="school", psu="psu", **kw)
+    _check_fit(fit, SURVEY[case])
+
+
+def test_single_psu_stratum_is_an_error(hs_design):
+    from surveyindex.reliability.design_cfa import fit_cfa_design
+
+    lonely = hs_design.assign(psu=np.where(hs_design["school"] == "Pasteur", "one", hs_design["psu"]))
+    with pytest.raises(EstimationError, match="single PSU"):
+        fit_cfa_design(lonely, M3, weights="w", strata="school", psu="psu")
+
+
+def test_jkn_replicate_weights_match_lavaan_survey_on_svrepdesign(hs_design):
+    """lavaan.survey(cfa(m3, HS), as.svrepdesign(des, type="JKn")); the JKn weights are
+    surveyindex's own (design.replicates.jkn_replicates, pinned to R in its tests)."""
+    from surveyindex.design import make_design
+    from surveyindex.design.replicates import jkn_replicates
+    from surveyindex.reliability.design_cfa import fit_cfa_design
+
+    des = jkn_replicates(make_design(hs_design, weights="w", strata="school", psu="psu"))
+    fit = fit_cfa_design(hs_design, M3, weights="w",
+                         replicate_weights=np.asarray(des.replicate_weights),
+                         replicate_scale=des.replicate_scale,
+                         replicate_rscales=des.replicate_rscales, replicate_mse=des.replicate_mse)
+    _check_fit(fit, SURVEY["survey_jkn"])

@@ -198,7 +198,8 @@ def fit_cfa(data: pd.DataFrame, factors: dict[str, list[str]], group: str | None
     if std_lv and len(labels) > 1:
         raise EstimationError("std_lv=True is supported for a single group only")
     fit = fit_moments(*stats, factors=factors, item_names=items, factor_index=fidx,
-                      groups=labels, equal=equal, std_lv=std_lv)
+                      groups=labels, equal=equal, std_lv=std_lv,
+                      meanstructure=True if cluster else None)
     if estimator == "MLR":
         from .robust import with_robust  # robust imports from here: import at call time
         psu = None if cluster is None else pd.factorize(data[cluster][keep])[0]
@@ -248,7 +249,8 @@ def group_moments(x: np.ndarray, codes: np.ndarray, n_groups: int, labels, items
 
 def fit_moments(n, mean, cov, *, factors, item_names, factor_index, groups, equal=(),
                 std_lv=False, release=(), start: CFAResult | None = None,
-                measures: bool = True, free=(), latent_means=None) -> CFAResult:
+                measures: bool = True, free=(), latent_means=None,
+                meanstructure: bool | None = None) -> CFAResult:
     """Fit the model to per-group moments (the engine behind :func:`fit_cfa`).
 
     ``release`` lists groups (by position) exempted from the ``equal`` constraints: the partial
@@ -256,13 +258,15 @@ def fit_moments(n, mean, cov, *, factors, item_names, factor_index, groups, equa
     intercepts are then its own. ``free`` lists single parameters exempted, as keys
     ``("lam" | "nu" | "th", item position, group position)``: partial invariance one constraint
     at a time; ``latent_means=True`` frees the latent means of every group but the first (the
-    unconstrained parameter space of a score test). ``start``, a fit of a nested model to the same moments, gives
+    unconstrained parameter space of a score test); ``meanstructure=True`` gives one group
+    free intercepts (lavaan does so with ``cluster=`` or given sample means). ``start``, a fit of a nested model to the same moments, gives
     the start values (a warm start: the next model of an invariance sequence is close by).
     ``measures=False`` skips the fit statistics (``fit`` is then empty), for omega.
     """
     G, p = mean.shape
     m = len(factors)
-    spec = _Spec(factor_index, G, p, m, equal, std_lv, meanstructure=G > 1, release=release,
+    ms = G > 1 if meanstructure is None else meanstructure
+    spec = _Spec(factor_index, G, p, m, equal, std_lv, meanstructure=ms, release=release,
                  free=set(free), latent_means=latent_means)
     x0 = spec.start(cov, mean, None if start is None else start.estimates)
     wn = n / n.sum()

@@ -35,10 +35,14 @@ def reliability_flags(alpha: pd.DataFrame | None = None, invariance=None,
           invariance fails and releasing this country's loadings improves fit significantly),
           ``"intercepts differ from other countries"`` (likewise for scalar invariance), or
           ``"<metric|scalar> invariance fails across countries"`` (the dimension fails but this
-          country is not singled out);
+          country is not singled out), ``"scores comparable under partial invariance only
+          (freed: ...)"`` (the partial scalar model holds after freeing this country's named
+          parameters) or ``"scores not comparable across countries; compare aligned means
+          only"`` (no partial model holds; see ``invariance(...).comparable``);
         - ``source``: ``"alpha"`` or ``"invariance"``;
         - ``value``: alpha for alpha flags; the Bonferroni-adjusted p-value of the country's
-          release test, or the dimension's change in CFI, for invariance flags.
+          release test, or the dimension's change in CFI, for invariance flags; the aligned
+          factor mean for the comparability flags.
 
         Empty (with these columns) when nothing is flagged.
 
@@ -95,6 +99,14 @@ def _invariance_rows(inv) -> list[tuple]:
             else:
                 rows.append((r.country, s.target, s.dimension,
                              f"{step} invariance fails across countries", "invariance", d_cfi))
+    comp = getattr(inv, "comparable", None)
+    if comp is not None and not comp.empty:
+        for r in comp[comp["comparable"].isin(["partial", "aligned only"])].itertuples(index=False):
+            text = (f"scores comparable under partial invariance only (freed: {r.freed})"
+                    if r.comparable == "partial" else
+                    "scores not comparable across countries; compare aligned means only")
+            rows.append((r.country, r.target, r.dimension, text, "invariance",
+                         float(getattr(r, "aligned_mean", float("nan")))))
     return rows
 
 

@@ -17,6 +17,7 @@ import pandas as pd
 from scipy.stats import chi2
 
 from ..errors import EstimationError
+from .alignment import align_configural
 from .cfa import fit_moments, group_moments
 from .partial import partial_search
 from .robust import sb2001_difference, with_robust
@@ -65,12 +66,16 @@ class InvarianceResult:
         group's constraints: ``step``, the ``by`` column (e.g. ``country``), ``n``, chisq_diff, df_diff, pvalue, p_adjusted``
         (Bonferroni over the countries) and ``differs`` (``p_adjusted < .05``).
     cutoffs : the cut-offs used.
-    partial : the partial-invariance search of each dimension whose scalar step fails after a
-        metric one holds (:func:`~surveyindex.reliability.partial.partial_search`): one row per
-        step with the freed ``group`` (the ``by`` column), ``kind``, ``item``, score ``X2`` and the
-        fit after it.
+    partial : the partial-invariance search of each dimension that is not scalar invariant
+        (:func:`~surveyindex.reliability.partial.partial_search`): if metric failed, first the
+        metric model (``model="metric"``), then the scalar one on top of the loadings it freed;
+        one row per step with the freed ``group`` (the ``by`` column), ``kind``, ``item``, score
+        ``X2`` and the fit after it; step 0 is the model before anything is freed.
     comparable : one row per target x dimension x group: ``comparable`` (one of
-        :data:`COMPARABLE`) and ``freed`` (that group's parameters freed by the search).
+        :data:`COMPARABLE`), ``freed`` (that group's parameters freed by the search) and, with
+        ``align=True``, the ``aligned_mean`` and ``aligned_sd`` of the factor (alignment of the
+        configural model, the first group the reference: :mod:`.alignment`) and the group's
+        ``non_invariant`` aligned parameters.
     """
 
     fit: pd.DataFrame
@@ -98,7 +103,7 @@ class InvarianceResult:
 
 def invariance(responses, by: str = "country", target: str | None = None,
                dimensions=None, cutoffs="chen2007", min_n: int = 30, weights=None,
-               partial: bool = True) -> InvarianceResult:
+               partial: bool = True, align: bool = True) -> InvarianceResult:
     """Configural, metric and scalar invariance of every dimension across countries.
 
     Parameters
@@ -125,8 +130,12 @@ def invariance(responses, by: str = "country", target: str | None = None,
         columns, the difference tests are Satorra-Bentler (2001) scaled, and the changes in
         CFI and RMSEA are those of the robust CFI and RMSEA.
     partial : bool
-        Where scalar invariance fails but metric holds, search a partial scalar model by score
-        tests (table ``partial``) and say per country what its scores support (``comparable``).
+        Where scalar invariance fails, search a partial metric (if needed) and partial scalar
+        model by score tests (table ``partial``) and say per country what its scores support
+        (``comparable``).
+    align : bool
+        Align the configural model of every dimension (Asparouhov & Muthen 2014), giving
+        aligned means comparable where scalar invariance fails (table ``comparable``).
 
     Returns
     -------
@@ -191,7 +200,7 @@ def invariance(responses, by: str = "country", target: str | None = None,
             key = {"target": tcode, "dimension": d.id}
             x = responses.values[:, t, [pos[it.id] for it in d.items]]
             out = _analyse(x, codes, np.asarray(labels), [it.id for it in d.items], d.id, cut, min_n,
-                           w, partial)
+                           w, partial, align)
             path_rows += [{**key, **r} for r in out["partial"]]
             comp_rows += [{**key, **r} for r in out["comparable"]]
             fit_rows += [{**key, **r} for r in out["fit"]]
@@ -212,7 +221,7 @@ def invariance(responses, by: str = "country", target: str | None = None,
                                                       "p_adjusted", "differs"]).rename(
                                                           columns={"group": by}),
         cutoffs=cut,
-        partial=pd.DataFrame(path_rows, columns=["target", "dimension", "step", "group", "kind",
+        partial=pd.DataFrame(path_rows, columns=["target", "dimension", "model", "step", "group", "kind",
                                                  "item", "X2", "p_adjusted", "chisq", "df",
                                                  "cfi", "rmsea", "srmr", *(
                                                      ["chisq_scaled", "chisq_scaling_factor",
@@ -220,7 +229,9 @@ def invariance(responses, by: str = "country", target: str | None = None,
                                                      if w is not None else []), "holds"]
                              ).rename(columns={"group": by}),
         comparable=pd.DataFrame(comp_rows, columns=["target", "dimension", "group", "comparable",
-                                                    "freed"]).rename(columns={"group": by}),
+                                                    "freed", *(["aligned_mean", "aligned_sd",
+                                                                "non_invariant"] if align else [])]
+                                ).rename(columns={"group": by}),
     )
 
 
@@ -278,7 +289,7 @@ def _weights(resp, weights):
     return w
 
 
-def _analyse(x, codes, labels, items, dim, cut, min_n, w=None, search=True) -> dict:
+def _analyse(x, codes, labels, items, dim, cut, min_n, w=None, search=True, align=False) -> dict:
     """Fit the three models of one dimension, compare them, locate failing countries."""
     p = x.shape[1]
     keep = ~np.isnan(x).any(axis=1) & (codes >= 0)
@@ -307,7 +318,12 @@ def _analyse(x, codes, labels, items, dim, cut, min_n, w=None, search=True) -> d
         return empty
     common = dict(factors={dim: items}, item_names=items, factor_index=np.zeros(p, dtype=int),
                   groups=list(labels[used]))
-    robust = (lambda f: f) if w is None else (lambda f: with_robust(f, x[sel], g, ws))
+    robust, cache = (lambda f: f), {}
+    if w is not None:
+        def robust(f):  # the saturated model's parts are the same for every model of these rows
+            out = with_robust(f, x[sel], g, ws, None, cache.get("saturated"))
+            cache["saturated"] = out.rows[4]
+            return out
     fits = {}
     for m, eq in MODELS.items():
         fits[m] = robust(fit_moments(*moments, equal=eq, start=fits.get(
@@ -326,23 +342,43 @@ def _analyse(x, codes, labels, items, dim, cut, min_n, w=None, search=True) -> d
         if not holds:
             if level == "scalar":
                 level = prev
-            countries += _release(moments, fits[step], MODELS[step], step, common, used, robust)
+            countries += _release(moments, fits[step], MODELS[step], step, common, counts[used],
+                                  robust)
     converged = all(f.converged for f in fits.values())
     verdict = {"scalar": "invariant",
                "metric": "not invariant: intercepts differ (compare relations, not means)",
                "configural": "not invariant: loadings differ"}[level]
     path, comparable = [], _comparable(level, common["groups"], labels, None, None)
-    if search and level == "metric":
-        final, table = partial_search(fits["scalar"], against=fits["metric"], rule=cut["scalar"])
-        path = [{**r, "group": r["group"]} for r in table.to_dict("records")]
-        comparable = _comparable(level, common["groups"], labels, final, bool(table["holds"].iloc[-1]))
-        if bool(table["holds"].iloc[-1]):
-            verdict = f"partial scalar invariance: {len(table) - 1} parameter(s) freed"
+    if search and level != "scalar":
+        path, final = _search(fits, level, moments, common, cut, robust)
+        comparable = _comparable(level, common["groups"], labels, final, final is not None)
+        if final is not None:
+            verdict = f"partial scalar invariance: {len(final.spec.free)} parameter(s) freed"
+    if align:
+        comparable = _with_alignment(comparable, fits["configural"])
     if not converged:
         note = (note + "; " if note else "") + "a model did not converge"
     return {"fit": fit_rows, "tests": tests, "countries": countries, "partial": path,
             "comparable": comparable,
             "summary": {"n_groups": len(used), "level": level, "verdict": verdict, "note": note}}
+
+
+def _search(fits, level, moments, common, cut, robust):
+    """Partial metric (if metric failed) then partial scalar invariance by score tests.
+    Returns the path rows and the final partial scalar model (None when no partial model
+    holds)."""
+    path, metric = [], fits["metric"]
+    if level == "configural":
+        metric, table = partial_search(fits["metric"], against=fits["configural"],
+                                       rule=cut["metric"])
+        path += [{"model": "metric", **r} for r in table.to_dict("records")]
+        if not table["holds"].iloc[-1]:
+            return path, None
+    start = fits["scalar"] if level == "metric" else robust(fit_moments(
+        *moments, equal=MODELS["scalar"], free=metric.spec.free, start=metric, **common))
+    final, table = partial_search(start, against=metric, rule=cut["scalar"])
+    path += [{"model": "scalar", **r} for r in table.to_dict("records")]
+    return path, (final if table["holds"].iloc[-1] else None)
 
 
 def _difference(a, b):
@@ -383,14 +419,33 @@ def _comparable(level, groups, labels, final, holds) -> list[dict]:
     return rows
 
 
-def _release(moments, constrained, equal, step, common, used, robust) -> list[dict]:
+def _with_alignment(rows, configural) -> list[dict]:
+    """Aligned factor mean, SD and non-invariant parameters of each group beside its row."""
+    res = next(iter(align_configural(configural).values()))
+    by_group = res.groups.set_index("group")
+    it = res.items
+    bad = {}
+    for r in it[it["loading_differs"] | it["intercept_differs"]].itertuples(index=False):
+        what = [k for k, f in (("loading", r.loading_differs), ("intercept", r.intercept_differs)) if f]
+        bad.setdefault(r.group, []).append(f"{'+'.join(what)} {r.item}")
+    out = []
+    for row in rows:
+        g = row["group"]
+        known = g in by_group.index
+        out.append({**row, "aligned_mean": float(by_group.loc[g, "mean"]) if known else np.nan,
+                    "aligned_sd": float(by_group.loc[g, "sd"]) if known else np.nan,
+                    "non_invariant": "; ".join(bad.get(g, []))})
+    return out
+
+
+def _release(moments, constrained, equal, step, common, counts, robust) -> list[dict]:
     """One partial model per country, freeing its constraints: which countries differ?"""
-    G = len(used)
+    G = len(counts)
     rows = []
     for k in range(G):
         part = robust(fit_moments(*moments, equal=equal, release=(k,), start=constrained, **common))
         dchi, ddf, pv = _difference(part, constrained)
-        rows.append({"step": step, "group": common["groups"][k], "n": int(moments[0][k]),
+        rows.append({"step": step, "group": common["groups"][k], "n": int(counts[k]),
                      "chisq_diff": dchi, "df_diff": ddf, "pvalue": pv,
                      "p_adjusted": min(1.0, pv * G), "differs": min(1.0, pv * G) < 0.05})
     return rows

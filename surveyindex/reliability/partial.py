@@ -176,9 +176,15 @@ def refit(fit: CFAResult, free) -> CFAResult:
 
     spec = fit.spec
     items = [it for its in fit.factors.values() for it in its]
-    new = fit_moments(fit.n, fit.sample_mean, fit.sample_cov, factors=fit.factors,
-                      item_names=items, factor_index=spec.fidx, groups=fit.groups,
-                      equal=spec.equal, free=free, start=fit)
+    common = dict(factors=fit.factors, item_names=items, factor_index=spec.fidx,
+                  groups=fit.groups, equal=spec.equal, free=free, meanstructure=spec.meanstructure)
+    new = fit_moments(fit.n, fit.sample_mean, fit.sample_cov, start=fit, **common)
+    if not new.converged:
+        # the freed parameter may lie far from the common value (an item answered the other
+        # way round in one country): the warm start can stall; try the default start too
+        cold = fit_moments(fit.n, fit.sample_mean, fit.sample_cov, **common)
+        if cold.fit["chisq"] < new.fit["chisq"] or cold.converged:
+            new = cold
     if fit.rows is not None:
         from .robust import with_robust
         new = with_robust(new, *fit.rows)

@@ -85,7 +85,7 @@ def first_order(scores, codes, n, clusters=None) -> np.ndarray:
     G = len(n)
     if clusters is None:
         return _group_crossprod(scores, codes, G) / n[:, None, None]
-    psu, first = np.unique(np.column_stack([codes, clusters]), axis=0, return_inverse=True)[::2]
+    psu, first = np.unique(np.column_stack([codes, clusters]), axis=0, return_inverse=True)
     first = first.ravel()
     sums = np.zeros((len(psu), scores.shape[1]))
     np.add.at(sums, first, scores)
@@ -190,29 +190,34 @@ def sb2001_difference(chisq0, df0, c0, chisq1, df1, c1) -> dict:
     return {"chisq_diff": t, "df_diff": ddf, "cd": cd, "pvalue": float(chi2.sf(max(t, 0.0), ddf))}
 
 
-def mlr_statistics(fit, x, codes, w, clusters=None):
+def mlr_statistics(fit, x, codes, w, clusters=None, saturated=None):
     """Robust covariance of the estimates and scaled / robust fit statistics of a fitted CFA.
 
     ``x`` (complete cases), ``codes`` (group positions) and ``w`` (weights, rescaled as in
     :func:`~surveyindex.reliability.cfa.group_moments`) are the rows the fit used. Returns
-    ``(measures, vcov)``: the dict of :func:`robust_measures` plus ``trace_h1``, ``trace_h0``,
-    and the ``npar x npar`` sandwich ``A^-1 B A^-1 / N``.
+    ``(measures, vcov, saturated)``: the dict of :func:`robust_measures`, the ``npar x npar``
+    sandwich ``A^-1 B A^-1 / N`` and the parts that depend on the data only (the saturated
+    model's ``A1, B1`` and the baseline scaling factor), which ``saturated`` passes back in for
+    the next model fitted to the same rows.
     """
     spec, theta, n = fit.spec, fit.theta, fit.n
     mean, cov, ms = fit.sample_mean, fit.sample_cov, spec.meanstructure
     wn, N = n / n.sum(), n.sum()
     delta = moment_jacobian(spec, theta, mean)
     info = observed_information(spec, theta, mean, cov, wn)
-    b_h1 = first_order(casewise_scores(x, codes, w, mean, cov, ms), codes, n, clusters)
-    a_h1 = h1_information(cov, ms)
+    if saturated is None:
+        b_h1 = first_order(casewise_scores(x, codes, w, mean, cov, ms), codes, n, clusters)
+        a_h1 = h1_information(cov, ms)
+        c_base = _baseline_scaling(x, codes, w, n, mean, cov, ms, b_h1, a_h1,
+                                   fit.fit["baseline_df"], clusters)
+        saturated = (b_h1, a_h1, c_base)
+    b_h1, a_h1, c_base = saturated
     b_h0 = first_order(casewise_scores(x, codes, w, fit.implied_mean, fit.implied_cov, ms),
                        codes, n, clusters)
     c, _, _, b0 = scaled_statistic(fit.fit["chisq"], fit.fit["df"], n, delta, info, b_h0, b_h1, a_h1)
     info_inv = np.linalg.inv(info)
     vcov = info_inv @ np.einsum("g,gab->ab", wn, b0) @ info_inv / N
-    c_base = _baseline_scaling(x, codes, w, n, mean, cov, ms, b_h1, a_h1, fit.fit["baseline_df"],
-                               clusters)
-    return robust_measures(fit.fit, c, c_base, len(n)), vcov
+    return robust_measures(fit.fit, c, c_base, len(n)), vcov, saturated
 
 
 def _baseline_scaling(x, codes, w, n, mean, cov, ms, b_h1, a_h1, df_base, clusters):
@@ -239,13 +244,14 @@ def _baseline_scaling(x, codes, w, n, mean, cov, ms, b_h1, a_h1, df_base, cluste
     return scaled_statistic(1.0, df_base, n, delta, info, b_h0, b_h1, a_h1)[0]
 
 
-def with_robust(fit, x, codes, w, clusters=None):
+def with_robust(fit, x, codes, w, clusters=None, saturated=None):
     """``fit`` with the MLR statistics added to ``fit.fit`` and an ``se`` column in
-    ``fit.parameters`` (0 for fixed parameters, as lavaan prints them)."""
-    measures, vcov = mlr_statistics(fit, x, codes, w, clusters)
+    ``fit.parameters`` (0 for fixed parameters, as lavaan prints them). ``saturated``: see
+    :func:`mlr_statistics` (only for models of the same rows and mean structure)."""
+    measures, vcov, saturated = mlr_statistics(fit, x, codes, w, clusters, saturated)
     se = np.sqrt(np.maximum(np.diag(vcov), 0.0))
     table = fit.parameters.copy()
     free = table["free"].to_numpy()
     table["se"] = np.where(free > 0, se[np.maximum(free - 1, 0)], 0.0)
     return replace(fit, fit={**fit.fit, **measures}, parameters=table, vcov=vcov,
-                   rows=(x, codes, w, clusters))
+                   rows=(x, codes, w, clusters, saturated))

@@ -176,7 +176,7 @@ def fewer_pages_portrait(ws: Worksheet) -> bool:
     """
     width = sum(ws.column_dimensions[get_column_letter(j)].width or 8.43
                 for j in range(1, ws.max_column + 1))
-    rows = ws.max_row
+    rows = sum((ws.row_dimensions[r].height or 15) / 15 for r in range(1, ws.max_row + 1))
     upright = math.ceil(rows / (50 / min(1.0, 77 / width)))
     sideways = math.ceil(rows / (34 / min(1.0, 112 / width)))
     return upright < sideways and 77 / width >= 0.5

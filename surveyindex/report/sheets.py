@@ -119,17 +119,17 @@ def items_sheet(wb: Workbook, name: str, items: pd.DataFrame, labels: Labels,
     r = 2
     heads = ["Dimension", "Item", *[labels.country(c) for c in countries]]
     for aud, rows in items.groupby("audience", sort=False):
+        # One block per audience; the wording names the target, so targets share the block.
+        fmt.put(ws, r, 1, f"{labels.audience(aud)}: weighted mean on the item's "
+                          "scale").font = Font(name=fmt.FONT, bold=True, size=12)
+        for j, h in enumerate(heads, start=1):
+            c = fmt.put(ws, r + 1, j, h)
+            c.font = fmt.BOLD
+            c.alignment = Alignment(horizontal="left" if j < 3 else "right", wrap_text=True,
+                                    vertical="bottom")
+        ws.row_dimensions[r + 1].height = 30
+        r += 2
         for target, g in rows.groupby("target", sort=False):
-            fmt.put(ws, r, 1, f"{labels.target(target)}, {labels.audience(aud)}: weighted "
-                              "mean on the item's scale").font = Font(name=fmt.FONT, bold=True,
-                                                                      size=12)
-            for j, h in enumerate(heads, start=1):
-                c = fmt.put(ws, r + 1, j, h)
-                c.font = fmt.BOLD
-                c.alignment = Alignment(horizontal="left" if j < 3 else "right", wrap_text=True,
-                                        vertical="bottom")
-            ws.row_dimensions[r + 1].height = 30
-            r += 2
             wide = g.pivot_table(index=["dimension", "item"], columns="country",
                                  values="estimate", sort=False)
             for (dim, item), values in wide.iterrows():
@@ -137,15 +137,21 @@ def items_sheet(wb: Workbook, name: str, items: pd.DataFrame, labels: Labels,
                 c = fmt.put(ws, r, 2, labels.item(item, target))
                 c.alignment = Alignment(wrap_text=True, vertical="top")
                 for j, country in enumerate(countries, start=3):
-                    fmt.put(ws, r, j, values.get(country), fmt.RAW)
+                    c = fmt.put(ws, r, j, values.get(country), fmt.RAW)
+                    c.alignment = Alignment(vertical="top")  # level with the wording's first line
                 r += 1
-            r += 1
-    ws.column_dimensions["A"].width, ws.column_dimensions["B"].width = 13, 50
+        r += 1
+    # The wording takes the width the country columns leave on a landscape page (at least 50).
+    wording = max(50, min(80, 110 - 13 - 10 * len(countries)))
+    ws.column_dimensions["A"].width, ws.column_dimensions["B"].width = 13, wording
     for j in range(3, ncols + 1):
-        ws.column_dimensions[get_column_letter(j)].width = 9
-    fmt.wrap_rows(ws, 2, 4, r - 1, 50 * 1.15)
+        # Wide enough for a country name's longest word in bold ("Argentina", "Indonesia").
+        ws.column_dimensions[get_column_letter(j)].width = max(
+            9, 1.2 * max(len(w) for w in str(ws.cell(3, j).value or "").split() or [""]) + 1)
+    fmt.wrap_rows(ws, 2, 4, r - 1, wording * 1.1)
     ws.freeze_panes = "C2"
-    fmt.print_setup(ws, f"A1:{get_column_letter(ncols)}{r - 2}", title_rows="1:1")
+    fmt.print_setup(ws, f"A1:{get_column_letter(ncols)}{r - 2}", title_rows="1:1",
+                    portrait=None)
     fmt.caption(ws, caption, ncols)
     return ws
 
