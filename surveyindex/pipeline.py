@@ -91,7 +91,7 @@ def run_pipeline(instrument: str | Path | Instrument = "softpower",
                  progress: bool | None = None, collapse=None, roles: dict | None = None,
                  replicate_method: str = "bootstrap", fay_rho: float = 0.3,
                  weighting: str = "rake", trim: dict | None = None,
-                 client=None) -> PipelineResult:
+                 required: list[str] | None = None, client=None) -> PipelineResult:
     """Run every stage; with no file arguments, on the bundled soft-power sample.
 
     Steps: read and validate the responses (ledger of exclusions); build the design (strata =
@@ -111,7 +111,8 @@ def run_pipeline(instrument: str | Path | Instrument = "softpower",
     (multi-group CFA with the final weights, lavaan's MLR statistics, partial-invariance search
     and alignment; slower) and adds its flags to ``flags``, beside the alpha flags.
     ``roles`` are column roles as :func:`surveyindex.read_responses` takes them
-    (``{"country": "sta", "weight": "wgt", "psu": "psu"}``). ``replicate_method`` is one of
+    (``{"country": "sta", "weight": "wgt", "psu": "psu"}``), ``required`` the demographics a
+    respondent must have (``["country"]``). ``replicate_method`` is one of
     ``bootstrap, JK1, JKn, BRR, Fay`` (``replicates`` and ``seed`` apply to the bootstrap,
     ``fay_rho`` to Fay's). ``weighting`` is ``"rake"`` or ``"calibrate"`` (linear calibration to
     the same margins as counts); ``trim`` (``{"upper": 5, "lower": 0.2}``) trims the weights
@@ -136,7 +137,7 @@ def run_pipeline(instrument: str | Path | Instrument = "softpower",
     by = w.by if by is None else by
     with stages(["read responses", "replicate weights", "weighting", "index", "reliability"],
                 progress) as step:
-        resp = read_responses(responses, inst, sheet=sheet, roles=roles)
+        resp = read_responses(responses, inst, sheet=sheet, roles=roles, required=required)
         margin_table = None if margins is None else margin_codes(read_margins(margins), inst)
         step()
         design = base_design(resp, by).with_replicates(replicate_method, n=replicates, seed=seed,

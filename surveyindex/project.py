@@ -155,6 +155,7 @@ class Project(_Strict):
                                 "weights are final and are used as they are.")
     sheet: str | int = 0
     columns: ColumnOptions = ColumnOptions()
+    required: list[str] | None = None
     weighting: WeightingOptions = WeightingOptions()
     replicates: ReplicateOptions = ReplicateOptions()
     index: IndexOptions = IndexOptions()
@@ -355,7 +356,8 @@ def run_project(project: str | Path | Project, *, write: bool = True,
                            progress=progress, roles=p.columns.roles() or None,
                            replicate_method=p.replicates.method, fay_rho=p.replicates.fay_rho,
                            weighting=p.weighting.method,
-                           trim=p.weighting.trim.model_dump() if p.weighting.trim else None)
+                           trim=p.weighting.trim.model_dump() if p.weighting.trim else None,
+                           required=p.required)
     finally:
         if client is not None:      # the cluster was started for this run: stop it
             cluster = client.cluster

@@ -173,3 +173,24 @@ def test_project_file_takes_columns_replicates_and_margins_none(tmp_path):
     with pytest.raises(ProjectError, match="write 'margins: none'"):
         si.load_project(tmp_path / "none.yaml")
     assert issubclass(ProjectError, si.errors.SurveyIndexError)
+
+
+def test_required_argument_keeps_respondents_missing_other_demographics(tmp_path):
+    # The bundled favourability instrument on a file with only the country: age blank for some,
+    # gender and education absent. Only the country is declared required.
+    df = _frame(8).drop(columns=["gender", "education"]).astype({"age": object})
+    df.loc[[0, 3], "age"] = None
+    inst = si.load_instrument("favourability")
+    with pytest.raises(ResponseDataError, match="gender"):
+        si.read_responses(df, inst, roles={"country": "sta"})
+    r = si.read_responses(df, inst, roles={"country": "sta"}, required=["country"])
+    assert r.n == 8 and int(np.isnan(r.respondents["age"]).sum()) == 2
+    with pytest.raises(ResponseDataError, match=r"\['sex'\] not demographics"):
+        si.read_responses(df, inst, required=["country", "sex"])
+    df.to_csv(tmp_path / "r.csv", index=False)
+    (tmp_path / "p.yaml").write_text("instrument: favourability\nresponses: r.csv\n"
+                                     "margins: none\ncolumns: {country: sta, weight: wgt}\n"
+                                     "required: [country]\nreplicates: {n: 5}\n"
+                                     "index: {audiences: [all, outside_g20]}\n")
+    res = si.run_project(tmp_path / "p.yaml", write=False, progress=False)
+    assert res.responses.n == 8

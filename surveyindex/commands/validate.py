@@ -39,7 +39,8 @@ def run(args) -> int:
 
         raise ProjectError(f"{args.project}: index.audiences: {unknown} not defined in the "
                            f"instrument (defined: {['all', *inst.audiences]})")
-    resp = read_responses(p.responses, inst, sheet=p.sheet, roles=p.columns.roles() or None)
+    resp = read_responses(p.responses, inst, sheet=p.sheet, roles=p.columns.roles() or None,
+                          required=p.required)
     print(f"responses   {resp.ledger}")
     if len(resp.ledger.warnings):
         print(f"            {len(resp.ledger.warnings)} answers outside the scale set to missing")

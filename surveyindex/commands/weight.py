@@ -33,7 +33,8 @@ def run(args) -> int:
 
     p = load_project(args.project)
     inst = load_instrument(p.instrument)
-    resp = read_responses(p.responses, inst, sheet=p.sheet, roles=p.columns.roles() or None)
+    resp = read_responses(p.responses, inst, sheet=p.sheet, roles=p.columns.roles() or None,
+                          required=p.required)
     w = inst.weighting
     by = p.weighting.by or w.by
     margins = None if p.margins is None else margin_codes(read_margins(p.margins), inst)

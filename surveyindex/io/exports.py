@@ -90,9 +90,13 @@ def header_names(columns, inst: Instrument) -> dict[str, str]:
 
 def _form_names(inst: Instrument) -> tuple[set[str], dict[str, str]]:
     """The form's question names, and normalised label (and group/label) -> name."""
+    from ..errors import InstrumentError
     from ..fieldwork.xlsform import xlsform_tables  # fieldwork depends on io for nothing
 
-    survey = xlsform_tables(inst)["survey"]
+    try:
+        survey = xlsform_tables(inst)["survey"]
+    except InstrumentError:  # names no form could carry: no export of this instrument exists
+        return set(), {}
     label_cols = [c for c in survey.columns if c.startswith("label::")]
     wanted = set(survey["name"].dropna().astype(str))
     labels: dict[str, str] = {}

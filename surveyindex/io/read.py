@@ -119,7 +119,7 @@ def read_responses(source: str | Path | pd.DataFrame, instrument: Instrument, *,
                    pattern: str | None = None, encoding: str | None = None,
                    delimiter: str | None = None, header_rows: int | None = None,
                    quality: QualityRules | None = None, errors: str = "exclude",
-                   roles: dict | None = None) -> Responses:
+                   roles: dict | None = None, required=None) -> Responses:
     """Read a response file (CSV, Excel, SPSS, Stata, Parquet) or a DataFrame against the instrument.
 
     Every input row is kept or excluded with its reasons (``.ledger``); every problem found is
@@ -165,6 +165,10 @@ def read_responses(source: str | Path | pd.DataFrame, instrument: Instrument, *,
         ``psu``, ``fpc``, ``wave``, ``duration``, ``item_column``. Design columns keep their
         names in ``.respondents``, as do the file's other columns that are not items (meta
         columns of KoboToolbox and ODK Central exports among them).
+    required : list of str, optional
+        The demographics a respondent must have (e.g. ``["country"]``); the others may be
+        missing or absent from the file, and weighting margins on them are dropped from the
+        instrument's defaults. Default: the instrument's ``required`` flags.
 
     Returns
     -------
@@ -185,7 +189,7 @@ def read_responses(source: str | Path | pd.DataFrame, instrument: Instrument, *,
     if errors not in ("exclude", "raise"):
         raise ResponseDataError(f"errors={errors!r}: expected 'exclude' or 'raise'")
     quality = QualityRules() if quality is None else quality
-    inst = with_roles(instrument, roles)
+    inst = with_required(with_roles(instrument, roles), required)
     columns = _role_columns(inst, columns)
     raw, frame, lines, issues = _instrument_frame(
         source, inst, sheet=sheet, layout=layout, columns=columns, pattern=pattern,
@@ -347,6 +351,31 @@ def with_roles(instrument: Instrument, roles: dict | None) -> Instrument:
                          for e in exc.errors()[:3])
         raise ResponseDataError(f"roles={dict(roles)!r}: {what} (roles are "
                                 f"{', '.join(ROLES)} and item_column)") from None
+
+
+def with_required(instrument: Instrument, required) -> Instrument:
+    """The instrument with only the demographics in ``required`` required.
+
+    >>> import surveyindex as si
+    >>> inst = with_required(si.load_instrument("favourability"), ["country"])
+    >>> [v for v, d in inst.demographics.items() if d.required], inst.weighting.margins
+    (['country'], [])
+    """
+    if required is None:
+        return instrument
+    required = [required] if isinstance(required, str) else list(required)
+    unknown = [v for v in required if v not in instrument.demographics]
+    if unknown:
+        raise ResponseDataError(f"required={required!r}: {unknown} not demographics of the "
+                                f"instrument (they are {list(instrument.demographics)})")
+    data = instrument.model_dump(by_alias=True)
+    optional = set()
+    for var, d in data["demographics"].items():
+        d["required"] = var in required
+        if not d["required"]:
+            optional |= {var, *([d["groups"]["name"]] if d.get("groups") else [])}
+    data["weighting"]["margins"] = [m for m in data["weighting"]["margins"] if m not in optional]
+    return Instrument.model_validate(data)
 
 
 def _role_columns(inst: Instrument, columns):
