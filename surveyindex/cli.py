@@ -8,7 +8,11 @@ error (a bug: rerun with ``--debug`` and report the traceback); 130 interrupted.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
+import signal
 import sys
+import warnings
 
 from ._version import __version__
 from .commands import MODULES
@@ -46,7 +50,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return USAGE
     try:
-        return args.func(args)
+        with _quiet_numpy(), _pipe_safe_stdout(), _term_as_interrupt():
+            return args.func(args)
     except SurveyIndexError as exc:
         if args.debug:
             raise
@@ -62,6 +67,89 @@ def main(argv: list[str] | None = None) -> int:
               "(this is a bug; rerun with --debug for the traceback and report it)",
               file=sys.stderr)
         return INTERNAL
+
+
+class _PipeSafe:
+    """Standard output that goes quiet when the reader leaves (``surveyindex run ... | head -1``).
+
+    The run carries on and writes its outputs; what it would have printed is dropped. The file
+    descriptor is pointed at /dev/null so that Python's own flush at exit does not fail either.
+    """
+
+    def __init__(self, stream):
+        self._stream, self._closed = stream, False
+
+    def write(self, text: str) -> int:
+        if not self._closed:
+            try:
+                return self._stream.write(text)
+            except BrokenPipeError:
+                self._close()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self._closed:
+            try:
+                self._stream.flush()
+            except BrokenPipeError:
+                self._close()
+
+    def _close(self) -> None:
+        self._closed = True
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self._stream.fileno())
+            os.close(devnull)
+
+    def __getattr__(self, name):
+        return getattr(self._stream, name)
+
+
+@contextlib.contextmanager
+def _pipe_safe_stdout():
+    old = sys.stdout
+    sys.stdout = _PipeSafe(old)
+    try:
+        yield
+    finally:
+        with contextlib.suppress(BrokenPipeError):
+            sys.stdout.flush()
+        sys.stdout = old
+
+
+@contextlib.contextmanager
+def _quiet_numpy():
+    # A NaN from an empty cell is reported in the tables; numpy's own RuntimeWarnings about it
+    # ("Mean of empty slice", "invalid value") mean nothing to a CLI user. surveyindex's own
+    # warnings (UserWarning) still show.
+    import numpy as np
+
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        warnings.showwarning = _show_warning
+        yield
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    # One line a user can read, not the source file and line of the warnings.warn call.
+    print(f"surveyindex: warning: {_one_line(message)}", file=sys.stderr)
+
+
+@contextlib.contextmanager
+def _term_as_interrupt():
+    """SIGTERM (kill, a scheduler's timeout) handled as Ctrl-C: temporary files are cleaned up."""
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    try:
+        old = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread (main() called from a worker): leave it alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
 
 
 def _one_line(exc: BaseException) -> str:

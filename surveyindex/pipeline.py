@@ -91,7 +91,8 @@ def run_pipeline(instrument: str | Path | Instrument = "softpower",
                  progress: bool | None = None, collapse=None, roles: dict | None = None,
                  replicate_method: str = "bootstrap", fay_rho: float = 0.3,
                  weighting: str = "rake", trim: dict | None = None,
-                 required: list[str] | None = None, client=None) -> PipelineResult:
+                 required: list[str] | None = None,
+                 read_options: dict | None = None, client=None) -> PipelineResult:
     """Run every stage; with no file arguments, on the bundled soft-power sample.
 
     Steps: read and validate the responses (ledger of exclusions); build the design (strata =
@@ -118,9 +119,10 @@ def run_pipeline(instrument: str | Path | Instrument = "softpower",
     the same margins as counts); ``trim`` (``{"upper": 5, "lower": 0.2}``) trims the weights
     after it, as :func:`si.trim`. ``progress`` shows a progress bar over the stages (needs
     ``tqdm``: ``pip install 'surveyindex[progress]'``); None shows it when tqdm is installed and
-    the output is a terminal or a notebook, False never. ``client`` (a ``dask.distributed``
-    client or scheduler address) runs raking and the index's replicates on that cluster, with
-    the same numbers (:mod:`surveyindex.design.distributed`).
+    the output is a terminal or a notebook, False never. ``read_options`` passes reading
+    choices to :func:`surveyindex.read_responses` (e.g. ``{"unknown_labels": "missing"}``).
+    ``client`` (a ``dask.distributed`` client or scheduler address) runs raking and the index's
+    replicates on that cluster, with the same numbers (:mod:`surveyindex.design.distributed`).
 
     >>> import surveyindex as si
     >>> res = si.run_pipeline(replicates=20, seed=1)
@@ -137,7 +139,8 @@ def run_pipeline(instrument: str | Path | Instrument = "softpower",
     by = w.by if by is None else by
     with stages(["read responses", "replicate weights", "weighting", "index", "reliability"],
                 progress) as step:
-        resp = read_responses(responses, inst, sheet=sheet, roles=roles, required=required)
+        resp = read_responses(responses, inst, sheet=sheet, roles=roles, required=required,
+                              **(read_options or {}))
         margin_table = None if margins is None else margin_codes(read_margins(margins), inst)
         step()
         design = base_design(resp, by).with_replicates(replicate_method, n=replicates, seed=seed,

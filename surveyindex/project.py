@@ -23,11 +23,27 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import ProjectError
+from .report.files import write_atomic, write_csv
 
 
 class _Strict(BaseModel):
     # A misspelt key must be an error, not a setting silently ignored.
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ReadingOptions(_Strict):
+    """How the response file is read (see :func:`surveyindex.read_responses`)."""
+
+    encoding: str | None = Field(default=None, description="Text encoding of a CSV file, e.g. "
+                                 "cp1252; detected when omitted.")
+    unknown_labels: Literal["error", "missing"] = Field(default="error", description=(
+        "Answer text that is not a label of the scale: an error, or set to missing (ledger)."))
+    value_labels: Literal["error", "warn"] = Field(default="error", description=(
+        "SPSS/Stata value labels contradicting the instrument: an error, or a warning."))
+
+    def options(self) -> dict:
+        """The keyword arguments read_responses takes."""
+        return self.model_dump()
 
 
 class TrimOptions(_Strict):
@@ -133,6 +149,9 @@ class Outputs(_Strict):
     tables: Path | None = None
     weights: Path | None = None
     plots: Path | None = None
+    neutralise_formulas: bool = Field(default=True, description=(
+        "CSV outputs: prefix text starting with = + - @ tab or CR with ' so a spreadsheet shows "
+        "it as text (OWASP CSV injection); false writes text as it is, for machine consumers."))
 
 
 class ComputeOptions(_Strict):
@@ -155,6 +174,7 @@ class Project(_Strict):
                                 "weights are final and are used as they are.")
     sheet: str | int = 0
     columns: ColumnOptions = ColumnOptions()
+    reading: ReadingOptions = ReadingOptions()
     required: list[str] | None = None
     weighting: WeightingOptions = WeightingOptions()
     replicates: ReplicateOptions = ReplicateOptions()
@@ -335,10 +355,9 @@ def run_project(project: str | Path | Project, *, write: bool = True,
     from .pipeline import run_pipeline
 
     p = project if isinstance(project, Project) else load_project(project)
-    for key in ("responses", "margins"):
-        path = getattr(p, key)
-        if path is not None and not path.exists():
-            raise ProjectError(f"{p.source or 'project'}: {key}: file not found: {path}")
+    if write:
+        check_outputs(p)
+    check_inputs(p)
     client = None
     if p.compute is not None:
         from .design.distributed import get_client
@@ -353,7 +372,8 @@ def run_project(project: str | Path | Project, *, write: bool = True,
                            collapse=p.weighting.collapse,
                            min_valid_items=p.index.min_valid_items, sheet=p.sheet,
                            method=p.index.method(), invariance=p.reliability.invariance,
-                           progress=progress, roles=p.columns.roles() or None,
+                           progress=progress, read_options=p.reading.options(),
+                           roles=p.columns.roles() or None,
                            replicate_method=p.replicates.method, fay_rho=p.replicates.fay_rho,
                            weighting=p.weighting.method,
                            trim=p.weighting.trim.model_dump() if p.weighting.trim else None,
@@ -408,6 +428,7 @@ def write_outputs(res, p: Project) -> dict[str, Path]:
 
     out: dict[str, Path] = {}
     o, rule = p.outputs, base_rule(p)
+    check_outputs(p)
     if o.workbook:
         out["workbook"] = write_report(res, o.workbook, **report_options(p))
     if o.tables:
@@ -417,11 +438,11 @@ def write_outputs(res, p: Project) -> dict[str, Path]:
                   "reliability": res.reliability,
                   "weighting": res.weighting, "bases": sample_bases(res.index.dimensions, rule),
                   "exclusions": res.responses.ledger.excluded}
-        _write(o.tables, lambda d: [t.to_csv(d / f"{k}.csv", index=False)
-                                    for k, t in tables.items()], folder=True)
+        for k, t in tables.items():
+            write_csv(t, o.tables / f"{k}.csv", neutralise=o.neutralise_formulas)
         out["tables"] = o.tables
     if o.weights:
-        out["weights"] = write_weights(res.design, o.weights)
+        out["weights"] = write_weights(res.design, o.weights, neutralise=o.neutralise_formulas)
     if o.plots:
         from . import plot
         from .report import Labels
@@ -432,14 +453,44 @@ def write_outputs(res, p: Project) -> dict[str, Path]:
                    "ranks": plot.rank_plot(res.index.composite, labels=lab),
                    "weighting": plot.weighting_plot(res.design, by=res.design.steps[0].get(
                        "strata") or "country")}
-        _write(o.plots, lambda d: [f.savefig(d / f"{k}.png", dpi=150) for k, f in figures.items()],
-               folder=True)
+        for k, f in figures.items():
+            write_atomic(o.plots / f"{k}.png", lambda tmp, f=f: f.savefig(tmp, dpi=150), "plot")
         out["plots"] = o.plots
     return out
 
 
-def write_weights(design, path: str | Path) -> Path:
+def check_inputs(p: Project) -> None:
+    """Check the project's response and margins files exist (the message names the key)."""
+    for key in ("responses", "margins"):
+        path = getattr(p, key)
+        if path is not None and not path.exists():
+            raise ProjectError(f"{p.source or 'project'}: {key}: file not found: {path}")
+
+
+def check_outputs(p: Project) -> None:
+    """Check every output path of the project can be written, before anything is computed.
+
+    >>> check_outputs(Project(instrument="softpower", responses="r.csv", margins="m.csv",
+    ...                       outputs={"workbook": "report.csv"}))
+    Traceback (most recent call last):
+    ...
+    surveyindex.errors.ReportError: report.csv: the workbook must be an .xlsx file, not .csv
+    """
+    from .report.files import check_writable
+
+    o = p.outputs
+    for key, folder, suffix in (("workbook", False, ".xlsx"), ("tables", True, None),
+                                ("weights", False, None), ("plots", True, None)):
+        if getattr(o, key) is not None:
+            check_writable(getattr(o, key), folder=folder, suffix=suffix,
+                           what=f"outputs.{key}" if key != "workbook" else "workbook")
+
+
+def write_weights(design, path: str | Path, *, neutralise: bool = True) -> Path:
     """Write each respondent's final weight as CSV: resp_id, the weighting group, weight.
+
+    Written atomically; text starting with a formula trigger is neutralised unless
+    ``neutralise=False`` (see :func:`surveyindex.report.files.write_csv`).
 
     >>> import surveyindex as si, tempfile, pathlib, pandas as pd
     >>> d = si.make_design(si.read_responses(si.sample_paths()["responses"],
@@ -448,19 +499,6 @@ def write_weights(design, path: str | Path) -> Path:
     >>> list(pd.read_csv(out).columns)
     ['resp_id', 'country', 'weight']
     """
-    path = Path(path)
     cols = [c for c in ("resp_id", "country") if c in design.data.columns]
     table = design.data[cols].assign(weight=design.weights)
-    _write(path, lambda p: table.to_csv(p, index=False))
-    return path
-
-
-def _write(path: Path, writer, folder: bool = False) -> None:
-    """Run ``writer`` on ``path`` (a folder if ``folder``), turning OS errors into ReportError."""
-    from .errors import ReportError
-
-    try:
-        (path if folder else path.parent).mkdir(parents=True, exist_ok=True)
-        writer(path)
-    except OSError as exc:
-        raise ReportError(f"{path}: cannot write ({exc.strerror or exc})") from None
+    return write_csv(table, Path(path), neutralise=neutralise)

@@ -106,7 +106,7 @@ def test_hadamard_orders_and_orthogonality():
 
 def test_brr_needs_two_psus_per_stratum():
     d = si.make_design(pd.DataFrame({"country": ["A", "A", "A", "B", "B"]}), strata="country")
-    with pytest.raises(WeightingError, match="exactly 2 PSUs in every stratum; stratum 0 has 3"):
+    with pytest.raises(WeightingError, match="exactly 2 PSUs in every stratum; stratum country A has 3"):
         d.with_replicates("BRR")
     with pytest.raises(WeightingError, match="not available"):
         d.with_replicates("jackknife")

@@ -3,7 +3,9 @@
 The worked example (docs/getting-started.md) runs first and its session (``inst``, ``resp``,
 ``margins``, ``design``, ``result``, ``res``) is where every other page's ```python blocks
 start; they run in order. To stay fast, replicate counts of 200 run as 10 (the code is
-otherwise as printed); files are written into a temporary directory. docs/coming-from-r.md is run and compared with
+otherwise as printed); they run in a temporary directory that links the repository's
+examples/, sample_data/, instruments/ and tests/, so relative paths work and outputs land
+there. docs/coming-from-r.md is run and compared with
 R in tests/test_coming_from_r.py.
 """
 
@@ -34,6 +36,9 @@ def session(tmp_path_factory):
 
 
 def run_page(page: Path, ns: dict, where: Path) -> dict:
+    for name in ("examples", "sample_data", "instruments", "tests"):
+        if not (where / name).exists():
+            (where / name).symlink_to(ROOT / name, target_is_directory=True)
     cwd = os.getcwd()
     os.chdir(where)
     try:

@@ -190,3 +190,18 @@ def test_short_reprs_and_html(api):
     assert "<table" in html and "api00" in html and html.count("<tr") == 5
     by = si.estimate_means(d, "api00", by="stype")
     assert "3 domains of stype" in repr(by) and len(repr(by)) < 200
+
+
+def test_contrast_interval_with_degf(api):
+    """confint(svycontrast(svyby(~api00, ~stype, dclus1, svymean, covmat=TRUE), quote(E - H)),
+    level=0.9, df=degf(dclus1)); the p-value then uses t(14)."""
+    from scipy.stats import t as student_t
+
+    ref = NB["confint_svycontrast_EminusH_dclus1_degf"]
+    c = si.domain_contrast(api["dclus1"], "api00", "stype", {"E": 1, "H": -1}, level=0.9,
+                           df="design").iloc[0]
+    assert [c["ci_low"], c["ci_high"]] == pytest.approx(
+        [ref["ci_low"]["contrast"], ref["ci_high"]["contrast"]], rel=1e-10)
+    assert c["p_value"] == pytest.approx(2 * student_t.sf(abs(c["z"]), 14), rel=1e-12)
+    p = si.paired_contrast(api["dclus1"], ["api00", "api99"], [("api00", "api99")])
+    assert p.loc[0, "contrast"] == "api00 - api99" and p.loc[0, "ci_low"] < p.loc[0, "estimate"]

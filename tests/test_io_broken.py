@@ -50,7 +50,10 @@ def test_truncated_csv_excludes_the_cut_row(inst):
 
 
 def test_mixed_types_are_excluded_or_set_to_missing(inst):
-    r = si.read_responses(BROKEN / "mixed_types.csv", inst)
+    # issue 14: an unknown label is an error by default; set to missing only when asked
+    with pytest.raises(ResponseDataError, match="'abc' is not a label of scale agree5"):
+        si.read_responses(BROKEN / "mixed_types.csv", inst)
+    r = si.read_responses(BROKEN / "mixed_types.csv", inst, unknown_labels="missing")
     assert r.ledger.excluded[["row", "reason"]].values.tolist() == [[1, "age missing or not a number"]]
     assert r.ledger.warnings[["row", "column", "value"]].values.tolist() == [
         [2, "USA_mor1", "3.5"], [2, "USA_mor2", "abc"]]

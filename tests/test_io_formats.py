@@ -256,10 +256,15 @@ def test_answers_given_as_label_text(inst):
     df.loc[1, "USA_mor1"] = "Don’t know"           # curly apostrophe
     df.loc[2, "USA_mor1"] = "Agree strongly"       # not a label of the scale
     df.loc[0, "gender"] = "female"
-    r = si.read_responses(df, inst)
+    # issue 14: an unknown label stops the read unless it is explicitly set to missing
+    with pytest.raises(ResponseDataError, match="'Agree strongly' is not a label of scale agree5; "
+                                                "closest: 'Strongly agree': 1 case, error"):
+        si.read_responses(df, inst)
+    r = si.read_responses(df, inst, unknown_labels="missing")
     j = inst.item_ids.index("mor1")
     assert r.values[0, 0, j] == 5 and r.missing_kind[1, 0, j] == DONT_KNOW
     w = r.ledger.warnings
     assert w[["row", "column", "value", "problem"]].values.tolist() == [
-        [3, "USA_mor1", "Agree strongly", "unknown answer label; set to missing"]]
+        [3, "USA_mor1", "Agree strongly", "'Agree strongly' is not a label of scale agree5; "
+         "closest: 'Strongly agree'; set to missing (unknown_labels='missing')"]]
     assert r.respondents["gender"].tolist()[0] == "2"

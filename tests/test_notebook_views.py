@@ -106,3 +106,32 @@ def test_any_column_of_the_file_serves_the_design(inst):
     np.testing.assert_array_equal(d.weights, r.respondents["pw"].to_numpy(float))
     assert len(np.unique(d.psu)) == 10 and d.steps[0]["strata_from"] == "argument"
     assert "psu psu_id (10)" in repr(d)
+
+
+def test_categories_carry_the_instruments_labels(sample):
+    """gender codes 1/2 are Male/Female in softpower.yaml; shares by hand (unweighted design)."""
+    d = si.make_design(sample)
+    t = si.estimate_means(d, "gender").table()
+    assert t["label"].tolist() == ["Male", "Female"]
+    share = (sample.respondents["gender"] == "2").mean()
+    assert t.loc[1, "estimate"] == pytest.approx(share, rel=1e-12)
+
+
+def test_reliability_results_display_briefly():
+    from conftest import reference_data
+
+    from surveyindex.reliability.invariance import InvarianceResult
+
+    hs = reference_data("HolzingerSwineford1939")
+    m3 = {"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"], "speed": ["x7", "x8", "x9"]}
+    fit = si.fit_cfa(hs, m3, group="school", equal=("loadings",))
+    om = si.omega(hs[["x1", "x2", "x3"]])
+    summary = pd.DataFrame({"target": ["USA", "USA"], "dimension": ["mor", "edu"],
+                            "level": ["scalar", "metric"], "verdict": ["invariant", "not"]})
+    inv = InvarianceResult(pd.DataFrame({"model": ["configural"]}), pd.DataFrame(), summary,
+                           pd.DataFrame(), {"d_cfi": 0.01})
+    for obj, start in ((fit, "<CFAResult 3 factors, 2 groups, n 301: chisq 124.04 df 54"),
+                       (om, "<OmegaResult omega "), (inv, "<InvarianceResult 2 target x "
+                                                          "dimension: scalar 1, metric 1")):
+        assert repr(obj).startswith(start) and len(repr(obj)) < 200
+        assert "<table" in obj._repr_html_()

@@ -85,8 +85,9 @@ def run(args) -> int:
         print(f"\nQuota targets for n = {n} per country:")
         print(quotas.to_string(index=False))
         if args.quotas is not None:
-            args.quotas.parent.mkdir(parents=True, exist_ok=True)
-            quotas.to_csv(args.quotas, index=False)
+            from ..report.files import write_csv
+
+            write_csv(quotas, args.quotas)
             print(f"\nQuotas written to {args.quotas}")
     return 0
 

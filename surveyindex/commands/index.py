@@ -25,8 +25,14 @@ def register(sub) -> None:
 
 def run(args) -> int:
     """Run the project, print the summary and write the tables."""
-    from ..project import write_outputs
+    from ..project import load_project, write_outputs
+    from ..report.files import check_writable
 
+    if args.output is not None:  # before the long computation, not after it
+        check_writable(args.output, folder=True, what="tables folder")
+    elif load_project(args.project).outputs.tables is not None:
+        check_writable(load_project(args.project).outputs.tables, folder=True,
+                       what="tables folder")
     project, res = _common.run_and_summarise(args)
     folder = args.output or project.outputs.tables
     if folder is not None:

@@ -22,8 +22,9 @@ def register(sub) -> None:
 
 def run(args) -> int:
     """Run the project, print the summary and list the files written."""
-    from ..project import write_outputs
+    from ..project import check_outputs, load_project, write_outputs
 
+    check_outputs(load_project(args.project))  # before the long computation, not after it
     project, res = _common.run_and_summarise(args)
     written = write_outputs(res, project)
     if not written:

@@ -25,7 +25,7 @@ def run(args) -> int:
     from ..io import read_responses
     from ..io.margins import margin_codes, read_margins
     from ..pipeline import base_design, weight_design
-    from ..project import load_project
+    from ..project import check_inputs, check_outputs, load_project
 
     p = load_project(args.project)
     print(f"project     {args.project}: ok")
@@ -39,8 +39,9 @@ def run(args) -> int:
 
         raise ProjectError(f"{args.project}: index.audiences: {unknown} not defined in the "
                            f"instrument (defined: {['all', *inst.audiences]})")
+    check_inputs(p)
     resp = read_responses(p.responses, inst, sheet=p.sheet, roles=p.columns.roles() or None,
-                          required=p.required)
+                          required=p.required, **p.reading.options())
     print(f"responses   {resp.ledger}")
     if len(resp.ledger.warnings):
         print(f"            {len(resp.ledger.warnings)} answers outside the scale set to missing")
@@ -49,13 +50,24 @@ def run(args) -> int:
         print(f"margins     none: the file's weights are used as they are "
               f"({resp.instrument.layout.weight or 'equal weights'}): ok")
     else:
+        # The same weighting as run: replicates, collapse and trimming (a replicate that cannot
+        # be raked stops run, so it must stop validate too).
         design = weight_design(
-            base_design(resp, by), margin_codes(read_margins(p.margins), inst), by=by,
+            base_design(resp, by).with_replicates(p.replicates.method, n=p.replicates.n,
+                                                  seed=p.replicates.seed,
+                                                  fay_rho=p.replicates.fay_rho),
+            margin_codes(read_margins(p.margins), inst), by=by,
             weighting=p.weighting.method,
             tolerance=p.weighting.tolerance or inst.weighting.tolerance,
-            max_iterations=p.weighting.max_iterations or inst.weighting.max_iterations)
-        step = design.steps[-1]
-        print(f"margins     {', '.join(step.get('margins', []))} within {by}: "
-              f"{p.weighting.method} converged in {step.get('iterations')} iterations: ok")
+            max_iterations=p.weighting.max_iterations or inst.weighting.max_iterations,
+            collapse=p.weighting.collapse,
+            trim=p.weighting.trim.model_dump() if p.weighting.trim else None)
+        step = next(s for s in design.steps if s.get("step") in ("rake", "calibrate"))
+        print(f"margins     {', '.join(step.get('margins', step.get('variables', [])))} within "
+              f"{by}: {p.weighting.method} converged in {step.get('iterations')} iterations, "
+              f"{design.n_replicates} replicates weighted: ok")
+    check_outputs(p)
+    named = [k for k in ("workbook", "tables", "weights", "plots") if getattr(p.outputs, k)]
+    print(f"outputs     {', '.join(named)}: writable" if named else "outputs     none named")
     print("valid: ready for 'surveyindex run'")
     return 0

@@ -30,11 +30,15 @@ def run(args) -> int:
     from ..io.margins import margin_codes, read_margins
     from ..pipeline import base_design, weight_design
     from ..project import load_project, write_weights
+    from ..report.files import check_writable
 
     p = load_project(args.project)
+    target = args.output or p.outputs.weights
+    if target is not None:
+        check_writable(target, what="weights file")
     inst = load_instrument(p.instrument)
     resp = read_responses(p.responses, inst, sheet=p.sheet, roles=p.columns.roles() or None,
-                          required=p.required)
+                          required=p.required, **p.reading.options())
     w = inst.weighting
     by = p.weighting.by or w.by
     margins = None if p.margins is None else margin_codes(read_margins(p.margins), inst)
@@ -42,11 +46,11 @@ def run(args) -> int:
         base_design(resp, by), margins, by=by, weighting=p.weighting.method,
         tolerance=p.weighting.tolerance or w.tolerance,
         max_iterations=p.weighting.max_iterations or w.max_iterations,
-        trim=p.weighting.trim.model_dump() if p.weighting.trim else None)
+        collapse=p.weighting.collapse, trim=p.weighting.trim.model_dump() if p.weighting.trim else None)
     print(resp.ledger)
     print("\nWeighting diagnostics:")
     print(design.diagnostics(by=by).to_string(index=False, float_format=lambda v: f"{v:.2f}"))
-    target = args.output or p.outputs.weights
     if target is not None:
-        print(f"\nweights written to {write_weights(design, target)}")
+        out = write_weights(design, target, neutralise=p.outputs.neutralise_formulas)
+        print(f"\nweights written to {out}")
     return 0

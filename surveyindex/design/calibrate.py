@@ -200,8 +200,11 @@ def _model(data, columns, spec, by, g):
                 raise WeightingError(f"{where}no population total for {var!r}")
             x = pd.to_numeric(data[var], errors="coerce").to_numpy(float)
             if np.isnan(x).any():
+                i = int(np.flatnonzero(np.isnan(x))[0])
+                who = (f"respondent {data['resp_id'].iloc[i]}" if "resp_id" in data.columns
+                       else f"respondent number {i + 1}")
                 raise WeightingError(f"{where}calibration variable {var!r} has missing values "
-                                     f"(row {int(np.flatnonzero(np.isnan(x))[0])})")
+                                     f"({who})")
             columns_x.append(x)
             names.append(var)
             totals.append(float(value))

@@ -81,9 +81,9 @@ class SurveyDesign:
             raise WeightingError(f"weights have shape {w.shape}; expected ({n},), one per respondent")
         if not np.all(np.isfinite(w)) or (w < 0).any():
             bad = int(np.flatnonzero(~np.isfinite(w) | (w < 0))[0])
-            raise WeightingError(
-                f"weights must be finite and non-negative; respondent at position {bad} has {w[bad]}"
-            )
+            who = (f"respondent {self.data['resp_id'].iloc[bad]}" if "resp_id" in self.data.columns
+                   else f"respondent number {bad + 1}")
+            raise WeightingError(f"weights must be finite and non-negative; {who} has {w[bad]}")
         if self.replicate_weights is not None and self.replicate_weights.shape[0] != n:
             raise WeightingError(
                 f"replicate weights have {self.replicate_weights.shape[0]} rows; expected {n}"

@@ -25,6 +25,9 @@ _VALUE_COLUMNS = ("proportion", "count", "Freq", "total")
 
 
 CONVERGENCE = ("margins", "r_rake")
+#: With convergence="r_rake", margins further than this share of the group total from their
+#: targets when R's rule stops are reported as not converged.
+R_MARGINS_MET = 1e-3
 
 
 def rake(design: SurveyDesign, margins, by: str | None = "country", *, tolerance: float = 1e-8,
@@ -56,7 +59,10 @@ def rake(design: SurveyDesign, margins, by: str | None = "country", *, tolerance
         the weights of the last sweep are kept, as R does. Under R's default control
         (``epsilon=1, maxit=10``) this stops far short of the fixed point. The rule is applied
         per ``by`` group (as R ``rake()`` run on each country's subset) and looks at the analysis
-        weights only; replicates get the same sweeps. Not available with ``bounds``.
+        weights only; replicates get the same sweeps. Not available with ``bounds``. When R's rule
+        stops with a margin further than 0.1% of the group total from its target (R's epsilon
+        is in counts, so weights summing to 1 stop it at once), the step says
+        ``converged=False`` and a warning gives the gap.
     epsilon : R's ``control$epsilon``, used only with ``convergence="r_rake"``.
     collapse : opt-in collapsing of sparse or empty categories, e.g. ``{"min_n": 20}`` (an int
         is the same as ``{"min_n": n}``); ``{"min_n": 20, "variables": ["age"]}`` collapses
@@ -174,6 +180,18 @@ def rake(design: SurveyDesign, margins, by: str | None = "country", *, tolerance
                           "iterations (R rake() rule: joint-table change not below epsilon); "
                           "the weights of the last sweep are kept, as R does", RuntimeWarning,
                           stacklevel=2)
+        # R's rule looks at changes in counts, not at the margins: with weights that sum to 1
+        # (or an epsilon too large for the totals) it stops after one sweep with margins far off.
+        # Stopping is R's, but converged is not claimed unless the margins are met.
+        off = converged & (deviation > R_MARGINS_MET)
+        if off.any():
+            g = int(np.flatnonzero(off)[0])
+            warnings.warn(f"{_where(by, group_names[g])}R rake() rule stopped after {iterations} "
+                          f"iterations with the margins off by {deviation[g]:.2g} of the total "
+                          f"(more than {R_MARGINS_MET:g}): not converged; the weights of the last "
+                          "sweep are kept, as R does. Lower epsilon, or use the default "
+                          "convergence='margins'", RuntimeWarning, stacklevel=2)
+            converged = converged & ~off
     else:
         T, iterations, deviation, last_sweep = _ipf(T0, plans, group_total, tolerance,
                                                     max_iterations, bounds)

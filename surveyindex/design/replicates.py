@@ -66,7 +66,7 @@ def bootstrap_replicates(design: SurveyDesign, n: int = 200, seed: int | None = 
                              "results can be reproduced")
     rng = np.random.default_rng(seed)
     strata, psu_of, stratum_of_psu, n_h = _psu_layout(design)
-    _no_lonely(n_h, "the bootstrap")
+    _no_lonely(n_h, "the bootstrap", design)
     P = len(stratum_of_psu)
     # A PSU is drawn about Poisson(1) times, so one byte holds it; widen only if ever needed.
     counts = np.zeros((P, n), dtype=np.uint8)
@@ -135,7 +135,7 @@ def jkn_replicates(design: SurveyDesign) -> SurveyDesign:
     (5, [0.5, 0.5, 0.667, 0.667, 0.667])
     """
     strata, psu_of, stratum_of_psu, n_h = _psu_layout(design)
-    _no_lonely(n_h, "the JKn jackknife")
+    _no_lonely(n_h, "the JKn jackknife", design)
     P = len(stratum_of_psu)
     order = np.lexsort((np.arange(P), stratum_of_psu))   # replicates grouped by stratum
     col_of_psu = np.empty(P, dtype=np.int64)
@@ -171,7 +171,8 @@ def brr_replicates(design: SurveyDesign, fay_rho: float = 0.0) -> SurveyDesign:
     strata, psu_of, stratum_of_psu, n_h = _psu_layout(design)
     if (n_h != 2).any():
         h = int(np.flatnonzero(n_h != 2)[0])
-        raise WeightingError(f"BRR needs exactly 2 PSUs in every stratum; stratum {h} has "
+        raise WeightingError(f"BRR needs exactly 2 PSUs in every stratum; "
+                             f"{stratum_name(design, h)} has "
                              f"{int(n_h[h])}: use JKn or the bootstrap")
     H = len(n_h)
     had = hadamard(H + 1)
@@ -242,11 +243,27 @@ def _psu_layout(design: SurveyDesign):
     return strata, psu_of.ravel(), stratum_of_psu, n_h
 
 
-def _no_lonely(n_h, what: str) -> None:
+def _no_lonely(n_h, what: str, design) -> None:
     if (n_h == 1).any():
         h = int(np.flatnonzero(n_h == 1)[0])
-        raise WeightingError(f"stratum {h} has only one PSU: {what} cannot estimate its "
-                             "variance; merge it with another stratum")
+        raise WeightingError(f"{stratum_name(design, h)} has only one PSU (one respondent or "
+                             f"cluster): {what} cannot estimate its variance; merge it with "
+                             "another stratum or leave it out")
+
+
+def stratum_name(design, h: int) -> str:
+    """A stratum as the user knows it ("country ARG"), not by its internal code.
+
+    >>> import pandas as pd, surveyindex as si
+    >>> stratum_name(si.make_design(pd.DataFrame({"country": ["A", "B", "B"]}), strata="country"), 0)
+    'stratum country A'
+    """
+    col = next((s.get("strata") for s in design.steps if s.get("step") == "design"), None)
+    if design.strata is None or not isinstance(col, str) or col not in design.data.columns:
+        return f"stratum {h + 1}"
+    rows = np.flatnonzero(design.strata == h)
+    return f"stratum {col} {design.data[col].to_numpy()[rows[0]]}" if len(rows) else \
+        f"stratum {h + 1}"
 
 
 def _with_dense(design, factor, kind, scale, rscales, extra=None) -> SurveyDesign:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from scipy.stats import norm
+from scipy.stats import t as student_t
 
 from ..errors import EstimationError
 from .core import as_matrix, domain_layout
-from .inputs import resolve_values
+from .inputs import resolve_df, resolve_values
 from .means import estimate_means
+from .result import critical_value
 from .variance import replicate_variance, taylor_variance
 
 
@@ -49,11 +51,12 @@ def domain_covariance(design, values, by, where=None, method: str = "auto"):
 
 
 def domain_contrast(design, values, by, coefficients: dict, where=None,
-                    method: str = "auto") -> pd.DataFrame:
+                    method: str = "auto", *, level: float = 0.95, df=None) -> pd.DataFrame:
     """A linear combination of domain means, e.g. ``{"E": 1, "H": -1}`` (R ``svycontrast``).
 
     Keys are values of the ``by`` column (tuples when ``by`` lists several columns). Returns one
-    row per variable: estimate, se, z and a two-sided normal p-value.
+    row per variable: estimate, se, ci_low, ci_high, z and a two-sided p-value (normal, or t
+    with ``df``: a number or ``"design"`` for R's ``degf``; ``level`` the interval's).
 
     >>> import numpy as np, pandas as pd, surveyindex as si
     >>> df = pd.DataFrame({"g": ["a", "a", "b", "b"], "y": [1.0, 3.0, 2.0, 6.0]})
@@ -70,15 +73,18 @@ def domain_contrast(design, values, by, coefficients: dict, where=None,
         c[labels.index(key)] = coef
     value = c @ est.estimate
     se = np.sqrt(np.einsum("d,vde,e->v", c, cov, c))
-    return _with_p(pd.DataFrame({"variable": est.variables, "estimate": value, "se": se}))
+    return _with_p(pd.DataFrame({"variable": est.variables, "estimate": value, "se": se}),
+                   level, resolve_df(design, df))
 
 
-def paired_contrast(design, values, pairs, by=None, where=None, method: str = "auto"
-                    ) -> pd.DataFrame:
+def paired_contrast(design, values, pairs, by=None, where=None, method: str = "auto", *,
+                    level: float = 0.95, df=None) -> pd.DataFrame:
     """Differences of means of two variables measured on the same respondents, per domain.
 
-    ``pairs`` lists ``(a, b)`` column names of ``values``; each mean uses its own valid cases
-    and the SE includes their covariance (respondents who rated both targets).
+    ``pairs`` lists ``(a, b)`` column names of ``values`` (a DataFrame; None or a list of
+    names reads the design's data); each mean uses its own valid cases
+    and the SE includes their covariance (respondents who rated both targets). ``level`` and
+    ``df`` as :func:`domain_contrast`.
 
     >>> import numpy as np, pandas as pd, surveyindex as si
     >>> df = pd.DataFrame({"usa": [1.0, 2, 3, 4], "chn": [1.0, 1, 2, 3]})
@@ -87,6 +93,9 @@ def paired_contrast(design, values, pairs, by=None, where=None, method: str = "a
     (0.75, 0.25)
     """
     cols = list(dict.fromkeys(c for p in pairs for c in p))
+    if values is None or isinstance(values, (list, tuple)) and all(isinstance(v, str)
+                                                                   for v in values):
+        values = design.data          # columns named in ``pairs`` (or listed) of the design
     if not isinstance(values, pd.DataFrame) or any(c not in values.columns for c in cols):
         raise EstimationError(f"values must be a DataFrame with the columns {cols}")
     est = estimate_means(design, values[cols], by=by, where=where, method=method)
@@ -111,7 +120,7 @@ def paired_contrast(design, values, pairs, by=None, where=None, method: str = "a
         t["contrast"] = f"{a} - {b}"
         t["estimate"], t["se"] = diff, se
         out.append(t)
-    return _with_p(pd.concat(out, ignore_index=True))
+    return _with_p(pd.concat(out, ignore_index=True), level, resolve_df(design, df))
 
 
 def adjust_pvalues(p, method: str = "holm") -> np.ndarray:
@@ -145,8 +154,11 @@ def _mean_influence(design, y, rows, mean) -> np.ndarray:
     return np.where(valid, w * (np.nan_to_num(y) - mean) / w.sum(), 0.0)
 
 
-def _with_p(t: pd.DataFrame) -> pd.DataFrame:
+def _with_p(t: pd.DataFrame, level: float = 0.95, df=None) -> pd.DataFrame:
+    q = critical_value(level, df)
+    t["ci_low"], t["ci_high"] = t["estimate"] - q * t["se"], t["estimate"] + q * t["se"]
     with np.errstate(invalid="ignore", divide="ignore"):
         t["z"] = t["estimate"] / t["se"]
-    t["p_value"] = 2 * norm.sf(np.abs(t["z"]))
+    t["p_value"] = (2 * norm.sf(np.abs(t["z"])) if df is None
+                    else 2 * student_t.sf(np.abs(t["z"]), df))
     return t

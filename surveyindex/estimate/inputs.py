@@ -68,6 +68,29 @@ def expand_categories(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(parts, axis=1)
 
 
+def category_labels(design, names: list[str]) -> dict[str, str] | None:
+    """Labels of ``"column=code"`` variables whose column is a categorical demographic of the
+    design's instrument (``gender=2`` -> ``"Female"``), or None when there are none.
+
+    >>> import surveyindex as si
+    >>> r = si.read_responses(si.sample_paths()["responses"], si.load_instrument("softpower"))
+    >>> category_labels(si.make_design(r), ["age", "gender=1", "gender=2"])
+    {'gender=1': 'Male', 'gender=2': 'Female'}
+    """
+    inst = getattr(design.responses, "instrument", None)
+    if inst is None:
+        return None
+    out = {}
+    for name in names:
+        col, sep, code = name.partition("=")
+        demo = inst.demographics.get(col) if sep else None
+        codes = getattr(demo, "codes", None) or {}
+        label = codes.get(int(code)) if code.lstrip("-").isdigit() else None
+        if label is not None:
+            out[name] = label
+    return out or None
+
+
 def resolve_df(design, df, default="inf") -> float | None:
     """``df=`` as a number: ``"design"`` is R's ``degf(design)``; ``"inf"``, ``np.inf`` (or
     None when the default is ``"inf"``) the normal quantile, returned as None.

@@ -8,13 +8,14 @@ replicate columns come from one matrix product per domain block: ``values' x wei
 from __future__ import annotations
 
 import warnings
+from dataclasses import replace
 
 import numpy as np
 
 from ..design import SurveyDesign
 from ..errors import EstimationError
 from .core import as_matrix, domain_layout, domain_sums, resolve_method
-from .inputs import resolve_df, resolve_values
+from .inputs import category_labels, resolve_df, resolve_values
 from .result import DomainEstimates
 from .variance import degrees_of_freedom, replicate_variance, taylor_variances
 
@@ -65,6 +66,7 @@ def estimate_means(design: SurveyDesign, values, by: str | list[str] | None = No
         raise EstimationError(f"interval must be 'wald' or 'logit', not {interval!r}")
     names, Y = as_matrix(resolve_values(design, values), design.n)
     est = _ratio(design, names, Y, None, by, where, method, "mean", deff)
+    est = replace(est, labels=category_labels(design, names))
     if interval == "logit":
         from .proportions import check_proportions
 
@@ -89,6 +91,7 @@ def estimate_totals(design: SurveyDesign, values, by=None, where=None, method: s
     """
     names, Y = as_matrix(resolve_values(design, values), design.n)
     est = _ratio(design, names, Y, None, by, where, method, "total", deff)
+    est = replace(est, labels=category_labels(design, names))
     return _finish(est, design, level, df, "inf")
 
 
@@ -117,8 +120,6 @@ def estimate_ratios(design: SurveyDesign, numerator, denominator, by=None, where
 
 
 def _finish(est, design, level, df, default, **changes) -> DomainEstimates:
-    from dataclasses import replace
-
     if not 0 < level < 1:
         raise EstimationError(f"level must be between 0 and 1 (e.g. 0.95), not {level!r}")
     return replace(est, level=level, df=resolve_df(design, df, default), **changes)

@@ -37,7 +37,8 @@ class DomainEstimates:
     ``svyciprop(method="logit")``); ``df`` the degrees of freedom of the t quantile (None or
     infinite: the normal, as R ``confint``'s default) and ``level`` the default confidence level.
     Quantiles carry their (asymmetric, Woodruff) interval in ``ci`` and the probability of each
-    column in ``quantiles``.
+    column in ``quantiles``. ``labels`` names the categories of the instrument's categorical
+    demographics (``gender=2``: ``"Female"``), shown in ``table()``'s ``label`` column.
 
     >>> import pandas as pd, surveyindex as si
     >>> df = pd.DataFrame({"y": [1.0, 2.0, 4.0, 5.0], "g": ["a", "b", "a", "b"]})
@@ -66,6 +67,7 @@ class DomainEstimates:
     quantiles: list[float] | None = None
     ci: tuple[np.ndarray, np.ndarray] | None = None
     deff_type: str | None = None
+    labels: dict | None = None
 
     # -- tables and intervals ------------------------------------------------------------------
 
@@ -83,6 +85,8 @@ class DomainEstimates:
         D, V = self.estimate.shape
         out = self.domains.loc[self.domains.index.repeat(V)].reset_index(drop=True)
         out["variable"] = np.tile(self.variables, D)
+        if self.labels:
+            out["label"] = [self.labels.get(v, "") for v in out["variable"]]
         if self.quantiles is not None:
             out["quantile"] = np.tile(self.quantiles, D)
         est, se = self.estimate.ravel(), self.se.ravel()
@@ -141,10 +145,8 @@ class DomainEstimates:
 
     def _series(self, values) -> pd.Series:
         t = self.table()
-        keys = [c for c in self.domains.columns] + ["variable"]
+        keys = [*self.domains.columns, "variable"]
         keys += ["quantile"] if self.quantiles is not None else []
-        if len(self.domains.columns) == 0 or len(self.domains) == 1 and len(keys) == 1:
-            keys = keys[-2:] if self.quantiles is not None else ["variable"]
         return pd.Series(np.asarray(values).ravel(), index=pd.MultiIndex.from_frame(t[keys])
                          if len(keys) > 1 else pd.Index(t[keys[0]], name=keys[0]))
 

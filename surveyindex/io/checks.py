@@ -12,7 +12,16 @@ import pycountry
 
 from ..instrument import Instrument
 from .readers import RawTable
-from .recode import INVALID, VALID, codes_from_labels, recode_column, to_number
+from .recode import (
+    INVALID,
+    VALID,
+    closest_labels,
+    codes_from_labels,
+    odd_cells,
+    odd_type,
+    recode_column,
+    to_number,
+)
 from .validate import ERROR, EXCLUDED, NOTE, SET_MISSING, Issues, cell_text
 
 _ISO3 = frozenset(c.alpha_3 for c in pycountry.countries)
@@ -76,22 +85,28 @@ def check_rows(frame: pd.DataFrame, inst: Instrument, issues: Issues, decimal: s
                                      tuple(t.codes for t in spec.translations.values()))
         else:
             x = to_number(col, decimal)
-        missing = np.isnan(x)
+        odd = odd_cells(col)
+        missing = np.isnan(x) & ~odd
         action = EXCLUDED if spec.required else SET_MISSING
         if not spec.required:  # kept with the value missing; text that is not a value is noted
             missing &= col.notna().to_numpy()
         issues.add(missing, var, col, "a number" if spec.type == "numeric" else
                    f"one of the codes {sorted(spec.codes)} or their labels",
                    f"{var} missing or not a number", action)
+        if odd.any():  # True would be code 1 and a date a huge number: never read as values
+            issues.add(odd, var, col, "a number", f"{var} is a boolean or date, not a number",
+                       action, _got(col, odd, f"{var} is a typed value, not a number (got ", ")"))
         if spec.type == "numeric":
             lo = -np.inf if spec.min is None else spec.min
             hi = np.inf if spec.max is None else spec.max
-            out = ~missing & ((x < lo) | (x > hi))
-            rng = f"{spec.min:g}-{spec.max:g}"
-            issues.add(out, var, col, f"a number in {rng}", f"{var} outside {rng}", action,
+            out = ~np.isnan(x) & ((x < lo) | (x > hi))
+            rng, want = f"{lo:g}-{hi:g}", f"in {lo:g}-{hi:g}"
+            if not (np.isfinite(lo) and np.isfinite(hi)):  # only one bound declared
+                rng = want = f"at least {lo:g}" if np.isfinite(lo) else f"at most {hi:g}"
+            issues.add(out, var, col, f"a number {want}", f"{var} outside {rng}", action,
                        _got(col, out, f"{var} outside {rng} (got ", ")"))
         else:
-            out = ~missing & ~np.isnan(x) & ~np.isin(x, list(spec.codes))
+            out = ~np.isnan(x) & ~np.isin(x, list(spec.codes))
             codes = sorted(spec.codes)
             issues.add(out, var, col, f"one of the codes {codes}", f"{var} not one of the codes {codes}",
                        action, _got(col, out, f"{var} not one of the codes {codes} (got ", ")"))
@@ -117,7 +132,8 @@ def check_short_rows(raw: RawTable, issues: Issues, n_fields: int) -> None:
                "row has fewer fields than the header (file truncated?)", EXCLUDED)
 
 
-def recode_items(frame: pd.DataFrame, inst: Instrument, raw: RawTable, issues: Issues):
+def recode_items(frame: pd.DataFrame, inst: Instrument, raw: RawTable, issues: Issues,
+                 unknown_labels: str = "error"):
     """Codes (before reverse keying) and kinds of every item: (rows, targets, items) arrays.
 
     Invalid answers are set to missing and recorded; a column with no answer at all is noted.
@@ -128,12 +144,19 @@ def recode_items(frame: pd.DataFrame, inst: Instrument, raw: RawTable, issues: I
     for j, (dim, item) in enumerate(pairs):
         for t, target in enumerate(targets):
             codes[:, t, j], kind[:, t, j] = recode_checked(
-                frame, inst.column(target, item.id), inst.scales[dim.scale], raw, issues)
+                frame, inst.column(target, item.id), inst.scales[dim.scale], raw, issues,
+                dim.scale, unknown_labels)
     return codes, kind
 
 
-def recode_checked(frame, col: str, scale, raw: RawTable, issues: Issues):
-    """Recode one item column, recording its invalid cells and a column with no answers."""
+def recode_checked(frame, col: str, scale, raw: RawTable, issues: Issues, scale_id: str = "",
+                   unknown_labels: str = "error"):
+    """Recode one item column, recording its invalid cells and a column with no answers.
+
+    Text that is neither a code nor a label of the scale is an error naming the label, its count
+    and the closest known labels; with ``unknown_labels="missing"`` it is set to missing instead,
+    and the ledger says so. Booleans and dates are never read as codes.
+    """
     cells = frame[col]
     codes, kind, unknown = recode_column(cells, scale, raw.user_missing.get(col), raw.decimal)
     if len(cells) and cells.isna().all():
@@ -142,9 +165,42 @@ def recode_checked(frame, col: str, scale, raw: RawTable, issues: Issues):
     valid = f"{scale.min}-{scale.max}"
     expected = (f"a code {valid}, a missing code {sorted(scale.missing)} or a label such as "
                 f"{next(iter(scale.labels.values()), '')!r}")
-    issues.add(bad & unknown, col, cells, expected, "unknown answer label; set to missing",
-               SET_MISSING)
-    issues.add(bad & ~unknown, col, cells, expected,
+    odd = odd_cells(cells) if bad.any() else np.zeros(len(cells), dtype=bool)
+    if odd.any():
+        _typed(cells, odd, col, f"a code of scale {scale_id or valid}", issues)
+    if unknown.any():
+        _unknown_labels(cells, unknown, col, scale, scale_id, expected, unknown_labels, issues)
+    issues.add(bad & ~unknown & ~odd, col, cells, expected,
                f"not a code of the scale {valid} or a missing code {sorted(scale.missing)}; "
                "set to missing", SET_MISSING)
     return codes, kind
+
+
+def _unknown_labels(cells, unknown, col, scale, scale_id, expected, mode, issues) -> None:
+    """One record per cell, one problem text per distinct label (so the summary counts cells)."""
+    rows = np.flatnonzero(unknown)
+    texts = cells.iloc[rows].astype(str).reset_index(drop=True)
+    known = [*scale.labels.values(), *scale.missing.values()]
+    tail = "; set to missing (unknown_labels='missing')" if mode == "missing" else ""
+    problem = np.full(len(cells), "", dtype=object)
+    for value, where in texts.groupby(texts, sort=False).indices.items():
+        close = ", ".join(repr(c) for c in closest_labels(value, known))
+        problem[rows[where]] = (f"{value!r} is not a label of scale {scale_id or 'of ' + col}; "
+                                f"closest: {close}{tail}")
+    if mode == "missing":
+        issues.add(rows, col, cells, expected, problem, SET_MISSING)
+    else:
+        issues.add(rows, col, cells, expected + " (or read with unknown_labels='missing')",
+                   problem, ERROR)
+
+
+def _typed(cells, odd, col: str, expected: str, issues: Issues) -> None:
+    rows = np.flatnonzero(odd)
+    what = [odd_type(v) for v in cells.to_numpy(object)[rows]]
+    if odd.sum() == cells.notna().sum():  # the whole column is typed: the file is wrong, not a cell
+        issues.add_file(col, cell_text(cells.iloc[rows[0]]), expected,
+                        f"column holds {what[0]} values (a typed column), not codes", ERROR)
+        return
+    problem = np.full(len(cells), "", dtype=object)
+    problem[rows] = [f"a {w} where a code is expected; set to missing" for w in what]
+    issues.add(rows, col, cells, expected, problem, SET_MISSING)

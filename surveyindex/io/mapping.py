@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -89,6 +90,7 @@ def rename_columns(raw: RawTable, inst: Instrument, columns, pattern: str | None
         issues.add_file(c, None, "one column per name", "two file columns map to the same name")
     raw.variable_labels = {names.get(k, k): v for k, v in raw.variable_labels.items()}
     raw.user_missing = {names.get(k, k): v for k, v in raw.user_missing.items()}
+    raw.value_labels = {names.get(k, k): v for k, v in raw.value_labels.items()}
     return frame
 
 
@@ -250,6 +252,96 @@ def check_variable_labels(raw: RawTable, inst: Instrument, issues: Issues,
                 continue
             issues.add_file(col, label, repr(text.format(target=t.name)),
                             "variable label differs from the instrument's item text", NOTE)
+
+
+def check_value_labels(raw: RawTable, inst: Instrument, issues: Issues,
+                       mode: str = "error") -> None:
+    """Compare a SPSS/Stata file's value labels with the instrument's labels of the same codes.
+
+    A code whose file label is the instrument's label of another code (a reversed scale, swapped
+    missing codes, gender 1 = "Female" where the instrument says 2) is a contradiction: an error,
+    or with ``mode="warn"`` a note in the report (and a warning). Columns whose labels all agree
+    are noted as confirmed; labels worded differently but not contradicting are noted.
+    """
+    if not raw.value_labels:
+        return
+    confirmed: dict[str, list[str]] = {}
+    n_clash = 0
+    action = ERROR if mode == "error" else NOTE
+    for col, name, labels, also, (lo, hi) in _labelled_columns(inst):
+        file_labels = raw.value_labels.get(col)
+        if not file_labels:
+            continue
+        clash = _label_clashes(file_labels, labels, also)
+        bad = clash["contradictions"]
+        n_clash += len(bad)
+        if bad:
+            inside = [(c, o) for c, _, _, o in bad if lo <= c <= hi]
+            flipped = len(inside) > 1 and all(o is not None and c + o == lo + hi for c, o in inside)
+            issues.add_file(col, "; ".join(f"{code} = {got} (instrument: {ours})"
+                                           for code, got, ours, _ in bad),
+                f"the codes labelled as in {name}"
+                + (" (or read with value_labels='warn')" if mode == "error" else ""),
+                f"value labels contradict {name}" + (" (the file's scale runs the other way)"
+                                                     if flipped and len(bad) > 1 else ""), action)
+        for code, got, ours in clash["different"]:
+            issues.add_file(col, code, f"{ours!r} as in {name}",
+                            f"value label worded differently: code {code} is {got!r} in the file",
+                            NOTE)
+        if not clash["contradictions"] and clash["agreed"]:
+            confirmed.setdefault(name, []).append(col)
+    for name, cols in confirmed.items():
+        issues.add_file(", ".join(cols[:3]) + (f" and {len(cols) - 3} more" if len(cols) > 3
+                                               else ""), None, "the instrument's labels",
+                        f"value labels agree with {name} in {len(cols)} column(s): confirmed",
+                        NOTE)
+    if mode != "error" and n_clash:
+        warnings.warn(f"{raw.name}: {n_clash} value label(s) contradict the instrument; codes read as the "
+                      "instrument defines them (see the ledger's report)", stacklevel=4)
+
+
+def _labelled_columns(inst: Instrument):
+    """(column, what it is, instrument labels by code, translated labels) for labelled columns."""
+    for t in inst.target_codes:
+        for dim, item in inst.items():
+            sc = inst.scales[dim.scale]
+            yield (inst.column(t, item.id), f"scale {dim.scale}", {**sc.labels, **sc.missing},
+                   list(sc.translations.values()), (sc.min, sc.max))
+        for single in inst.single_items:
+            sc = inst.scales[single.scale]
+            yield (inst.column(t, single.id), f"scale {single.scale}",
+                   {**sc.labels, **sc.missing}, list(sc.translations.values()), (sc.min, sc.max))
+    for var, spec in inst.demographics.items():
+        if spec.type == "categorical" and spec.codes:
+            yield (var, f"demographic {var}", dict(spec.codes),
+                   [dict(x.codes) for x in spec.translations.values()],
+                   (min(spec.codes), max(spec.codes)))
+
+
+def _label_clashes(file_labels: dict, labels: dict, also: list[dict]) -> dict:
+    """File labels against the instrument's: agreed codes, contradictions, different wording."""
+    ours = {float(k): {normalise(v)} | {normalise(x[k]) for x in also if k in x}
+            for k, v in labels.items()}
+    owner = {n: k for k, names in ours.items() for n in names}
+    out = {"agreed": [], "contradictions": [], "different": []}
+    for code, text in file_labels.items():
+        try:
+            c = float(code)
+        except (TypeError, ValueError):
+            continue  # Stata's extended missing values (.a) have no instrument code to compare
+        n = normalise(str(text))
+        if n in ours.get(c, set()):
+            out["agreed"].append(c)
+        elif n in owner:
+            out["contradictions"].append((_code(c), str(text), labels.get(_code(c), "no label"),
+                                          _code(owner[n])))
+        elif c in ours:
+            out["different"].append((_code(c), str(text), labels[_code(c)]))
+    return out
+
+
+def _code(c: float):
+    return int(c) if float(c).is_integer() else c
 
 
 def _deduplicate(raw: RawTable, issues: Issues) -> pd.DataFrame:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from .ledger import Ledger
 from .quality import QualityRules, flag_quality
 from .readers import RawTable, clean_cells, read_table
 from .recode import BLANK, DONT_KNOW, INVALID, REFUSED, VALID, to_number
-from .validate import EXCLUDED, NOTE, SET_MISSING, Issues
+from .validate import EXCLUDED, NOTE, SET_MISSING, Issues, ResponseValidationError, describe
 
 __all__ = ["BLANK", "DONT_KNOW", "INVALID", "REFUSED", "VALID", "Responses", "read_responses"]
 
@@ -119,6 +120,7 @@ def read_responses(source: str | Path | pd.DataFrame, instrument: Instrument, *,
                    pattern: str | None = None, encoding: str | None = None,
                    delimiter: str | None = None, header_rows: int | None = None,
                    quality: QualityRules | None = None, errors: str = "exclude",
+                   unknown_labels: str = "error", value_labels: str = "error",
                    roles: dict | None = None, required=None) -> Responses:
     """Read a response file (CSV, Excel, SPSS, Stata, Parquet) or a DataFrame against the instrument.
 
@@ -159,6 +161,14 @@ def read_responses(source: str | Path | pd.DataFrame, instrument: Instrument, *,
     errors : {"exclude", "raise"}
         What a row with bad data does: excluded and listed in the ledger, or stop the read with
         the validation report.
+    unknown_labels : {"error", "missing"}
+        Answer text that is neither a code nor a label of the item's scale (in any of the
+        instrument's languages): an error naming the column, the label, its count and the
+        closest known labels, or (``"missing"``) set to missing and listed in the ledger.
+    value_labels : {"error", "warn"}
+        A SPSS/Stata value label contradicting the instrument's label of a code (a reversed
+        scale, swapped missing codes): an error, or a warning and a note in the report. Agreeing
+        labels are noted as confirmed.
     roles : dict, optional
         Column roles, overriding the instrument's ``layout``: ``respondent_id``, ``country``
         (the file's column of the surveyed country, e.g. ``"sta"``), ``weight``, ``strata``,
@@ -186,14 +196,17 @@ def read_responses(source: str | Path | pd.DataFrame, instrument: Instrument, *,
     """
     if layout not in ("wide", "long"):
         raise ResponseDataError(f"layout={layout!r}: expected 'wide' or 'long'")
-    if errors not in ("exclude", "raise"):
-        raise ResponseDataError(f"errors={errors!r}: expected 'exclude' or 'raise'")
+    for key, value, allowed in (("errors", errors, ("exclude", "raise")),
+                                ("unknown_labels", unknown_labels, ("error", "missing")),
+                                ("value_labels", value_labels, ("error", "warn"))):
+        if value not in allowed:
+            raise ResponseDataError(f"{key}={value!r}: expected {allowed[0]!r} or {allowed[1]!r}")
     quality = QualityRules() if quality is None else quality
     inst = with_required(with_roles(instrument, roles), required)
     columns = _role_columns(inst, columns)
     raw, frame, lines, issues = _instrument_frame(
         source, inst, sheet=sheet, layout=layout, columns=columns, pattern=pattern,
-        encoding=encoding, delimiter=delimiter, header_rows=header_rows)
+        encoding=encoding, delimiter=delimiter, header_rows=header_rows, value_labels=value_labels)
     name = raw.name
 
     idcol = inst.layout.respondent_id
@@ -201,10 +214,12 @@ def read_responses(source: str | Path | pd.DataFrame, instrument: Instrument, *,
     if layout == "wide":
         checks.check_short_rows(raw, issues, frame.shape[1])
     frame = checks.check_rows(frame, inst, issues, raw.decimal)
-    codes, kind = checks.recode_items(frame, inst, raw, issues)
+    codes, kind = checks.recode_items(frame, inst, raw, issues, unknown_labels)
     singles = {s.id: np.column_stack([
-        checks.recode_checked(frame, inst.column(t, s.id), inst.scales[s.scale], raw, issues)[0]
+        checks.recode_checked(frame, inst.column(t, s.id), inst.scales[s.scale], raw, issues,
+                              s.scale, unknown_labels)[0]
         for t in inst.target_codes]) for s in inst.single_items}
+    issues.raise_if()  # unknown labels and typed columns: the file says what the scale does not
     # Where the instrument keeps don't know in the base (Pew's "% favourable"), a respondent who
     # answered only "don't know" still counts: dropping them would inflate every share.
     sc = inst.scoring
@@ -225,7 +240,12 @@ def read_responses(source: str | Path | pd.DataFrame, instrument: Instrument, *,
             quality = replace(quality, duration=DURATION)
     flag_quality(frame, codes, kind, inst, quality, eligible, issues, raw.decimal)
 
+    _note_empty_countries(frame, inst, issues)
     ledger = _ledger(name, len(frame), issues.table(with_reason=True))
+    if ledger.rows_kept == 0:
+        raise ResponseValidationError(
+            f"{name}: every one of the {ledger.rows_in} rows is excluded, so nothing is left to "
+            f"analyse\n{describe(ledger.report(), name)}", ledger.report())
     keep = ~np.isin(np.arange(len(frame)) + 1, ledger.excluded["row"].to_numpy(int))
     # At 2M rows each (rows, targets, items) array is ~0.6 GB: reverse keying works in place and
     # rows are selected only when some were excluded, so no second or third copy is made.
@@ -251,7 +271,7 @@ def read_responses(source: str | Path | pd.DataFrame, instrument: Instrument, *,
 # -- helpers ------------------------------------------------------------------------------------
 
 def _instrument_frame(source, inst: Instrument, *, sheet, layout, columns, pattern, encoding,
-                      delimiter, header_rows):
+                      delimiter, header_rows, value_labels="error"):
     """Read the file and give it the instrument's columns, one row per respondent.
 
     Returns the raw table, the frame, each row's file line and the issues collected so far;
@@ -279,6 +299,7 @@ def _instrument_frame(source, inst: Instrument, *, sheet, layout, columns, patte
             frame = mapping.drop_header_rows(frame, raw, inst, header_rows, issues)
         lines = raw.first_line + np.arange(len(frame))
     mapping.check_variable_labels(raw, inst, issues)
+    mapping.check_value_labels(raw, inst, issues, value_labels)
     headline = checks.check_columns(frame, inst, issues)
     if headline and not set(checks.required_columns(inst)) & set(frame.columns):
         how = f" read as {raw.encoding} text with delimiter {raw.delimiter!r}" if raw.encoding else ""
@@ -289,6 +310,24 @@ def _instrument_frame(source, inst: Instrument, *, sheet, layout, columns, patte
     if frame.empty:
         raise ResponseDataError(f"{raw.name}: the file has a header but no data rows")
     return raw, frame, lines, issues
+
+
+def _note_empty_countries(frame: pd.DataFrame, inst: Instrument, issues: Issues) -> None:
+    """A country whose every row is excluded is left out: say so with a warning."""
+    var = next((v for v, spec in inst.demographics.items() if spec.type == "country"), None)
+    if var is None:
+        return
+    found = issues.table()
+    gone = np.isin(np.arange(len(frame)) + 1,
+                   found.loc[found["action"] == EXCLUDED, "row"].to_numpy(int))
+    country = frame[var].astype(object).where(frame[var].notna(), "")
+    counts = pd.crosstab(country, gone)
+    if True not in counts.columns:
+        return
+    empty = counts.index[(counts.get(False, 0) == 0) & (counts.index != "")].tolist()
+    for c in empty:  # the rows themselves are in the ledger, each with its reason
+        warnings.warn(f"{issues.file}: {var} {c}: all {int(counts.loc[c, True])} rows excluded, "
+                      f"so {c} is left out of the analysis", stacklevel=3)
 
 
 def _export_id(frame: pd.DataFrame, inst: Instrument, issues) -> pd.DataFrame:

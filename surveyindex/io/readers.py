@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -113,10 +114,17 @@ def read_table(path: str | Path, *, sheet: str | int = 0, encoding: str | None =
 def decode(data: bytes, name: str, encoding: str | None) -> tuple[str, str]:
     """Decode file bytes: the given encoding strictly, or BOM / UTF-8 / Windows-1252 in turn.
 
+    Nothing is ever decoded with replacement characters: bytes that are not valid in the encoding
+    (a file mixing UTF-8 and Windows-1252 lines, say) are an error naming the lines.
+
     >>> decode("café".encode("cp1252"), "f.csv", None)
     ('café', 'cp1252')
     >>> decode(b"\\xef\\xbb\\xbfa,b", "f.csv", None)
     ('a,b', 'utf-8-sig')
+    >>> decode("id\\nJosé\\n".encode() + "José\\n".encode("cp1252"), "f.csv", None)
+    Traceback (most recent call last):
+    ...
+    surveyindex.errors.ResponseDataError: f.csv: mixes UTF-8 text with bytes that are not UTF-8 (line 3)...
     """
     if encoding is not None:
         try:
@@ -131,9 +139,9 @@ def decode(data: bytes, name: str, encoding: str | None) -> tuple[str, str]:
                 "encoding= to detect it"
             ) from None
     if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="replace"), "utf-8-sig"
+        return _strict(data[3:], "utf-8", name, "it starts with a UTF-8 byte-order mark"), "utf-8-sig"
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16", errors="replace"), "utf-16"
+        return _strict(data, "utf-16", name, "it starts with a UTF-16 byte-order mark"), "utf-16"
     if data.startswith(b"PK\x03\x04"):
         raise ResponseDataError(f"{name}: is a zip/Excel file, not delimited text; rename it .xlsx")
     if b"\x00" in data[:4096]:
@@ -141,12 +149,39 @@ def decode(data: bytes, name: str, encoding: str | None) -> tuple[str, str]:
             f"{name}: contains NUL bytes, so it is not delimited text (a binary file, or UTF-16 "
             "without a byte-order mark: pass encoding='utf-16-le')"
         )
-    for enc in ("utf-8", "cp1252"):
-        try:
-            return data.decode(enc), enc
-        except UnicodeDecodeError:
-            continue
-    return data.decode("latin-1"), "latin-1"
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    if _UTF8_SEQUENCE.search(data):  # some lines are UTF-8, others not: no one encoding fits
+        lines = _bad_lines(data, "utf-8")
+        raise ResponseDataError(
+            f"{name}: mixes UTF-8 text with bytes that are not UTF-8 ({lines}), as when files "
+            "in two encodings are pasted together; re-save it in one encoding (UTF-8), or pass "
+            "encoding= to read every line in one encoding")
+    return _strict(data, "cp1252", name, "it is not UTF-8, so Windows-1252 was tried"), "cp1252"
+
+
+# A multi-byte UTF-8 character (2- or 3-byte forms): Windows-1252 text almost never has one.
+_UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}")
+
+
+def _strict(data: bytes, encoding: str, name: str, why: str) -> str:
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError:
+        raise ResponseDataError(
+            f"{name}: not valid {encoding} text ({_bad_lines(data, encoding)}), and {why}; pass "
+            "the file's encoding with encoding=, e.g. 'latin-1' or 'cp1251'") from None
+
+
+def _bad_lines(data: bytes, encoding: str, show: int = 5) -> str:
+    """'lines 3, 7 and 2 more': where the bytes invalid in ``encoding`` are (header = line 1)."""
+    text = data.decode(encoding, errors="replace")
+    where = sorted({text.count("\n", 0, m.start()) + 1 for m in re.finditer("\ufffd", text)})
+    shown = ", ".join(map(str, where[:show])) + (f" and {len(where) - show} more"
+                                                 if len(where) > show else "")
+    return f"line{'s' * (len(where) != 1)} {shown}"
 
 
 def sniff_delimiter(text: str) -> str:

@@ -7,6 +7,8 @@ NaN) and a kind: valid, blank, don't know, refused or invalid.
 
 from __future__ import annotations
 
+import datetime as dt
+import difflib
 import re
 
 import numpy as np
@@ -14,6 +16,43 @@ import pandas as pd
 
 VALID, BLANK, DONT_KNOW, REFUSED, INVALID = 0, 1, 2, 3, 4
 _SPACE = re.compile(r"\s+")
+# Typed cells (Parquet/Arrow, Stata, a pandas frame) that a float() would silently turn into a code:
+# True is 1, and a date is a count of nanoseconds.
+_ODD = {"boolean": (bool, np.bool_), "date or time": (dt.date, dt.time, np.datetime64),
+        "duration": (dt.timedelta, np.timedelta64)}
+_PLAIN = frozenset({"string", "empty", "integer", "floating", "mixed-integer-float", "decimal",
+                    "bytes"})
+
+
+def odd_cells(col: pd.Series) -> np.ndarray:
+    """Cells holding a boolean, a date/time or a duration where a code or a number is expected.
+
+    The common case (text or numbers) is decided from the column's type alone, without a pass
+    over the cells.
+
+    >>> odd_cells(pd.Series([1, True, "2", pd.Timestamp("2020-01-01"), None], dtype=object)).tolist()
+    [False, True, False, True, False]
+    """
+    if pd.api.types.is_bool_dtype(col.dtype) or pd.api.types.is_datetime64_any_dtype(col.dtype) \
+            or pd.api.types.is_timedelta64_dtype(col.dtype):
+        return col.notna().to_numpy()
+    if col.dtype != object or pd.api.types.infer_dtype(col, skipna=True) in _PLAIN:
+        return np.zeros(len(col), dtype=bool)
+    odd = tuple(t for group in _ODD.values() for t in group)
+    return np.fromiter((isinstance(v, odd) for v in col.to_numpy(object)), dtype=bool,
+                       count=len(col))
+
+
+def odd_type(value) -> str:
+    """What a typed cell is, in words: 'boolean', 'date or time' or 'duration'.
+
+    >>> odd_type(True), odd_type(pd.Timestamp("2020-01-01"))
+    ('boolean', 'date or time')
+    """
+    for name, types in _ODD.items():
+        if isinstance(value, types):
+            return name
+    return type(value).__name__
 
 
 def normalise(text: pd.Series | str):
@@ -40,11 +79,14 @@ def missing_kind_of(label: str) -> int:
 def to_number(col: pd.Series, decimal: str = ".") -> np.ndarray:
     """Cells as floats; text that is not a number becomes NaN.
 
-    >>> to_number(pd.Series(["3", " 4 ", "2,5", "x", None], dtype=object), ",").tolist()
-    [3.0, 4.0, 2.5, nan, nan]
+    >>> to_number(pd.Series(["3", " 4 ", "2,5", "x", None, True], dtype=object), ",").tolist()
+    [3.0, 4.0, 2.5, nan, nan, nan]
     >>> to_number(pd.Series(["2,5", None], dtype="string"), ",").tolist()
     [2.5, nan]
     """
+    odd = odd_cells(col)
+    if odd.any():
+        col = col.where(~odd, np.nan).astype(object)
     s = col
     if decimal == "," and (col.dtype == object or pd.api.types.is_string_dtype(col.dtype)):
         s = s.map(lambda v: v.replace(",", ".") if isinstance(v, str) else v)
@@ -59,6 +101,7 @@ def codes_from_labels(col: pd.Series, labels: dict[int, str], decimal: str = "."
 
     ``translations`` are more ``{code: label}`` tables (the labels in other languages, as a
     labelled KoboToolbox export in that language writes them); ``labels`` win a clash.
+    Booleans and dates are neither numbers nor text: NaN, and not unknown text.
 
     >>> c, bad = codes_from_labels(pd.Series(["1", " female", "MALE", "other"], dtype=object),
     ...                            {1: "Male", 2: "Female"})
@@ -67,6 +110,8 @@ def codes_from_labels(col: pd.Series, labels: dict[int, str], decimal: str = "."
     """
     x = to_number(col, decimal)
     text = col.notna().to_numpy() & np.isnan(x)
+    if text.any():
+        text &= ~odd_cells(col)
     unknown = np.zeros(len(x), dtype=bool)
     if text.any():
         lookup = {normalise(v): float(k) for table in (*translations, labels)
@@ -125,3 +170,24 @@ def recode_column(col: pd.Series, scale, declared: dict | None = None, decimal: 
             kind[hit] = missing_kind_of(label or "")
         unknown &= ~hit
     return np.where(kind == VALID, x, np.nan), kind, unknown
+
+
+def closest_labels(text: str, labels, n: int = 2) -> list[str]:
+    """The known labels most like ``text``: same initials ("DK" for "Don't know"), then difflib.
+
+    >>> closest_labels("DK", ["Agree", "Don't know", "Refused"])
+    ["Don't know"]
+    >>> closest_labels("Agre", ["Strongly agree", "Agree", "Disagree"])
+    ['Agree', 'Disagree']
+    """
+    want = normalise(str(text))
+    scored = []
+    for label in dict.fromkeys(labels):
+        norm = normalise(label)
+        initials = "".join(w[0] for w in re.split(r"[^\w']+", norm) if w)
+        score = 1.0 if want.replace(".", "") == initials and len(initials) > 1 else \
+            difflib.SequenceMatcher(None, want, norm).ratio()
+        scored.append((score, label))
+    scored.sort(key=lambda p: -p[0])
+    good = [label for score, label in scored if score >= 0.6][:n]
+    return good or [label for _, label in scored[:1]]

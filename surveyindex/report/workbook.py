@@ -8,11 +8,8 @@ place, so an existing report is either replaced whole or left untouched.
 
 from __future__ import annotations
 
-import contextlib
 import math
-import os
 import re
-import uuid
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
@@ -27,6 +24,7 @@ from . import columns as cols
 from . import index_sheets, sheets, trend_sheets
 from .bases import BaseRule, sample_bases, suppress
 from .charts import ChartData, composite_chart, forest_chart, profile_chart
+from .files import write_atomic
 from .labels import Labels
 from .profile import dimension_profile
 from .summary import summary_sheet
@@ -169,23 +167,7 @@ def write_workbook(tables: ReportTables, path: str | Path) -> Path:
     >>> [ws.title for ws in openpyxl.load_workbook(out).worksheets if ws.sheet_state == "visible"]
     ['Summary', 'Charts', 'Index', 'Favourability', 'Dimensions', 'Profile', 'USA vs CHN', 'Differences', 'Leads', 'Items', 'Reliability', 'Flags', 'Weighting', 'Bases', 'Exclusions', 'Methodology']
     """
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # A unique name beside the target: os.replace is atomic only within one file system, and
-        # opening it normally (not mkstemp) gives the report the usual permissions.
-        _build(tables).save(tmp)
-        os.replace(tmp, path)
-    except BaseException as e:  # an interrupted save must not leave its temporary file either
-        with contextlib.suppress(OSError):  # the cause below matters, not a failed clean-up
-            tmp.unlink(missing_ok=True)
-        if not isinstance(e, Exception):
-            raise
-        hint = "; is it open in another program?" if isinstance(e, PermissionError) else ""
-        raise ReportError(f"{path}: cannot write the report workbook "
-                          f"({type(e).__name__}: {e}){hint}") from e
-    return path
+    return write_atomic(path, lambda tmp: _build(tables).save(tmp), "report workbook")
 
 
 SHEETS = ("Summary", "Charts", "Index", "Favourability", "Dimensions", "Profile", "{pair}",

@@ -41,6 +41,8 @@ for (d in c("dnofpc", "dn", "draked")) {
   }
   out$cases[[paste0(d, "_weights_sum")]] <- list(call = sprintf("sum(weights(%s))", d), value = sum(weights(env[[d]])))
 }
+add("confint_svycontrast_EminusH_dclus1_degf", 'byst <- svyby(~api00, ~stype, dclus1, svymean, covmat=TRUE)
+confint(svycontrast(byst, quote(E - H)), level=0.9, df=degf(dclus1))', ci)
 add("p_adjust_holm", 'p.adjust(c(0.01, 0.04, 0.03), "holm")', function(r) list(value = I(r)))
 add("p_adjust_BH", 'p.adjust(c(0.01, 0.04, 0.03), "BH")', function(r) list(value = I(r)))
 write_json_file(out, "survey_notebook.json")
