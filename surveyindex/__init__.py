@@ -16,7 +16,7 @@ The pipeline, one stage per sub-package, data flowing one way::
 ['country', 'target', 'audience', 'score']
 """
 
-from . import errors
+from . import errors, reliability
 from ._version import __version__
 from .datasets import real_file_examples, sample_paths, simulate_softpower
 from .design import (
@@ -80,8 +80,8 @@ from .reliability import (
     invariance,
     item_statistics,
     omega,
-    reliability,
     reliability_flags,
+    reliability_table,
     response_styles,
 )
 from .report import ReportTables, write_tracker_report, write_workbook
@@ -140,6 +140,7 @@ __all__ = [
     "read_responses",
     "reliability",
     "reliability_flags",
+    "reliability_table",
     "run_tracker",
     "replicate_design",
     "response_styles",

@@ -6,7 +6,6 @@ No statistics live here; this module only wires the stages together and records 
 from __future__ import annotations
 
 import hashlib
-import importlib
 import platform
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,9 +20,9 @@ from .design import SurveyDesign, make_design
 from .errors import WeightingError
 from .index import IndexResult, compute_index
 from .instrument import Instrument, load_instrument
-from .io import Responses, read_responses
-from .io.margins import margin_codes, read_margins
-from .reliability import reliability
+from .io import Responses, margin_codes, read_margins, read_responses
+from .reliability import invariance as fit_invariance
+from .reliability import reliability_flags, reliability_table
 
 
 @dataclass(frozen=True, eq=False)
@@ -69,7 +68,7 @@ class PipelineResult:
         return PlotAccessor(self.index, self.design)
 
     def _repr_html_(self) -> str:
-        from .report.display import pipeline_html
+        from .report import pipeline_html
 
         return pipeline_html(self)
 
@@ -225,13 +224,11 @@ def _with_base(inst: Instrument, method: dict) -> Instrument:
 def _reliability(resp: Responses, invariance: bool = False, weights=None):
     """Alpha per country x target x dimension, the flags to show beside scores, invariance
     (with the final weights: pseudo-ML and lavaan's MLR statistics)."""
-    # The module, not the function of the same name that surveyindex/__init__ exports.
-    module = importlib.import_module(".reliability", __package__)
-    table = reliability(resp, by=("country", "target"))
+    table = reliability_table(resp, by=("country", "target"))
     if weights is not None and len(weights) != resp.n:
         weights = None  # a design over other rows: analyse unweighted rather than misalign
-    inv = module.invariance(resp, weights=weights) if invariance else None
-    flags = module.reliability_flags(table, inv)
+    inv = fit_invariance(resp, weights=weights) if invariance else None
+    flags = reliability_flags(table, inv)
     return table, flags, inv
 
 

@@ -12,9 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import MissingDependencyError, ReportError
-from .report.charts import PALETTE
-from .report.labels import Labels
-from .report.profile import dimension_profile
+from .report import PALETTE, Labels, dimension_profile
 
 #: Okabe-Ito colours (distinguishable with the common colour-vision deficiencies), as the workbook.
 _COLOURS = [f"#{c}" for c in PALETTE]

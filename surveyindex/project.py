@@ -23,7 +23,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import ProjectError
-from .report.files import write_atomic, write_csv
+from .report import write_atomic, write_csv
 
 
 class _Strict(BaseModel):
@@ -476,7 +476,7 @@ def check_outputs(p: Project) -> None:
     ...
     surveyindex.errors.ReportError: report.csv: the workbook must be an .xlsx file, not .csv
     """
-    from .report.files import check_writable
+    from .report import check_writable
 
     o = p.outputs
     for key, folder, suffix in (("workbook", False, ".xlsx"), ("tables", True, None),

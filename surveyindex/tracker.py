@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import ResponseDataError
-from .index.waves import Tracker, compute_tracker
+from .index import Tracker, compute_tracker
 from .instrument import Instrument, load_instrument
 from .io import read_responses
 from .io.margins import margin_codes, read_margins
@@ -47,7 +47,7 @@ def run_tracker(waves, instrument: str | Path | Instrument = "softpower", margin
     >>> tr = run_tracker({w: {"responses": s.responses} for w, s in sims.items()},
     ...                  replicates=10, audiences=["all"])           # doctest: +SKIP
     """
-    from .design.distributed import get_client
+    from .design import get_client
 
     client = get_client(client)
     parts = _wave_parts(waves, wave)
@@ -68,7 +68,7 @@ def run_tracker(waves, instrument: str | Path | Instrument = "softpower", margin
 def parquet_waves(path: str | Path, wave: str = "wave") -> dict:
     """Wave name -> a loader of that wave's rows of a Parquet dataset (``dask.dataframe``,
     reading only the row groups of that wave)."""
-    from .design.distributed import require_distributed
+    from .design import require_distributed
 
     require_distributed()
     import dask.dataframe as dd

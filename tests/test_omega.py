@@ -14,7 +14,8 @@ import pytest
 from conftest import reference, reference_data
 
 from surveyindex.errors import EstimationError
-from surveyindex.reliability import cronbach_alpha, omega, reliability
+from surveyindex.reliability import cronbach_alpha, omega
+from surveyindex.reliability import reliability_table as reliability
 
 OMEGA = reference("lavaan_omega.json")["cases"]
 SAMPLE = reference("lavaan_sample.json")["cases"]

@@ -74,6 +74,13 @@ def test_pew_style_file_from_the_api():
     # Design columns keep their names: make_design finds the PSUs and the final weight.
     d = si.make_design(res.responses, weights="wgt", psu="psu", strata="country")
     assert d.n == len(raw) and np.allclose(d.weights, raw["wgt"].astype(float))
+    # ... and filters can use them: a domain of PSUs 1-5, its base counted by hand.
+    sub = si.compute_index(res.design, ["all"], filters={"psu_1_5": "psu <= 5"})
+    dims = sub.dimensions[(sub.dimensions["audience"] == "psu_1_5")
+                          & (sub.dimensions["target"] == "USA")].set_index("country")["n"]
+    low = raw[raw["psu"].astype(int) <= 5]
+    hand_n = (low["fav_USA"] != "").groupby(low["sta"]).sum()
+    assert dims.to_dict() == hand_n[hand_n > 0].to_dict()
     assert "don't know and refused kept in the base" in res.methodology["Scoring"]
     assert res.methodology["Weighting"].startswith("none: the file's weights (wgt)")
 

@@ -21,7 +21,8 @@ import pytest
 
 from surveyindex.design import make_design
 from surveyindex.errors import EstimationError
-from surveyindex.reliability import AlphaResult, cronbach_alpha, item_statistics, reliability
+from surveyindex.reliability import AlphaResult, cronbach_alpha, item_statistics
+from surveyindex.reliability import reliability_table as reliability
 
 REF = Path(__file__).parent / "reference"
 PSYCH = json.loads((REF / "psych_alpha.json").read_text())["cases"]

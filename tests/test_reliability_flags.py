@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 
 from surveyindex.errors import EstimationError
-from surveyindex.reliability import FLAG_COLUMNS, InvarianceResult, reliability, reliability_flags
+from surveyindex.reliability import FLAG_COLUMNS, InvarianceResult, reliability_flags
+from surveyindex.reliability import reliability_table as reliability
 
 
 def _invariance(level: str, differs: dict) -> InvarianceResult:

@@ -9,3 +9,5 @@ from . import demo, design_sample, index, instrument, report, run, validate, wei
 
 #: Modules whose ``register`` the CLI calls, in the order their commands appear in ``--help``.
 MODULES = [run, validate, weight, index, report, demo, instrument, design_sample]
+
+__all__ = ["MODULES"]

@@ -85,7 +85,7 @@ def run(args) -> int:
         print(f"\nQuota targets for n = {n} per country:")
         print(quotas.to_string(index=False))
         if args.quotas is not None:
-            from ..report.files import write_csv
+            from ..report import write_csv
 
             write_csv(quotas, args.quotas)
             print(f"\nQuotas written to {args.quotas}")

@@ -26,7 +26,7 @@ def register(sub) -> None:
 def run(args) -> int:
     """Run the project, print the summary and write the tables."""
     from ..project import load_project, write_outputs
-    from ..report.files import check_writable
+    from ..report import check_writable
 
     if args.output is not None:  # before the long computation, not after it
         check_writable(args.output, folder=True, what="tables folder")

@@ -33,7 +33,7 @@ def run(args) -> int:
     if target is None:
         raise ProjectError(f"{args.project}: no workbook to write: give --output FILE.xlsx or "
                            "set outputs.workbook in the project file")
-    from ..report.files import check_writable
+    from ..report import check_writable
 
     check_writable(target, suffix=".xlsx", what="workbook")
     res = run_project(project, write=False, progress=_common.progress(args),

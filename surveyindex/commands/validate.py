@@ -22,8 +22,7 @@ def register(sub) -> None:
 def run(args) -> int:
     """Validate each input in turn; the first problem raises with its location."""
     from ..instrument import load_instrument
-    from ..io import read_responses
-    from ..io.margins import margin_codes, read_margins
+    from ..io import margin_codes, read_margins, read_responses
     from ..pipeline import base_design, weight_design
     from ..project import check_inputs, check_outputs, load_project
 

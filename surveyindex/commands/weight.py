@@ -26,11 +26,10 @@ def register(sub) -> None:
 def run(args) -> int:
     """Rake and report."""
     from ..instrument import load_instrument
-    from ..io import read_responses
-    from ..io.margins import margin_codes, read_margins
+    from ..io import margin_codes, read_margins, read_responses
     from ..pipeline import base_design, weight_design
     from ..project import load_project, write_weights
-    from ..report.files import check_writable
+    from ..report import check_writable
 
     p = load_project(args.project)
     target = args.output or p.outputs.weights

@@ -16,7 +16,7 @@ import pandas as pd
 from scipy import sparse
 
 from ..errors import WeightingError
-from ..io.margins import margin_codes
+from ..io import margin_codes
 from .design import SurveyDesign
 from .linearization import RakeAdjustment
 from .repweights import FactorReplicates, column_chunk, replicate_block

@@ -134,7 +134,7 @@ def adjust_pvalues(p, method: str = "holm") -> np.ndarray:
     """
     p = np.asarray(p, float)
     m = len(p)
-    order = np.argsort(p)
+    order = np.argsort(p, kind="stable")
     if method == "bonferroni":
         return np.minimum(1, p * m)
     if method == "holm":

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..design.repweights import replicate_block
+from ..design import replicate_block
 from ..errors import EstimationError
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..design.repweights import replicate_block
+from ..design import replicate_block
 from ..errors import EstimationError
 from .core import as_matrix, domain_layout, resolve_method
 from .inputs import resolve_df, resolve_values

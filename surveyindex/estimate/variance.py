@@ -15,8 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from ..design.linearization import calibrated_influence
-from ..design.repweights import replicate_block
+from ..design import calibrated_influence, replicate_block
 from ..errors import EstimationError
 
 _LAYOUTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -118,11 +117,31 @@ def replicate_variance(design, full: np.ndarray, reps: np.ndarray) -> np.ndarray
     >>> float(replicate_variance(d, np.array(2.75), np.array([2.5, 3.0])))
     0.125
     """
-    centre = full[..., None] if design.replicate_mse else reps.mean(axis=-1, keepdims=True)
+    return _replicate_var(full, reps, design.replicate_scale, design.replicate_rscales,
+                          design.replicate_mse)
+
+
+def replicate_se(theta: np.ndarray, scale: float, rscales: np.ndarray | None = None,
+                 mse: bool = False) -> np.ndarray:
+    """Replicate SE of a derived quantity along the last axis of ``theta``, whose first entry
+    is the full-sample value and the rest one value per replicate (an index score, a rank, a
+    difference computed the same way on every weight column). The variance is
+    :func:`replicate_variance`'s, with the design's ``scale``, ``rscales`` and ``mse``.
+
+    Hand check: replicates 1 and 3 around their mean 2, scale 0.5: sqrt(0.5 * (1 + 1)) = 1.
+
+    >>> float(replicate_se(np.array([5.0, 1.0, 3.0]), scale=0.5))
+    1.0
+    """
+    return np.sqrt(_replicate_var(theta[..., 0], theta[..., 1:], scale, rscales, mse))
+
+
+def _replicate_var(full, reps, scale, rscales, mse) -> np.ndarray:
+    centre = full[..., None] if mse else reps.mean(axis=-1, keepdims=True)
     dev2 = (reps - centre) ** 2
-    if design.replicate_rscales is not None:
-        dev2 = dev2 * design.replicate_rscales
-    return design.replicate_scale * dev2.sum(axis=-1)
+    if rscales is not None:
+        dev2 = dev2 * rscales
+    return scale * dev2.sum(axis=-1)
 
 
 def degrees_of_freedom(design) -> int:

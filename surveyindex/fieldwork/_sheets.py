@@ -11,7 +11,7 @@ import pandas as pd
 from openpyxl import Workbook
 
 from ..errors import ReportError
-from ..report._format import finish_sheet, write_table
+from ..report import finish_sheet, write_table
 
 
 def write_sheets(tables: dict[str, pd.DataFrame], path: str | Path, what: str) -> Path:

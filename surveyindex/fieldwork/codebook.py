@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..instrument import Instrument
-from ..instrument.schema import Audience, Condition
+from ..instrument import Audience, Condition, Instrument
 from ._sheets import write_sheets
 
 

@@ -17,7 +17,7 @@ from scipy.stats import norm
 
 from ..design import SurveyDesign
 from ..errors import EstimationError
-from ..estimate.means import means_of_blocks
+from ..estimate import means_of_blocks
 from ..instrument import audience_mask
 from . import result as tables
 from .aggregate import aggregate, pool
@@ -129,14 +129,15 @@ def compute_index(design: SurveyDesign, audiences: list[str] | None = None, *,
     masks = audience_masks(design, audiences, filters)
     country_w = _country_weights(m.country_weights, populations)
     if client is not None:
-        from ..design.distributed import get_client
+        from ..design import get_client
 
         client = get_client(client)
     arrays = index_arrays(design, m, masks, country_w, replicates=True, client=client)
     arrays["z"] = norm.ppf(0.5 + level / 2)
     targets, dims = arrays["targets"], arrays["dims"]
     comparison, leads = (paired_differences(arrays["per_audience"], [*dims, "composite"], 0, 1,
-                                            targets[0], targets[1], level, arrays["scale"])
+                                            targets[0], targets[1], level, arrays["scale"],
+                                            arrays.get("rscales"), arrays.get("mse", False))
                          if len(targets) >= 2 else (pd.DataFrame(), pd.DataFrame()))
     first = arrays["per_audience"][0]
     settings = {"targets": targets, "dimensions": dims, "audiences": list(masks), "level": level,
@@ -199,8 +200,10 @@ def index_arrays(design: SurveyDesign, m: IndexMethod, masks: dict, country_w,
                                    outcome, mask, replicates, memo, (key, name)))
         a["pooled"] = _pooled(a, countries, country_w, m.pooling)
         per_aud.append({"audience": name, "countries": countries, "dim_mean": raw, **a})
-    return {"per_audience": per_aud, "scale": design.replicate_scale, "dims": inst.dimension_ids,
-            "targets": targets, "items": inst.item_ids, "item_dims": [d.id for d, _ in inst.items()],
+    return {"per_audience": per_aud, "scale": design.replicate_scale,
+            "rscales": design.replicate_rscales, "mse": design.replicate_mse,
+            "dims": inst.dimension_ids, "targets": targets, "items": inst.item_ids,
+            "item_dims": [d.id for d, _ in inst.items()],
             "item_bounds": item_bounds(inst), "index_scale": tuple(inst.index.scale)}
 
 

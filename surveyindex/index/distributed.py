@@ -18,10 +18,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..design import SurveyDesign
-from ..design.distributed import REPLICATE_BLOCK, replicate_rows
-from ..estimate.core import domain_layout
-from ..estimate.means import DomainEstimates, means_of_blocks
+from ..design import REPLICATE_BLOCK, SurveyDesign, replicate_rows
+from ..estimate import DomainEstimates, domain_layout, means_of_blocks
 
 
 def distributed_means(design: SurveyDesign, blocks, by: str, where, client,

@@ -14,7 +14,7 @@ import pandas as pd
 from scipy.stats import norm
 
 from ..design import SurveyDesign
-from ..estimate.means import means_of_blocks
+from ..estimate import means_of_blocks
 
 _COLUMNS = ["country", "target", "audience", "item", "mean", "mean_se", "mean_ci_low",
             "mean_ci_high", "pct_favourable", "pct_se", "pct_ci_low", "pct_ci_high", "n", "n_eff",

@@ -33,10 +33,9 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from ..design import SurveyDesign
-from ..design.linearization import calibrated_influence
+from ..design import SurveyDesign, calibrated_influence
 from ..errors import EstimationError
-from ..estimate.variance import taylor_variance
+from ..estimate import taylor_variance
 from .scoring import score_dimensions
 
 

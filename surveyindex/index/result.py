@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import EstimationError
-from .uncertainty import paired_differences, rank_distribution, replicate_se
+from ..estimate import replicate_se
+from .uncertainty import paired_differences, rank_distribution
 
 
 @dataclass(frozen=True, eq=False)
@@ -80,7 +81,8 @@ class IndexResult:
                 raise EstimationError(f"target {t!r} is not in the index; targets: {targets}")
         arr = self._arrays
         return paired_differences(arr["per_audience"], [*arr["dims"], "composite"],
-                                  targets.index(a), targets.index(b), a, b, level, arr["scale"])
+                                  targets.index(a), targets.index(b), a, b, level, arr["scale"],
+                                  arr.get("rscales"), arr.get("mse", False))
 
     @property
     def plot(self):
@@ -128,9 +130,9 @@ def grid(countries, targets, inner=None, inner_name=None) -> dict:
 
 def items_table(arrays) -> pd.DataFrame:
     out = []
-    z, scale = arrays["z"], arrays["scale"]
+    z = arrays["z"]
     for a in arrays["per_audience"]:
-        m, se = a["item_mean"][..., 0], replicate_se(a["item_mean"], scale)
+        m, se = a["item_mean"][..., 0], _se(arrays, a["item_mean"])
         g = grid(a["countries"], arrays["targets"], arrays["items"], "item")
         df = pd.DataFrame({**g, "audience": a["audience"]})
         df.insert(3, "dimension", np.tile(arrays["item_dims"], len(a["countries"]) * len(arrays["targets"])))
@@ -153,14 +155,19 @@ def items_table(arrays) -> pd.DataFrame:
     return tidy(pd.concat(out, ignore_index=True), ["country", "target", "audience", "dimension", "item"])
 
 
+def _se(arrays, theta: np.ndarray) -> np.ndarray:
+    """Replicate SE of ``theta`` with the design's scale, rscales and mse (one formula)."""
+    return replicate_se(theta, arrays["scale"], arrays.get("rscales"), arrays.get("mse", False))
+
+
 def dimensions_table(arrays) -> pd.DataFrame:
     out = []
-    z, scale = arrays["z"], arrays["scale"]
+    z = arrays["z"]
     for a in arrays["per_audience"]:
         g = grid(a["countries"], arrays["targets"], arrays["dims"], "dimension")
         df = pd.DataFrame({**g, "audience": a["audience"]})
-        df["mean"], df["mean_se"] = a["dim_mean"][..., 0].ravel(), replicate_se(a["dim_mean"], scale).ravel()
-        df["score"], df["se"] = a["dim_score"][..., 0].ravel(), replicate_se(a["dim_score"], scale).ravel()
+        df["mean"], df["mean_se"] = a["dim_mean"][..., 0].ravel(), _se(arrays, a["dim_mean"]).ravel()
+        df["score"], df["se"] = a["dim_score"][..., 0].ravel(), _se(arrays, a["dim_score"]).ravel()
         df["ci_low"], df["ci_high"] = df.score - z * df.se, df.score + z * df.se
         df["n"], df["n_eff"] = a["n_dims"].ravel(), a["neff_dims"].ravel()
         out.append(df)
@@ -169,11 +176,11 @@ def dimensions_table(arrays) -> pd.DataFrame:
 
 def composite_table(arrays, level: float) -> pd.DataFrame:
     out = []
-    z, scale = arrays["z"], arrays["scale"]
+    z = arrays["z"]
     for a in arrays["per_audience"]:
         comp = a["composite"]                                           # (C, T, 1+R)
         df = pd.DataFrame({**grid(a["countries"], arrays["targets"]), "audience": a["audience"]})
-        df["score"], df["se"] = comp[..., 0].ravel(), replicate_se(comp, scale).ravel()
+        df["score"], df["se"] = comp[..., 0].ravel(), _se(arrays, comp).ravel()
         df["ci_low"], df["ci_high"] = df.score - z * df.se, df.score + z * df.se
         df["n"] = a["n_dims"].min(axis=2).ravel()
         if "neff_dims" in a:
@@ -205,13 +212,13 @@ def ranks_table(arrays, level: float) -> pd.DataFrame:
 
 def pooled_table(arrays, settings: dict) -> pd.DataFrame:
     out = []
-    z, scale = arrays["z"], arrays["scale"]
+    z = arrays["z"]
     measures = [*arrays["dims"], "composite"]
     for a in arrays["per_audience"]:
         p = a["pooled"]                                                 # (T, M, 1+R)
         df = pd.DataFrame({"target": np.repeat(arrays["targets"], len(measures)),
                            "audience": a["audience"], "measure": np.tile(measures, len(arrays["targets"]))})
-        df["score"], df["se"] = p[..., 0].ravel(), replicate_se(p, scale).ravel()
+        df["score"], df["se"] = p[..., 0].ravel(), _se(arrays, p).ravel()
         df["ci_low"], df["ci_high"] = df.score - z * df.se, df.score + z * df.se
         df["n_countries"] = (~np.isnan(a["composite"][..., 0])).sum(axis=0).repeat(len(measures))
         df["pooling"], df["country_weights"] = settings["pooling"], settings["country_weights"]
@@ -221,10 +228,10 @@ def pooled_table(arrays, settings: dict) -> pd.DataFrame:
 
 def weights_table(arrays, level: float) -> pd.DataFrame:
     out = []
-    z, scale = arrays["z"], arrays["scale"]
+    z = arrays["z"]
     for a in arrays["per_audience"]:
         w = a["weights"]                                                # (K, 1+R)
-        se = replicate_se(w, scale)
+        se = _se(arrays, w)
         df = pd.DataFrame({"audience": a["audience"], "dimension": arrays["dims"],
                            "method": a["weights_method"], "weight": w[:, 0], "se": se,
                            "ci_low": w[:, 0] - z * se, "ci_high": w[:, 0] + z * se,
@@ -241,7 +248,7 @@ def weights_table(arrays, level: float) -> pd.DataFrame:
 def factors_table(arrays, level: float) -> pd.DataFrame:
     """Per audience and retained factor of the factor-analysis weights (empty without them)."""
     out = []
-    z, scale = arrays["z"], arrays["scale"]
+    z = arrays["z"]
     for a in arrays["per_audience"]:
         info = a.get("factor_info")
         if info is None:
@@ -253,7 +260,7 @@ def factors_table(arrays, level: float) -> pd.DataFrame:
                                           for j in range(n)]})
         for col, values in (("eigenvalue", info["eigenvalues"][:n]),
                             ("explained", info["explained"]), ("composite_weight", info["factor_share"])):
-            se = replicate_se(values, scale)
+            se = _se(arrays, values)
             df[col], df[f"{col}_se"] = values[:, 0], se
             if col == "composite_weight":
                 df["ci_low"], df["ci_high"] = values[:, 0] - z * se, values[:, 0] + z * se

@@ -21,8 +21,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import EstimationError
+from ..instrument import DONT_KNOW, REFUSED
 from ..io import Responses
-from ..io.read import DONT_KNOW, REFUSED
 
 SCORINGS = ("mean", "top_box", "bottom_box", "net")
 DONT_KNOW_RULES = ("exclude", "include", "midpoint")

@@ -36,7 +36,7 @@ from dataclasses import replace
 import numpy as np
 
 from ..errors import EstimationError
-from ..reliability.styles import respondent_styles
+from ..reliability import respondent_styles
 
 STYLE_CORRECTIONS = ("none", "centring", "regression")
 REGRESSORS = ("acquiescence", "extreme", "midpoint")

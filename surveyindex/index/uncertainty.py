@@ -1,8 +1,9 @@
-"""Replicate-based uncertainty for derived quantities: SEs, rank distributions, paired differences.
+"""Replicate-based uncertainty for derived quantities: rank distributions, paired differences.
 
 Every array here has the full-sample value first on its last axis, then one value per replicate
-weight column; a derived quantity computed the same way on each column has the replicate SE
-``sqrt(scale * sum_r (theta_r - mean theta)^2)`` (R ``survey``'s ``svrVar``).
+weight column; a derived quantity computed the same way on each column has the replicate SE of
+:func:`surveyindex.estimate.replicate_se` (R ``survey``'s ``svrVar``), and p-values are adjusted
+by :func:`surveyindex.estimate.adjust_pvalues`: those formulas live in the estimate stage.
 """
 
 from __future__ import annotations
@@ -13,15 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm, rankdata
 
-
-def replicate_se(full: np.ndarray, scale: float) -> np.ndarray:
-    """Replicate SE along the last axis, whose first entry is the full-sample estimate.
-
-    >>> float(replicate_se(np.array([5.0, 1.0, 3.0]), scale=0.5))
-    1.0
-    """
-    reps = full[..., 1:]
-    return np.sqrt(scale * ((reps - reps.mean(axis=-1, keepdims=True)) ** 2).sum(axis=-1))
+from ..estimate import adjust_pvalues, replicate_se
 
 
 def ranks(x: np.ndarray, axis: int = 0) -> np.ndarray:
@@ -78,7 +71,8 @@ def order_interval(reps: np.ndarray, level: float = 0.95) -> tuple[np.ndarray, n
 
 
 def paired_differences(per_audience: list[dict], measures: list[str], ia: int, ib: int, a: str,
-                       b: str, level: float, scale: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+                       b: str, level: float, scale: float, rscales: np.ndarray | None = None,
+                       mse: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Differences target ``a`` minus ``b`` per country, and in how many countries each leads.
 
     A difference is formed within each replicate, so the covariance of the two ratings (made by
@@ -98,7 +92,7 @@ def paired_differences(per_audience: list[dict], measures: list[str], ia: int, i
         both = np.concatenate([aud["dim_score"], aud["composite"][:, :, None, :]], axis=2)
         sa, sb = both[:, ia], both[:, ib]                              # (C, M, 1+R)
         diff = sa - sb
-        se = replicate_se(diff, scale)
+        se = replicate_se(diff, scale, rscales, mse)
         est = diff[..., 0]
         with np.errstate(invalid="ignore", divide="ignore"):
             p = 2 * norm.sf(np.abs(est / se))
@@ -106,7 +100,7 @@ def paired_differences(per_audience: list[dict], measures: list[str], ia: int, i
             ok = ~np.isnan(p[:, m])
             p_adj = np.full(C, np.nan)
             if ok.any():
-                p_adj[ok] = holm(p[ok, m])
+                p_adj[ok] = adjust_pvalues(p[ok, m], "holm")
             sig = p_adj < alpha
             z_adj = norm.ppf(1 - alpha / (2 * max(int(ok.sum()), 1)))
             rows.append(pd.DataFrame({
@@ -130,23 +124,6 @@ def paired_differences(per_audience: list[dict], measures: list[str], ia: int, i
                           **_kofn(a, (d > 0).sum(axis=0), sig[ok] & (d[:, 0] > 0), alpha),
                           **_kofn(b, (d < 0).sum(axis=0), sig[ok] & (d[:, 0] < 0), alpha)})
     return pd.concat(rows, ignore_index=True), pd.DataFrame(leads)
-
-
-def holm(p: np.ndarray) -> np.ndarray:
-    """Holm's step-down adjusted p-values: ``max_{j <= i} min(1, (m - j + 1) p_(j))`` in sorted order.
-
-    Hand check, p = (0.01, 0.04, 0.03): sorted 0.01, 0.03, 0.04 times 3, 2, 1 -> 0.03, 0.06, 0.06
-    (the last raised to the running maximum).
-
-    >>> holm(np.array([0.01, 0.04, 0.03])).round(4).tolist()
-    [0.03, 0.06, 0.06]
-    """
-    order = np.argsort(p, kind="stable")
-    m = len(p)
-    adj = np.minimum(1.0, np.maximum.accumulate((m - np.arange(m)) * p[order]))
-    out = np.empty(m)
-    out[order] = adj
-    return out
 
 
 def _kofn(key: str, counts: np.ndarray, significant: np.ndarray, alpha: float) -> dict:

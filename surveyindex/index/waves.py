@@ -26,10 +26,9 @@ from scipy.stats import norm
 
 from ..design import SurveyDesign
 from ..errors import EstimationError
-from ..estimate.variance import replicate_variance
+from ..estimate import adjust_pvalues, replicate_variance
 from .compute import IndexResult, audience_masks, compute_index
 from .panel import overlap_covariance, panel_pairs, score_gradients
-from .uncertainty import holm
 
 PAIRS = ("consecutive", "first")
 
@@ -210,7 +209,7 @@ def wave_changes(a: str, b: str, ra: IndexResult, rb: IndexResult, designs: tupl
         p = out.loc[idx, "p_value"].to_numpy()
         ok = ~np.isnan(p)
         adj = np.full(len(p), np.nan)
-        adj[ok] = holm(p[ok]) if ok.any() else adj[ok]
+        adj[ok] = adjust_pvalues(p[ok], "holm") if ok.any() else adj[ok]
         out.loc[idx, "p_holm"] = adj
     out["significant"] = out["p_holm"] < 1 - level
     return out.reset_index(drop=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from ..design.repweights import replicate_block
+from ..design import replicate_block
 from ..errors import EstimationError
 
 WEIGHTINGS = ("equal", "instrument", "user", "pca", "factor", "driver")

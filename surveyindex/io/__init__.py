@@ -8,10 +8,11 @@ report), ``ledger`` (every row kept or excluded) and ``read`` (:func:`read_respo
 """
 
 from .ledger import Ledger
+from .margins import margin_codes, read_margins
 from .quality import QualityRules
 from .read import Responses, read_responses
 from .readers import read_table
 from .validate import ResponseValidationError
 
-__all__ = ["Ledger", "QualityRules", "ResponseValidationError", "Responses", "read_responses",
+__all__ = ["Ledger", "QualityRules", "ResponseValidationError", "Responses", "margin_codes", "read_margins", "read_responses",
            "read_table"]

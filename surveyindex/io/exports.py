@@ -91,7 +91,7 @@ def header_names(columns, inst: Instrument) -> dict[str, str]:
 def _form_names(inst: Instrument) -> tuple[set[str], dict[str, str]]:
     """The form's question names, and normalised label (and group/label) -> name."""
     from ..errors import InstrumentError
-    from ..fieldwork.xlsform import xlsform_tables  # fieldwork depends on io for nothing
+    from ..fieldwork import xlsform_tables  # fieldwork depends on io for nothing
 
     try:
         survey = xlsform_tables(inst)["survey"]

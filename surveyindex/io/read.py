@@ -11,8 +11,7 @@ import pandas as pd
 from pydantic import ValidationError
 
 from ..errors import ResponseDataError
-from ..instrument import Instrument
-from ..instrument.parts import ROLES, Layout
+from ..instrument import ROLES, Instrument, Layout
 from . import checks, mapping
 from .exports import DURATION, country_codes, export_kind, interview_seconds
 from .ledger import Ledger

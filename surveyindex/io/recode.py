@@ -14,7 +14,9 @@ import re
 import numpy as np
 import pandas as pd
 
-VALID, BLANK, DONT_KNOW, REFUSED, INVALID = 0, 1, 2, 3, 4
+# re-exported for the io modules; the kinds are the instrument's
+from ..instrument import BLANK, DONT_KNOW, INVALID, REFUSED, VALID  # noqa: F401
+
 _SPACE = re.compile(r"\s+")
 # Typed cells (Parquet/Arrow, Stata, a pandas frame) that a float() would silently turn into a code:
 # True is 1, and a date is a count of nanoseconds.

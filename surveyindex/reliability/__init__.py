@@ -1,7 +1,12 @@
-"""Stage 4, reliability: do a dimension's items measure one thing, in every country?"""
+"""Stage 5 (beside index), reliability: do a dimension's items measure one thing, in every country?"""
+
+import sys
+import types
+import warnings
 
 from .alignment import AlignmentResult, align, align_configural
-from .alpha import AlphaResult, cronbach_alpha, item_statistics, reliability
+from .alpha import AlphaResult, cronbach_alpha, item_statistics
+from .alpha import reliability as reliability_table
 from .bootstrap import AlphaBootstrap, alpha_bootstrap
 from .cfa import CFAResult, fit_cfa
 from .design_cfa import fit_cfa_design
@@ -14,5 +19,18 @@ from .styles import respondent_styles, response_styles
 __all__ = ["COMPARABLE", "CUTOFFS", "FLAG_COLUMNS", "AlignmentResult", "AlphaBootstrap",
            "AlphaResult", "CFAResult", "InvarianceResult", "OmegaResult", "align",
            "align_configural", "alpha_bootstrap", "cronbach_alpha", "fit_cfa", "fit_cfa_design",
-           "invariance", "item_statistics", "omega", "partial_search", "reliability",
-           "reliability_flags", "respondent_styles", "response_styles", "score_tests"]
+           "invariance", "item_statistics", "omega", "partial_search", "reliability_flags",
+           "reliability_table", "respondent_styles", "response_styles", "score_tests"]
+
+
+class _Stage(types.ModuleType):
+    """The stage package, callable for code written when ``si.reliability`` was the function."""
+
+    def __call__(self, *args, **kwargs):
+        warnings.warn("si.reliability(...) is now si.reliability_table(...): the name "
+                      "si.reliability is the reliability stage (si.reliability.omega, ...)",
+                      DeprecationWarning, stacklevel=2)
+        return reliability_table(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _Stage

@@ -272,10 +272,10 @@ def reliability(responses: Responses, by=("country", "target"), missing: str = "
     Examples
     --------
     >>> import surveyindex as si
-    >>> from surveyindex.reliability import reliability
+    >>> from surveyindex.reliability import reliability_table
     >>> inst = si.load_instrument("softpower")
     >>> r = si.read_responses(si.sample_paths()["responses"], inst)
-    >>> tab = reliability(r)
+    >>> tab = reliability_table(r)
     >>> tab.shape
     (130, 12)
     >>> list(tab.columns[:4])

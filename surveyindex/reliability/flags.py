@@ -63,7 +63,7 @@ def reliability_flags(alpha: pd.DataFrame | None = None, invariance=None,
         if not need <= set(alpha.columns):
             raise EstimationError(
                 f"alpha table lacks columns {sorted(need - set(alpha.columns))}; pass the table of "
-                "reliability(responses, by=('country', 'target'))"
+                "reliability_table(responses, by=('country', 'target'))"
             )
         for r in alpha.itertuples(index=False):
             if pd.isna(r.alpha):

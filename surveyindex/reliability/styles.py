@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import EstimationError
-from ..io.read import DONT_KNOW
+from ..instrument import DONT_KNOW
 
 STYLE_INDICES = ("acquiescence", "agreement", "extreme", "midpoint", "dont_know")
 
