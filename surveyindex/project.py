@@ -360,7 +360,7 @@ def run_project(project: str | Path | Project, *, write: bool = True,
     check_inputs(p)
     client = None
     if p.compute is not None:
-        from .design.distributed import get_client
+        from .design import get_client
 
         client = get_client(p.compute.model_dump())
     try:

@@ -15,8 +15,7 @@ import pandas as pd
 from .errors import ResponseDataError
 from .index import Tracker, compute_tracker
 from .instrument import Instrument, load_instrument
-from .io import read_responses
-from .io.margins import margin_codes, read_margins
+from .io import margin_codes, read_margins, read_responses
 from .pipeline import base_design, weight_design
 
 
