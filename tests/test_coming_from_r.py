@@ -179,14 +179,14 @@ CHECKS = {
         _mean(EST["trimWeights_docexample"]),
     'si.estimate_means(dclus1.with_replicates("JK1"), "api00")':
         _mean(REP["JK1_dclus1"]["svymean_api00"], "api00"),
-    'si.adjust_pvalues([0.01, 0.04, 0.03], "holm")': _close(NB["p_adjust_holm"]["value"]),
+    'si.estimate.adjust_pvalues([0.01, 0.04, 0.03], "holm")': _close(NB["p_adjust_holm"]["value"]),
     'si.cronbach_alpha(bfi[["A1", "A2", "A3", "A4", "A5"]].assign(A1=7 - bfi["A1"]))': _alpha,
-    'si.fit_cfa(HS, m3, group="school", equal=("loadings",))': _cfa("metric"),
-    'si.fit_cfa(HS, m3, group="school", equal=("loadings", "intercepts"))': _cfa("scalar"),
-    'si.normalise(X[:, None, :, None], "minmax")[:, 0, :, 0]': _close(_idx("minmax")),
-    'si.normalise(X[:, None, :, None], "zscore")[:, 0, :, 0]': _close(_idx("zscore")),
-    'si.aggregate(X[:, :, None], v, "arithmetic")[:, 0]': _close(_idx("arithmetic")),
-    'si.aggregate(X[:, :, None], v, "geometric")[:, 0]': _close(_idx("geometric")),
+    'si.reliability.fit_cfa(HS, m3, group="school", equal=("loadings",))': _cfa("metric"),
+    'si.reliability.fit_cfa(HS, m3, group="school", equal=("loadings", "intercepts"))': _cfa("scalar"),
+    'si.index.normalise(X[:, None, :, None], "minmax")[:, 0, :, 0]': _close(_idx("minmax")),
+    'si.index.normalise(X[:, None, :, None], "zscore")[:, 0, :, 0]': _close(_idx("zscore")),
+    'si.index.aggregate(X[:, :, None], v, "arithmetic")[:, 0]': _close(_idx("arithmetic")),
+    'si.index.aggregate(X[:, :, None], v, "geometric")[:, 0]': _close(_idx("geometric")),
 }
 
 

@@ -36,13 +36,13 @@ def test_scoring_mean_of_valid_items_with_minimum(inst):
     df = df.head(2).copy()
     df[["USA_mor1", "USA_mor2", "USA_mor3", "USA_mor4"]] = [[5, 4, 8, 2], [5, 9, 8, 2]]
     r = si.read_responses(df, inst)
-    s = si.score_dimensions(r)                    # instrument rule: at least 3 valid of 4
+    s = si.index.score_dimensions(r)                    # instrument rule: at least 3 valid of 4
     # mor4 is reverse-keyed: 2 -> 4. Row 1: mean(5, 4, 4) = 13/3; row 2 has only 2 valid items.
     assert s[0, 0, 0] == pytest.approx(13 / 3)
     assert np.isnan(s[1, 0, 0])
-    assert si.score_dimensions(r, min_valid_items=2)[1, 0, 0] == pytest.approx(4.5)
+    assert si.index.score_dimensions(r, min_valid_items=2)[1, 0, 0] == pytest.approx(4.5)
     with pytest.raises(EstimationError, match="between 1 and 4"):
-        si.score_dimensions(r, min_valid_items=5)
+        si.index.score_dimensions(r, min_valid_items=5)
 
 
 def test_composite_is_the_mean_of_dimension_scores(result):
@@ -63,7 +63,7 @@ def test_paired_difference_se_equals_se_of_respondent_differences(inst):
     r = si.read_responses(df, inst)
     d = si.make_design(r).with_replicates("bootstrap", n=50, seed=2).rake(margins)
     res = si.compute_index(d, audiences=["all"])
-    s = si.score_dimensions(r)
+    s = si.index.score_dimensions(r)
     diff = 100 * (s[:, 0, :] - s[:, 1, :]) / 4            # USA minus CHN on 0-100, per dimension
     ref = si.estimate_means(d, pd.DataFrame(diff, columns=inst.dimension_ids), by="country").table()
     got = res.comparison.query("measure != 'composite'").merge(

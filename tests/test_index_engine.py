@@ -42,7 +42,7 @@ def test_pca_weights_are_rederived_from_the_dimension_table(small):
 def test_driver_weights_equal_statsmodels_wls(small):
     _, r, d = small
     res = si.compute_index(d, audiences=["all"], weights="driver")
-    s = si.score_dimensions(r)
+    s = si.index.score_dimensions(r)
     X = s.reshape(-1, 5)                                  # respondent x target rows, pooled
     y = r.single["fav"].reshape(-1)
     w = np.repeat(d.weights, 2)
@@ -141,7 +141,7 @@ def test_planned_missingness(inst):
         df.loc[drop, cols] = pd.NA
     r = si.read_responses(df, inst)
     assert r.n == len(df)
-    s = si.score_dimensions(r)
+    s = si.index.score_dimensions(r)
     assert np.isnan(s[rates_usa, 1]).all() and np.isnan(s[~rates_usa, 0]).all()
     d = si.make_design(r).with_replicates("bootstrap", n=20, seed=1).rake(sim.margins)
     for kw in ({}, {"weights": "pca"}, {"weights": "driver"}):

@@ -58,31 +58,31 @@ def two_respondents(inst):
 def test_box_and_net_scores_by_hand(two_respondents):
     r = two_respondents
     # After reverse keying mor4 (2 -> 4, 3 -> 3): row 1 valid (5, 4, 4) + DK; row 2 (1, 3) + DK + refused.
-    top = si.score_dimensions(r, 1, scoring="top_box")[:, 0, 0]
-    bottom = si.score_dimensions(r, 1, scoring="bottom_box")[:, 0, 0]
-    net = si.score_dimensions(r, 1, scoring="net")[:, 0, 0]
+    top = si.index.score_dimensions(r, 1, scoring="top_box")[:, 0, 0]
+    bottom = si.index.score_dimensions(r, 1, scoring="bottom_box")[:, 0, 0]
+    net = si.index.score_dimensions(r, 1, scoring="net")[:, 0, 0]
     np.testing.assert_allclose(top, [3 / 3, 0 / 2])
     np.testing.assert_allclose(bottom, [0 / 3, 1 / 2])
     np.testing.assert_allclose(net, [1.0, -0.5])
     # Don't know kept in the base (refused never is): row 1 base 4, row 2 base 3.
-    np.testing.assert_allclose(si.score_dimensions(r, 1, scoring="top_box", dont_know="include")[:, 0, 0],
+    np.testing.assert_allclose(si.index.score_dimensions(r, 1, scoring="top_box", dont_know="include")[:, 0, 0],
                                [3 / 4, 0 / 3])
-    np.testing.assert_allclose(si.score_dimensions(r, 1, scoring="net", dont_know="include")[:, 0, 0],
+    np.testing.assert_allclose(si.index.score_dimensions(r, 1, scoring="net", dont_know="include")[:, 0, 0],
                                [3 / 4, -1 / 3])
     # Don't know as the midpoint 3: row 1 mean(5, 4, 3, 4) = 4; row 2 mean(1, 3, 3) = 7/3.
-    np.testing.assert_allclose(si.score_dimensions(r, 1, dont_know="midpoint")[:, 0, 0], [4.0, 7 / 3])
+    np.testing.assert_allclose(si.index.score_dimensions(r, 1, dont_know="midpoint")[:, 0, 0], [4.0, 7 / 3])
     # The minimum-valid rule counts the base: row 2 has 2 valid answers, 3 with don't know in.
-    assert np.isnan(si.score_dimensions(r, 3, scoring="top_box")[1, 0, 0])
-    assert si.score_dimensions(r, 3, scoring="top_box", dont_know="include")[1, 0, 0] == 0.0
+    assert np.isnan(si.index.score_dimensions(r, 3, scoring="top_box")[1, 0, 0])
+    assert si.index.score_dimensions(r, 3, scoring="top_box", dont_know="include")[1, 0, 0] == 0.0
     # A custom top box: codes 5 only.
-    np.testing.assert_allclose(si.score_dimensions(r, 1, scoring="top_box", top=5)[:, 0, 0], [1 / 3, 0])
+    np.testing.assert_allclose(si.index.score_dimensions(r, 1, scoring="top_box", top=5)[:, 0, 0], [1 / 3, 0])
 
 
 def test_scoring_errors(two_respondents):
     with pytest.raises(EstimationError, match="use dont_know='midpoint'"):
-        si.score_dimensions(two_respondents, scoring="mean", dont_know="include")
+        si.index.score_dimensions(two_respondents, scoring="mean", dont_know="include")
     with pytest.raises(EstimationError, match="scoring must be one of"):
-        si.score_dimensions(two_respondents, scoring="median")
+        si.index.score_dimensions(two_respondents, scoring="median")
 
 
 def test_score_bounds(inst):

@@ -34,10 +34,10 @@ def test_flagship_instrument_has_the_promised_shape(inst):
 
 def test_audience_filter_age_and_g20(inst):
     df = pd.DataFrame({"country": ["BRA", "BRA", "NGA", "JPN", "JPN"], "age": [18, 35, 20, 34, None]})
-    assert si.audience_mask(inst, df, "g20_youth").tolist() == [True, False, False, True, False]
-    assert si.audience_mask(inst, df, "all").all()
+    assert si.instrument.audience_mask(inst, df, "g20_youth").tolist() == [True, False, False, True, False]
+    assert si.instrument.audience_mask(inst, df, "all").all()
     with pytest.raises(InstrumentError, match="audience 'teens' is not defined"):
-        si.audience_mask(inst, df, "teens")
+        si.instrument.audience_mask(inst, df, "teens")
 
 
 def _broken(tmp_path, edit):

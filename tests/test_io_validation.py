@@ -172,7 +172,7 @@ def test_ledger_reaches_the_workbook_exclusions_sheet_as_text(inst, tmp_path):
     df.loc[2, "gender"] = 5
     led = si.read_responses(df, inst).ledger
     tables = replace(make_tables(), ledger_summary=led.summary(), exclusions=led.excluded)
-    ws = load_workbook(si.write_workbook(tables, tmp_path / "r.xlsx"))["Exclusions"]
+    ws = load_workbook(si.report.write_workbook(tables, tmp_path / "r.xlsx"))["Exclusions"]
     cells = {c.value: c for row in ws.iter_rows() for c in row if c.value is not None}
     assert cells["rows in"].offset(column=1).value == 3
     assert cells["=1+2"].data_type == "s" and cells["=1+2"].quotePrefix
@@ -197,6 +197,6 @@ def test_nonresponse_counts_only_the_targets_a_respondent_rated():
             cols[inst.column(t, item)] = [code if t in shown else np.nan,
                                           code if t in shown and j % 2 == 0 else np.nan]
     df = pd.DataFrame(cols)
-    flags = si.read_responses(df, inst, quality=si.QualityRules(max_nonresponse=0.4)).ledger.report()
+    flags = si.read_responses(df, inst, quality=si.io.QualityRules(max_nonresponse=0.4)).ledger.report()
     hit = flags[flags["problem"] == "high item nonresponse"]
     assert hit["resp_id"].tolist() == ["b"]

@@ -124,7 +124,7 @@ def test_reliability_results_display_briefly():
 
     hs = reference_data("HolzingerSwineford1939")
     m3 = {"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"], "speed": ["x7", "x8", "x9"]}
-    fit = si.fit_cfa(hs, m3, group="school", equal=("loadings",))
+    fit = si.reliability.fit_cfa(hs, m3, group="school", equal=("loadings",))
     om = si.omega(hs[["x1", "x2", "x3"]])
     summary = pd.DataFrame({"target": ["USA", "USA"], "dimension": ["mor", "edu"],
                             "level": ["scalar", "metric"], "verdict": ["invariant", "not"]})

@@ -155,7 +155,7 @@ def test_tracker_workbook_and_plot(inst, tmp_path):
 
     waves = {w: _design(pd.read_csv(DATA.format(k)), inst) for k, w in ((1, "w1"), (2, "w2"))}
     tr = compute_tracker(waves, audiences=["all"])
-    out = si.write_tracker_report(tr, tmp_path / "tracker.xlsx")
+    out = si.report.write_tracker_report(tr, tmp_path / "tracker.xlsx")
     wb = openpyxl.load_workbook(out)
     assert {"Trend", "Changes", "Improved", "Comparability"} <= set(wb.sheetnames)
     ws = wb["Trend"]

@@ -112,11 +112,11 @@ class ReportTables:
     sensitivity: pd.DataFrame = field(default_factory=pd.DataFrame)
     sensitivity_indices: pd.DataFrame = field(default_factory=pd.DataFrame)
     index_settings: dict = field(default_factory=dict)
+    trend: dict = field(default_factory=dict)
     favourability: pd.DataFrame = field(default_factory=pd.DataFrame)
     labels: Labels = field(default_factory=Labels)
     run_date: str = ""
     sheets: tuple = ()
-    trend: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -177,26 +177,55 @@ SHEETS = ("Summary", "Charts", "Index", "Favourability", "Dimensions", "Profile"
 
 def _build(t: ReportTables) -> Workbook:
     """The whole workbook, sheets in the documented order."""
-    lab = t.labels
-    codes = _pair(t.comparison, t.leads)
-    a, b = (lab.target(c) for c in codes)
-    level = index_sheets.level_text(t.level)
-    bases = t.bases if not t.bases.empty else sample_bases(t.dimensions, t.base_rule)
-    composite, dimensions = _with_notes(t.composite, bases), _with_notes(t.dimensions, bases)
-    dimensions = suppress(_with_flags(dimensions, t.flags), bases)
-    composite = suppress(composite, bases)
-    comparison = suppress(t.comparison, bases)
-    favourability = suppress(_with_notes(t.favourability, bases).rename(
-        columns={"mean": "estimate"}), bases).rename(columns={"estimate": "mean"})
-    L = lab.add
+    c = _context(t)
     wb = Workbook()
     wb.properties.title, wb.properties.creator = t.title[:255], "surveyindex"
     summary = wb.active
     summary.title = "Summary"
     data = ChartData(wb.create_sheet("Chart data"))
-    charts_sheet(wb.create_sheet("Charts"), data, L(composite), L(comparison),
-                 L(dimension_profile_all(dimensions, t.level)), lab, a, b, level)
-    reps = index_sheets.replicates_text(t.index_settings)
+    L, lab = c["L"], c["lab"]
+    charts_sheet(wb.create_sheet("Charts"), data, L(c["composite"]), L(c["comparison"]),
+                 L(dimension_profile_all(c["dimensions"], t.level)), lab, c["a"], c["b"],
+                 c["level"])
+    _score_sheets(wb, t, c)
+    pair = _comparison_sheets(wb, t, c)
+    guide = _guide(pair, index_sheets.add_index_sheets(wb, t, c["bases"]))
+    guide.update(trend_sheets.add_trend_sheets(wb, t.trend, t.level))
+    _detail_sheets(wb, t, c)
+    data.ws.sheet_state = "hidden"
+    for name in HIDDEN:  # at the end, before Methodology
+        wb.move_sheet(name, offset=len(wb.sheetnames) - 1 - wb.sheetnames.index(name))
+    sheets.methodology_sheet(wb, "Methodology",
+                             {**index_sheets.with_methodology(t.methodology, t),
+                              "Small bases": t.base_rule.describe()})
+    guide = {k: v for k, v in guide.items() if k in wb.sheetnames}
+    if t.sheets:
+        _keep(wb, t.sheets, pair)
+        guide = {k: v for k, v in guide.items() if k in wb.sheetnames}
+    summary_sheet(summary, t, lab, guide, c["level"])
+    return wb
+
+
+def _context(t: ReportTables) -> dict:
+    """The tables as the sheets show them: notes, flags and small-base suppression applied."""
+    lab = t.labels
+    codes = _pair(t.comparison, t.leads)
+    bases = t.bases if not t.bases.empty else sample_bases(t.dimensions, t.base_rule)
+    composite, dimensions = _with_notes(t.composite, bases), _with_notes(t.dimensions, bases)
+    favourability = suppress(_with_notes(t.favourability, bases).rename(
+        columns={"mean": "estimate"}), bases).rename(columns={"estimate": "mean"})
+    return {"lab": lab, "L": lab.add, "codes": codes, "a": lab.target(codes[0]),
+            "b": lab.target(codes[1]), "level": index_sheets.level_text(t.level),
+            "bases": bases, "composite": suppress(composite, bases),
+            "dimensions": suppress(_with_flags(dimensions, t.flags), bases),
+            "comparison": suppress(t.comparison, bases), "favourability": favourability,
+            "reps": index_sheets.replicates_text(t.index_settings)}
+
+
+def _score_sheets(wb: Workbook, t: ReportTables, c: dict) -> None:
+    """Index, Favourability, Dimensions (+ hidden estimates) and Profile."""
+    L, lab, level, reps = c["L"], c["lab"], c["level"], c["reps"]
+    composite, dimensions, favourability = c["composite"], c["dimensions"], c["favourability"]
     sheets.table_sheet(wb, "Index", L(composite), cols.INDEX, scale="score", caption=(
         f"Composite index (0-100) per country, target and audience: score, replicate SE, {level} "
         f"CI; rank among the surveyed countries (1 = highest) and its {level} interval, whole "
@@ -223,6 +252,12 @@ def _build(t: ReportTables) -> Workbook:
                          dimensions, lab, f"Each target's dimension scores averaged over the "
                          f"surveyed countries ({lab.audience('all')}), each country counted "
                          f"equally, with {level} CI; below, the score of each country.")
+
+
+def _comparison_sheets(wb: Workbook, t: ReportTables, c: dict) -> str:
+    """The A vs B sheet, the wide Differences table and Leads; returns the pair sheet's name."""
+    L, lab, level, reps = c["L"], c["lab"], c["level"], c["reps"]
+    a, b, codes, comparison = c["a"], c["b"], c["codes"], c["comparison"]
     pair = _sheet_name(f"{codes[0]} vs {codes[1]}")
     m = comparison["country"].nunique() if "country" in comparison else 0
     sheets.comparison_sheet(wb, pair, L(comparison), a, b, t.level, (
@@ -241,8 +276,12 @@ def _build(t: ReportTables) -> Workbook:
         f"In how many of the surveyed countries each target is rated higher, per audience and "
         f"measure, with the {level} interval of that count over the {reps} (order statistics); "
         "significantly higher: Holm-adjusted, as on the comparison sheet."))
-    guide = _guide(pair, index_sheets.add_index_sheets(wb, t, bases))
-    guide.update(trend_sheets.add_trend_sheets(wb, t.trend, t.level))
+    return pair
+
+
+def _detail_sheets(wb: Workbook, t: ReportTables, c: dict) -> None:
+    """Items, Reliability, Flags, Weighting, Bases and Exclusions."""
+    L, lab, bases = c["L"], c["lab"], c["bases"]
     sheets.items_sheet(wb, "Items", suppress(t.items, bases), lab, (
         "Weighted mean of each item on its response scale (agreement 1-5: 5 = strongly agree; "
         "reverse-keyed items as asked, before reverse keying), by country. SE, CI and n of "
@@ -270,18 +309,6 @@ def _build(t: ReportTables) -> Workbook:
                                "sample size and the range of the weights.")
     sheets.bases_sheet(wb, "Bases", L(bases), t.base_rule.describe())
     sheets.exclusions_sheet(wb, "Exclusions", t.ledger_summary, t.exclusions)
-    data.ws.sheet_state = "hidden"
-    for name in HIDDEN:  # at the end, before Methodology
-        wb.move_sheet(name, offset=len(wb.sheetnames) - 1 - wb.sheetnames.index(name))
-    sheets.methodology_sheet(wb, "Methodology",
-                             {**index_sheets.with_methodology(t.methodology, t),
-                              "Small bases": t.base_rule.describe()})
-    guide = {k: v for k, v in guide.items() if k in wb.sheetnames}
-    if t.sheets:
-        _keep(wb, t.sheets, pair)
-        guide = {k: v for k, v in guide.items() if k in wb.sheetnames}
-    summary_sheet(summary, t, lab, guide, level)
-    return wb
 
 
 def dimension_profile_all(dimensions: pd.DataFrame, level: float) -> pd.DataFrame:
