@@ -17,9 +17,8 @@ import pandas as pd
 from scipy.stats import chi2
 
 from ..errors import EstimationError
-from .alignment import align_configural
 from .cfa import fit_moments, group_moments
-from .partial import partial_search
+from .comparability import _comparable, _search, _with_alignment
 from .robust import sb2001_difference, with_robust
 
 #: Published cut-off sets for the change in fit from one model to the next.
@@ -363,24 +362,6 @@ def _analyse(x, codes, labels, items, dim, cut, min_n, w=None, search=True, alig
             "summary": {"n_groups": len(used), "level": level, "verdict": verdict, "note": note}}
 
 
-def _search(fits, level, moments, common, cut, robust):
-    """Partial metric (if metric failed) then partial scalar invariance by score tests.
-    Returns the path rows and the final partial scalar model (None when no partial model
-    holds)."""
-    path, metric = [], fits["metric"]
-    if level == "configural":
-        metric, table = partial_search(fits["metric"], against=fits["configural"],
-                                       rule=cut["metric"])
-        path += [{"model": "metric", **r} for r in table.to_dict("records")]
-        if not table["holds"].iloc[-1]:
-            return path, None
-    start = fits["scalar"] if level == "metric" else robust(fit_moments(
-        *moments, equal=MODELS["scalar"], free=metric.spec.free, start=metric, **common))
-    final, table = partial_search(start, against=metric, rule=cut["scalar"])
-    path += [{"model": "scalar", **r} for r in table.to_dict("records")]
-    return path, (final if table["holds"].iloc[-1] else None)
-
-
 def _difference(a, b):
     """Chi-square difference of nested fits: plain for ML, Satorra-Bentler (2001) for MLR."""
     fa, fb = a.fit, b.fit
@@ -395,47 +376,6 @@ def _difference(a, b):
 def _changes(a: dict, b: dict) -> dict:
     cfi, rmsea = ("cfi_robust", "rmsea_robust") if "cfi_robust" in a else ("cfi", "rmsea")
     return {"d_cfi": b[cfi] - a[cfi], "d_rmsea": b[rmsea] - a[rmsea], "d_srmr": b["srmr"] - a["srmr"]}
-
-
-def _comparable(level, groups, labels, final, holds) -> list[dict]:
-    """Per group: scalar / partial (own parameters freed) / aligned only."""
-    freed = {}
-    if final is not None and holds:
-        items = final.parameters.loc[final.parameters["op"] == "=~", "rhs"].unique()
-        for kind, j, g in sorted(final.spec.free):
-            name = {"lam": "loading", "nu": "intercept", "th": "residual"}[kind]
-            freed.setdefault(groups[g], []).append(f"{name} {items[j]}")
-    rows = []
-    for lab in labels:
-        if lab not in groups:
-            rows.append({"group": lab, "comparable": "not estimable", "freed": ""})
-        elif level == "scalar":
-            rows.append({"group": lab, "comparable": "scalar", "freed": ""})
-        elif final is not None and holds:
-            rows.append({"group": lab, "comparable": "partial" if lab in freed else "scalar",
-                         "freed": "; ".join(freed.get(lab, []))})
-        else:
-            rows.append({"group": lab, "comparable": "aligned only", "freed": ""})
-    return rows
-
-
-def _with_alignment(rows, configural) -> list[dict]:
-    """Aligned factor mean, SD and non-invariant parameters of each group beside its row."""
-    res = next(iter(align_configural(configural).values()))
-    by_group = res.groups.set_index("group")
-    it = res.items
-    bad = {}
-    for r in it[it["loading_differs"] | it["intercept_differs"]].itertuples(index=False):
-        what = [k for k, f in (("loading", r.loading_differs), ("intercept", r.intercept_differs)) if f]
-        bad.setdefault(r.group, []).append(f"{'+'.join(what)} {r.item}")
-    out = []
-    for row in rows:
-        g = row["group"]
-        known = g in by_group.index
-        out.append({**row, "aligned_mean": float(by_group.loc[g, "mean"]) if known else np.nan,
-                    "aligned_sd": float(by_group.loc[g, "sd"]) if known else np.nan,
-                    "non_invariant": "; ".join(bad.get(g, []))})
-    return out
 
 
 def _release(moments, constrained, equal, step, common, counts, robust) -> list[dict]:

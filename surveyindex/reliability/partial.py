@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import chi2
 
-from .cfa import CFAResult, _Spec, implied_moments, ml_gradients
+from .cfa import CFAResult, implied_moments, ml_gradients
+from .cfa_spec import _Spec
 from .robust import h1_information, moment_jacobian
 
 _KIND = {"lam": "=~", "nu": "~1", "th": "~~"}
