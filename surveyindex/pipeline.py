@@ -91,7 +91,7 @@ def run_pipeline(instrument: str | Path | Instrument = "softpower",
                  replicate_method: str = "bootstrap", fay_rho: float = 0.3,
                  weighting: str = "rake", trim: dict | None = None,
                  required: list[str] | None = None,
-                 read_options: dict | None = None) -> PipelineResult:
+                 read_options: dict | None = None, client=None) -> PipelineResult:
     """Run every stage; with no file arguments, on the bundled soft-power sample.
 
     Steps: read and validate the responses (ledger of exclusions); build the design (strata =
@@ -120,6 +120,8 @@ def run_pipeline(instrument: str | Path | Instrument = "softpower",
     ``tqdm``: ``pip install 'surveyindex[progress]'``); None shows it when tqdm is installed and
     the output is a terminal or a notebook, False never. ``read_options`` passes reading
     choices to :func:`surveyindex.read_responses` (e.g. ``{"unknown_labels": "missing"}``).
+    ``client`` (a ``dask.distributed`` client or scheduler address) runs raking and the index's
+    replicates on that cluster, with the same numbers (:mod:`surveyindex.design.distributed`).
 
     >>> import surveyindex as si
     >>> res = si.run_pipeline(replicates=20, seed=1)
@@ -146,10 +148,10 @@ def run_pipeline(instrument: str | Path | Instrument = "softpower",
         design = weight_design(design, margin_table, by=by, weighting=weighting,
                                tolerance=tolerance or w.tolerance,
                                max_iterations=max_iterations or w.max_iterations,
-                               collapse=collapse, trim=trim)
+                               collapse=collapse, trim=trim, client=client)
         step()
         index = compute_index(design, audiences, level=level, min_valid_items=min_valid_items,
-                              **(method or {}))
+                              client=client, **(method or {}))
         step()
         rel, flags, inv = _reliability(resp, invariance, design.weights)
         step()
@@ -174,8 +176,9 @@ def base_design(resp: Responses, by: str | None = "country") -> SurveyDesign:
 
 def weight_design(design: SurveyDesign, margins: pd.DataFrame | None, *, by: str | None,
                   weighting: str = "rake", tolerance: float = 1e-8, max_iterations: int = 100,
-                  collapse=None, trim: dict | None = None) -> SurveyDesign:
+                  collapse=None, trim: dict | None = None, client=None) -> SurveyDesign:
     """Rake (or calibrate) to the margins, then trim; without margins the weights are kept.
+    ``client``: raking's replicate cell totals on a dask cluster (see :func:`si.rake`).
 
     >>> import surveyindex as si
     >>> r = si.read_responses(si.sample_paths()["responses"], si.load_instrument("softpower"))
@@ -186,7 +189,7 @@ def weight_design(design: SurveyDesign, margins: pd.DataFrame | None, *, by: str
         raise WeightingError(f"weighting={weighting!r}: expected 'rake' or 'calibrate'")
     if margins is not None and weighting == "rake":
         design = design.rake(margins, by=by, tolerance=tolerance, max_iterations=max_iterations,
-                             collapse=collapse)
+                             collapse=collapse, client=client)
     elif margins is not None:
         design = design.calibrate(_calibration_totals(design, margins, by), by=by)
     if trim:

@@ -267,3 +267,50 @@ def _select(df: pd.DataFrame, name: str, **equal) -> pd.DataFrame:
             raise ReportError(f"{name} table has no rows with {col} = {value!r}; "
                               f"available: {', '.join(found)}")
     return rows
+
+
+def trend_plot(estimates: pd.DataFrame, measure: str = "composite", target: str | None = None,
+               audience: str = "all", level: float = 0.95):
+    """Score by wave for each country, with its interval (a tracker's ``estimates`` table).
+
+    Parameters
+    ----------
+    estimates : DataFrame
+        ``tracker.estimates`` (wave, country, target, audience, measure, estimate, ci_low,
+        ci_high).
+    measure, target, audience : which line to draw (target: the first one by default).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> est = pd.DataFrame({"wave": ["2022", "2023"] * 2, "country": ["BRA"] * 2 + ["JPN"] * 2,
+    ...     "target": "USA", "audience": "all", "measure": "composite",
+    ...     "estimate": [50.0, 52.0, 60.0, 58.0], "ci_low": [48.0, 50, 58, 56],
+    ...     "ci_high": [52.0, 54, 62, 60]})
+    >>> fig = trend_plot(est)
+    >>> [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    ['BRA', 'JPN']
+    """
+    Figure = _figure_class()
+    target = target if target is not None else str(estimates["target"].iloc[0])
+    rows = _select(estimates, "estimates", measure=measure, target=target, audience=audience)
+    waves = list(dict.fromkeys(rows["wave"].astype(str)))
+    x = {w: i for i, w in enumerate(waves)}
+    fig = Figure(figsize=(7, 4.5), layout="constrained")
+    ax = fig.add_subplot()
+    for k, (country, g) in enumerate(rows.groupby("country", sort=True)):
+        xs = g["wave"].astype(str).map(x).to_numpy(float) + (k - 0.5 * rows["country"].nunique()) * 0.02
+        colour = _COLOURS[k % len(_COLOURS)]
+        ax.plot(xs, g["estimate"], marker="o", color=colour, label=str(country), lw=1.2)
+        ax.vlines(xs, g["ci_low"], g["ci_high"], color=colour, lw=0.8, alpha=0.7)
+    ax.set_xticks(range(len(waves)), waves)
+    ax.set_xlabel("wave")
+    ax.set_ylabel(f"{measure} (0-100), {level:.0%} CI")
+    ax.set_title(f"{measure} of {target} by wave, audience {audience}")
+    ax.legend(fontsize=8, frameon=False, ncol=2)
+    ax.grid(axis="y", alpha=0.3)
+    return fig

@@ -154,6 +154,17 @@ class Outputs(_Strict):
         "it as text (OWASP CSV injection); false writes text as it is, for machine consumers."))
 
 
+class ComputeOptions(_Strict):
+    """Where the replicate-heavy steps run: a dask.distributed scheduler, or a LocalCluster
+    started for the run (needs ``pip install 'surveyindex[dask]'``); unset: this process."""
+
+    scheduler: str | None = Field(default=None, description="Address of a running scheduler, "
+                                  "e.g. tcp://10.0.0.5:8786.")
+    workers: int = Field(default=2, ge=1, description="LocalCluster workers (no scheduler).")
+    threads_per_worker: int = Field(default=1, ge=1)
+    processes: bool = True
+
+
 class Project(_Strict):
     """A validated project file; paths already resolved against its folder."""
 
@@ -171,6 +182,7 @@ class Project(_Strict):
     reliability: ReliabilityOptions = ReliabilityOptions()
     report: ReportOptions = ReportOptions()
     outputs: Outputs = Outputs()
+    compute: ComputeOptions | None = None
     source: Path | None = Field(default=None, exclude=True)
 
     @field_validator("margins", mode="before")
@@ -346,20 +358,32 @@ def run_project(project: str | Path | Project, *, write: bool = True,
     if write:
         check_outputs(p)
     check_inputs(p)
-    res = run_pipeline(p.instrument, p.responses, p.margins,
-                       replicates=replicates or p.replicates.n, seed=p.replicates.seed,
-                       audiences=p.index.audiences, level=p.index.level, by=p.weighting.by,
-                       tolerance=p.weighting.tolerance,
-                       max_iterations=p.weighting.max_iterations,
-                       collapse=p.weighting.collapse,
-                       min_valid_items=p.index.min_valid_items, sheet=p.sheet,
-                       method=p.index.method(), invariance=p.reliability.invariance,
-                       progress=progress, read_options=p.reading.options(),
-                       roles=p.columns.roles() or None,
-                       replicate_method=p.replicates.method, fay_rho=p.replicates.fay_rho,
-                       weighting=p.weighting.method,
-                       trim=p.weighting.trim.model_dump() if p.weighting.trim else None,
-                       required=p.required)
+    client = None
+    if p.compute is not None:
+        from .design import get_client
+
+        client = get_client(p.compute.model_dump())
+    try:
+        res = run_pipeline(p.instrument, p.responses, p.margins, client=client,
+                           replicates=replicates or p.replicates.n, seed=p.replicates.seed,
+                           audiences=p.index.audiences, level=p.index.level, by=p.weighting.by,
+                           tolerance=p.weighting.tolerance,
+                           max_iterations=p.weighting.max_iterations,
+                           collapse=p.weighting.collapse,
+                           min_valid_items=p.index.min_valid_items, sheet=p.sheet,
+                           method=p.index.method(), invariance=p.reliability.invariance,
+                           progress=progress, read_options=p.reading.options(),
+                           roles=p.columns.roles() or None,
+                           replicate_method=p.replicates.method, fay_rho=p.replicates.fay_rho,
+                           weighting=p.weighting.method,
+                           trim=p.weighting.trim.model_dump() if p.weighting.trim else None,
+                           required=p.required)
+    finally:
+        if client is not None:      # the cluster was started for this run: stop it
+            cluster = client.cluster
+            client.close()
+            if cluster is not None and p.compute.scheduler is None:
+                cluster.close()
     if write:
         write_outputs(res, p)
     return res

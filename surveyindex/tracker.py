@@ -1,8 +1,8 @@
 """A tracker in one call: every wave read, weighted and indexed, then the changes between waves.
 
 No statistics live here (see :mod:`surveyindex.index.waves`); this module reads the waves, builds
-each wave's design as :func:`surveyindex.run_pipeline` does (strata = country, Rao-Wu bootstrap,
-raking to that wave's margins) and hands them to :func:`surveyindex.compute_tracker`.
+each wave's design as :func:`surveyindex.run_pipeline` does (its layout's strata, else
+country; Rao-Wu bootstrap; raking to that wave's margins) and hands them to :func:`surveyindex.compute_tracker`.
 """
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from .design import make_design
 from .errors import ResponseDataError
 from .index import Tracker, compute_tracker
 from .instrument import Instrument, load_instrument
-from .io import read_responses
+from .io import margin_codes, read_margins, read_responses
+from .pipeline import base_design, weight_design
 
 
 def run_tracker(waves, instrument: str | Path | Instrument = "softpower", margins=None, *,
@@ -56,13 +56,11 @@ def run_tracker(waves, instrument: str | Path | Instrument = "softpower", margin
         inst = inst if isinstance(inst, Instrument) else load_instrument(inst)
         resp = read_responses(part["responses"](), inst)
         g = by or inst.weighting.by
-        d = make_design(resp, strata=g).with_replicates("bootstrap", n=replicates, seed=seed + k)
+        d = base_design(resp, g).with_replicates("bootstrap", n=replicates, seed=seed + k)
         m = part.get("margins", margins)
-        if m is not None:
-            table = _margins_for(m, name, wave)
-            d = d.rake(table, by=g, tolerance=inst.weighting.tolerance,
-                       max_iterations=inst.weighting.max_iterations, client=client)
-        designs[name] = d
+        table = None if m is None else margin_codes(_margins_for(m, name, wave), inst)
+        designs[name] = weight_design(d, table, by=g, tolerance=inst.weighting.tolerance,
+                                      max_iterations=inst.weighting.max_iterations, client=client)
     return compute_tracker(designs, client=client, **options)
 
 
@@ -115,8 +113,7 @@ def _read_table(path) -> pd.DataFrame:
 
 
 def _margins_for(margins, name, wave) -> pd.DataFrame:
-    table = margins if isinstance(margins, pd.DataFrame) else pd.read_csv(margins,
-                                                                          dtype={"category": str})
+    table = read_margins(margins)
     if wave in table.columns:
         table = table[table[wave].astype(str) == name].drop(columns=[wave])
         if table.empty:

@@ -16,7 +16,7 @@ distributed = pytest.importorskip("distributed")
 @pytest.fixture(scope="module")
 def client():
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                  dashboard_address=None) as cluster, \
+                                  dashboard_address=":0") as cluster, \
             distributed.Client(cluster) as c:
         yield c
 
@@ -100,3 +100,21 @@ def test_tracker_from_parquet_partitions_on_cluster(client, tmp_path):
     np.testing.assert_allclose(remote.changes[num].to_numpy(float),
                                local.changes[num].to_numpy(float), rtol=1e-12, atol=1e-12)
     assert len(local.changes) == 2 * 2 * (20 + 5 + 1)
+
+
+def test_project_compute_section(tmp_path):
+    # compute: starts a LocalCluster for the run (2 in-process workers) and stops it after.
+    import shutil
+
+    for name in ("responses", "margins"):
+        shutil.copy(si.sample_paths()[name], tmp_path)
+    base = ("instrument: softpower\nresponses: softpower_sample.csv\nmargins: margins.csv\n"
+            "replicates: {n: 6, seed: 2}\nindex: {audiences: [all]}\n")
+    (tmp_path / "local.yaml").write_text(base)
+    (tmp_path / "dask.yaml").write_text(base + "compute: {workers: 2, processes: false}\n")
+    local = si.run_project(tmp_path / "local.yaml", write=False, progress=False)
+    remote = si.run_project(tmp_path / "dask.yaml", write=False, progress=False)
+    np.testing.assert_allclose(remote.index.composite["score"], local.index.composite["score"],
+                               rtol=1e-12)
+    np.testing.assert_allclose(remote.index.composite["se"], local.index.composite["se"],
+                               rtol=1e-12)

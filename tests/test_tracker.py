@@ -28,6 +28,8 @@ def _composite(df, target, drop=()):
     scores = []
     for p in DIMS:
         cols = [f"{target}_{p}{j}" for j in range(1, 5) if f"{p}{j}" not in drop]
+        if not cols:
+            continue
         x = df[cols].to_numpy(float)
         if f"{target}_{p}4" in cols:
             x[:, -1] = 6 - x[:, -1]
@@ -146,3 +148,57 @@ def test_tracker_errors(inst):
     with pytest.raises(EstimationError, match="comparable names"):
         compute_tracker({"a": d, "b": d}, comparable={"nope": False}, audiences=["all"],
                         panel_id="resp_id")
+
+
+def test_tracker_workbook_and_plot(inst, tmp_path):
+    import openpyxl
+
+    waves = {w: _design(pd.read_csv(DATA.format(k)), inst) for k, w in ((1, "w1"), (2, "w2"))}
+    tr = compute_tracker(waves, audiences=["all"])
+    out = si.report.write_tracker_report(tr, tmp_path / "tracker.xlsx")
+    wb = openpyxl.load_workbook(out)
+    assert {"Trend", "Changes", "Improved", "Comparability"} <= set(wb.sheetnames)
+    ws = wb["Trend"]
+    header = [c.value for c in ws[2]]
+    assert header[:6] == ["Country", "Target", "Audience", "Measure", "w1", "w2"]
+    rows = [r for r in ws.iter_rows(min_row=3, values_only=True) if r[3] == "composite"]
+    want = tr.trend("composite").set_index(["country", "target"])
+    for r in rows:
+        assert r[4] == pytest.approx(want.loc[(r[0], r[1]), "w1"])
+        assert r[header.index("change w1-w2")] == pytest.approx(
+            want.loc[(r[0], r[1]), "change w1-w2"])
+    pytest.importorskip("matplotlib")
+    from surveyindex.plot import trend_plot
+
+    fig = trend_plot(tr.estimates, target="CHN")
+    assert fig.axes[0].get_title().startswith("composite of CHN")
+
+
+def test_panel_wave_against_itself_has_zero_se(inst):
+    # A raked bootstrap design compared with an identical copy of itself: every change is 0 and,
+    # the overlap's correlation being 1, so is its SE (independent samples would give sqrt(2) SE).
+    df = pd.read_csv(DATA.format(1))
+    m = pd.DataFrame({"country": np.repeat(["BRA", "JPN"], 2), "variable": "gender",
+                      "category": ["1", "2"] * 2, "proportion": 0.5})
+    d = (si.make_design(si.read_responses(df, inst)).with_replicates("bootstrap", n=40, seed=1)
+         .rake(m, by="country"))
+    ch = compute_tracker({"a": d, "b": d}, audiences=["all"], panel_id="resp_id").changes
+    assert np.abs(ch["change"]).max() < 1e-12
+    assert ch["se"].max() < 1e-6 * ch["se_independent"].min()
+    assert (ch["se_independent"] > 0).all()
+
+
+def test_dimension_dropped_in_a_wave(inst):
+    # Wave 2's version has no education items: the change's composite is over the other four
+    # dimensions in both waves (equal weights), and the trend shows education for wave 1 only.
+    w1, w2 = (pd.read_csv(DATA.format(k)) for k in (1, 2))
+    edu = [f"edu{j}" for j in range(1, 5)]
+    d2 = restrict_items(_design(w2, inst), [i for i in inst.item_ids if i not in edu])
+    tr = compute_tracker({"w1": _design(w1, inst), "w2": d2}, audiences=["all"])
+    ch = tr.changes.set_index(["country", "target", "measure"])
+    assert "education" not in ch.index.get_level_values("measure")
+    r1, r2 = (w1["country"] == "JPN").to_numpy(), (w2["country"] == "JPN").to_numpy()
+    hand = (_composite(w2[r2], "CHN", drop=edu).mean() - _composite(w1[r1], "CHN", drop=edu).mean())
+    assert ch.loc[("JPN", "CHN", "composite"), "change"] == pytest.approx(hand, abs=1e-10)
+    trend = tr.trend("education")
+    assert trend["w1"].notna().all() and trend["w2"].isna().all()

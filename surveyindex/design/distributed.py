@@ -56,7 +56,7 @@ def get_client(client):
             n_workers=int(client.get("workers", 2)),
             threads_per_worker=int(client.get("threads_per_worker", 1)),
             processes=bool(client.get("processes", True)),
-            memory_limit=client.get("memory_limit", "auto"), dashboard_address=None)
+            memory_limit=client.get("memory_limit", "auto"), dashboard_address=":0")
         return distributed.Client(cluster)
     raise WeightingError(f"client must be a dask.distributed.Client, a scheduler address or a "
                          f"compute mapping, not {type(client).__name__}")

@@ -13,10 +13,13 @@ own :func:`~surveyindex.estimate.variance.taylor_variance` on that pooled sample
 members carry both values, so only they contribute (the centring terms are zero for means).
 This is the covariance a replicate design drawn over the union (a panel member keeping the same
 replicate factor in both waves) estimates, without requiring the waves' replicates to be built
-together.
+together. What the change uses is the correlation this gives, ``C / sqrt(V_a V_b)`` with the
+variances from the same pooled computation, times the two waves' replicate SEs: the variances
+of a change are then the replicate variances throughout (as for independent samples), and a
+wave compared with an identical copy of itself has a change of SE 0.
 
 Normalised dimension scores and the composite are smooth functions of the dimension means of
-their own country and target; their covariance is carried through by the chain rule, with the
+their own country and target; their correlation is carried through by the chain rule, with the
 gradient estimated from each wave's replicates (the least-squares slope of the score on the
 means over the replicates). For the default index (linear rescaling, fixed weights, arithmetic
 aggregation) that gradient is exact; for data-driven normalisations and weights it is a
@@ -80,9 +83,10 @@ def overlap_covariance(waves: tuple, pairs: tuple[np.ndarray, np.ndarray],
     ``waves`` holds, for each of the two waves, ``(design, masks, per_audience, method)``: the
     design, the audience masks, and the index arrays and scoring method
     :func:`~surveyindex.index.compute_index` used. Returns, per audience name, ``items``
-    (C, T, J) and ``dims`` (C, T, K, K): the covariance of wave a's and wave b's means of each
-    item, and of each pair of dimensions, for the countries both waves have (in wave a's order),
-    with ``countries`` and ``n_panel`` (panel members per country).
+    (3, C, T, J) and ``dims`` (3, C, T, K, K): the linearised covariance of wave a's with wave
+    b's means (index 0), and the variances of wave a's (1) and of wave b's (2), for each item
+    and each pair of dimensions, for the countries both waves have (in wave a's order), with
+    ``countries`` and ``n_panel`` (panel members per country).
     """
     (da, masks_a, per_a, ma), (db, masks_b, per_b, mb) = waves
     rows_a, rows_b = pairs
@@ -98,8 +102,8 @@ def overlap_covariance(waves: tuple, pairs: tuple[np.ndarray, np.ndarray],
         countries = [c for c in aud_a["countries"] if c in aud_b["countries"]]
         T, J = aud_a["item_mean"].shape[1:3]
         K = aud_a["dim_mean"].shape[2]
-        items = np.zeros((len(countries), T, J))
-        dims = np.zeros((len(countries), T, K, K))
+        items = np.zeros((3, len(countries), T, J))
+        dims = np.zeros((3, len(countries), T, K, K))
         n_panel = np.zeros(len(countries), dtype=np.int64)
         for i, c in enumerate(countries):
             ka, kb = aud_a["countries"].index(c), aud_b["countries"].index(c)
@@ -111,12 +115,15 @@ def overlap_covariance(waves: tuple, pairs: tuple[np.ndarray, np.ndarray],
                 continue
             za, ext_a = _influence(da, ya, ca == c, in_a, _centres(aud_a, ka))
             zb, ext_b = _influence(db, yb, cb == c, in_b, _centres(aud_b, kb))
-            cov = _cross(za, ext_a, zb, ext_b, rows_a[ca[rows_a] == c], rows_b[ca[rows_a] == c])
-            V = T * J
-            items[i] = np.diagonal(cov[:V, :V]).reshape(T, J)
-            for t in range(T):
-                sl = slice(V + t * K, V + (t + 1) * K)
-                dims[i, t] = cov[sl, sl]
+            full = _cross(za, ext_a, zb, ext_b, rows_a[ca[rows_a] == c],
+                          rows_b[ca[rows_a] == c])
+            V, P = T * J, za.shape[1]
+            for q, (r0, c0) in enumerate(((0, P), (0, 0), (P, P))):     # ab, aa, bb
+                block = full[r0:r0 + P, c0:c0 + P]
+                items[q, i] = np.diagonal(block[:V, :V]).reshape(T, J)
+                for t in range(T):
+                    sl = slice(V + t * K, V + (t + 1) * K)
+                    dims[q, i, t] = block[sl, sl]
         out[name] = {"countries": countries, "items": items, "dims": dims, "n_panel": n_panel}
     return out
 
@@ -176,7 +183,8 @@ def _influence(design, Y, stratum, mask, centre):
 
 
 def _cross(za, ext_a, zb, ext_b, pair_a, pair_b) -> np.ndarray:
-    """Cross-covariance block of the two waves' influence totals over the pooled units."""
+    """Covariance matrix of both waves' influence totals over the pooled units, (2V, 2V): wave
+    a's variables first, then wave b's."""
     pos_a = np.full(int(max(ext_a.max(initial=-1), pair_a.max(initial=-1))) + 1, -1)
     pos_a[ext_a] = np.arange(len(ext_a))
     pos_b = np.full(int(max(ext_b.max(initial=-1), pair_b.max(initial=-1))) + 1, -1)
@@ -197,4 +205,4 @@ def _cross(za, ext_a, zb, ext_b, pair_a, pair_b) -> np.ndarray:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         full = taylor_variance(pooled, np.arange(n_u), Z, cov=True)
-    return np.asarray(full)[:V, V:]
+    return np.asarray(full)

@@ -70,7 +70,7 @@ class Tracker:
         if est.empty:
             raise EstimationError(f"no estimates for measure {measure!r}, audience {audience!r}")
         wide = est.pivot_table(index=["country", "target"], columns="wave", values="estimate",
-                               sort=False)[self.waves]
+                               sort=False).reindex(columns=self.waves)
         ch = self.changes[(self.changes["measure"] == measure)
                           & (self.changes["audience"] == audience)]
         for (a, b), part in ch.groupby(["wave_from", "wave_to"], sort=False):
@@ -164,8 +164,9 @@ def wave_changes(a: str, b: str, ra: IndexResult, rb: IndexResult, designs: tupl
     The SE is ``sqrt(V_a + V_b - 2 C)``: each wave's replicate variance on its own design
     (``designs``: its scale, per-replicate scales and centring, as
     :func:`~surveyindex.estimate.variance.replicate_variance`) and, with ``panel``
-    (:func:`~surveyindex.index.panel.overlap_covariance`), the covariance from respondents in
-    both waves; C = 0 for independent samples.
+    (:func:`~surveyindex.index.panel.overlap_covariance`), ``C = rho sqrt(V_a V_b)`` with
+    ``rho`` the correlation of the two estimates from respondents in both waves; C = 0 for
+    independent samples.
     """
     z = norm.ppf(0.5 + level / 2)
     A, B = ra._arrays, rb._arrays
@@ -179,12 +180,13 @@ def wave_changes(a: str, b: str, ra: IndexResult, rb: IndexResult, designs: tupl
             continue
         countries = [c for c in aud_a["countries"] if c in aud_b["countries"]]
         pc = (panel or {}).get(aud_a["audience"])
-        for level_name, names, get_a, get_b, cov in _measures(A, B, aud_a, aud_b, countries,
+        for level_name, names, get_a, get_b, rho in _measures(A, B, aud_a, aud_b, countries,
                                                               targets, dims, common_items, pc):
             ea, eb = get_a[..., 0], get_b[..., 0]
             va = replicate_variance(designs[0], get_a[..., 0], get_a[..., 1:])
             vb = replicate_variance(designs[1], get_b[..., 0], get_b[..., 1:])
-            c = np.zeros_like(va) if cov is None else np.nan_to_num(cov)
+            # The panel's covariance: the overlap's correlation times the replicate SEs.
+            c = np.zeros_like(va) if rho is None else rho * np.sqrt(va * vb)
             var = va + vb - 2 * c
             se = np.sqrt(np.maximum(var, 0.0))
             d = eb - ea
@@ -341,25 +343,37 @@ def _measures(A, B, aud_a, aud_b, countries, targets, dims, items, pc):
     dim_a, dim_b = pick(A, aud_a, "dim_score", dims, "dims"), pick(B, aud_b, "dim_score", dims, "dims")
     comp_a = pick(A, aud_a, "composite", None, None)[:, :, None]
     comp_b = pick(B, aud_b, "composite", None, None)[:, :, None]
-    cov_item = cov_dim = cov_comp = None
+    rho_item = rho_dim = rho_comp = None
     if pc is not None:
-        order = [pc["countries"].index(c) if c in pc["countries"] else -1 for c in countries]
+        sel = np.array([pc["countries"].index(c) if c in pc["countries"] else -1
+                        for c in countries])
         ti = [A["targets"].index(t) for t in targets]
         ji = [A["items"].index(i) for i in items]
         ki = [A["dims"].index(d) for d in dims]
-        sel = np.array(order)
-        cov_item = np.where((sel >= 0)[:, None, None], pc["items"][sel][:, ti][:, :, ji], 0.0)
-        S = np.where((sel >= 0)[:, None, None, None], pc["dims"][sel][:, ti][:, :, ki][:, :, :, ki], 0.0)
+        it = pc["items"][:, sel][:, :, ti][..., ji]                      # (3, C, T, J)
+        S = pc["dims"][:, sel][:, :, ti][:, :, :, ki][..., ki]           # (3, C, T, K, K)
+        it[:, sel < 0], S[:, sel < 0] = 0.0, 0.0
         ma, mb = pick(A, aud_a, "dim_mean", dims, "dims"), pick(B, aud_b, "dim_mean", dims, "dims")
         ga = np.stack([score_gradients(ma[:, :, [k]], dim_a[:, :, k])[..., 0]
                        for k in range(len(dims))], axis=-1)
         gb = np.stack([score_gradients(mb[:, :, [k]], dim_b[:, :, k])[..., 0]
                        for k in range(len(dims))], axis=-1)
-        cov_dim = ga * gb * np.diagonal(S, axis1=2, axis2=3)
+        rho_item = _corr(it[0], it[1], it[2])
+        d = np.diagonal(S, axis1=3, axis2=4)                              # (3, C, T, K)
+        rho_dim = np.sign(ga * gb) * _corr(d[0], d[1], d[2])
         Ga, Gb = score_gradients(ma, comp_a[:, :, 0]), score_gradients(mb, comp_b[:, :, 0])
-        cov_comp = np.einsum("ctk,ctkl,ctl->ct", Ga, S, Gb)[:, :, None]
-    return [("item", items, item_a, item_b, cov_item), ("dimension", dims, dim_a, dim_b, cov_dim),
-            ("composite", ["composite"], comp_a, comp_b, cov_comp)]
+        quad = [np.einsum("ctk,ctkl,ctl->ct", x, S[q], y)
+                for q, x, y in ((0, Ga, Gb), (1, Ga, Ga), (2, Gb, Gb))]
+        rho_comp = _corr(*quad)[:, :, None]
+    return [("item", items, item_a, item_b, rho_item), ("dimension", dims, dim_a, dim_b, rho_dim),
+            ("composite", ["composite"], comp_a, comp_b, rho_comp)]
+
+
+def _corr(ab, aa, bb) -> np.ndarray:
+    """Correlation from a covariance and two variances; 0 where a variance is 0."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = ab / np.sqrt(aa * bb)
+    return np.clip(np.nan_to_num(r, nan=0.0, posinf=0.0, neginf=0.0), -1.0, 1.0)
 
 
 def _panel(da, db, ra, rb, panel_id, audiences, options):
@@ -394,7 +408,8 @@ def _warn_recurring(waves, plan) -> None:
         ia, ib = (waves[w].data.get("resp_id") for w in (a, b))
         if ia is None or ib is None:
             continue
-        shared = np.isin(ib.astype(str).to_numpy(), ia.astype(str).to_numpy()).mean()
+        # A hash lookup: np.isin on strings sorts object arrays, seconds at 100,000s of ids.
+        shared = ib.astype(str).isin(pd.Index(ia.astype(str))).mean()
         if shared > 0.5:
             warnings.warn(f"{shared:.0%} of wave {b}'s resp_id values also occur in wave {a}: if "
                           "these are the same people, pass panel_id='resp_id' so the change's SE "

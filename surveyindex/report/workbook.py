@@ -21,7 +21,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from ..errors import ReportError
 from . import _format as fmt
 from . import columns as cols
-from . import index_sheets, sheets
+from . import index_sheets, sheets, trend_sheets
 from .bases import BaseRule, sample_bases, suppress
 from .charts import ChartData, composite_chart, forest_chart, profile_chart
 from .files import write_atomic
@@ -112,6 +112,7 @@ class ReportTables:
     sensitivity: pd.DataFrame = field(default_factory=pd.DataFrame)
     sensitivity_indices: pd.DataFrame = field(default_factory=pd.DataFrame)
     index_settings: dict = field(default_factory=dict)
+    trend: dict = field(default_factory=dict)
     favourability: pd.DataFrame = field(default_factory=pd.DataFrame)
     labels: Labels = field(default_factory=Labels)
     run_date: str = ""
@@ -122,7 +123,8 @@ class ReportTables:
             value = getattr(self, f.name)
             expected = {"title": str, "methodology": dict, "base_rule": BaseRule,
                         "level": float, "index_settings": dict, "labels": Labels,
-                        "run_date": str, "sheets": tuple}.get(f.name, pd.DataFrame)
+                        "run_date": str, "sheets": tuple,
+                        "trend": dict}.get(f.name, pd.DataFrame)
             if not isinstance(value, expected):
                 raise ReportError(f"ReportTables.{f.name}: expected a {expected.__name__}, "
                                   f"got {type(value).__name__}")
@@ -188,6 +190,7 @@ def _build(t: ReportTables) -> Workbook:
     _score_sheets(wb, t, c)
     pair = _comparison_sheets(wb, t, c)
     guide = _guide(pair, index_sheets.add_index_sheets(wb, t, c["bases"]))
+    guide.update(trend_sheets.add_trend_sheets(wb, t.trend, t.level))
     _detail_sheets(wb, t, c)
     data.ws.sheet_state = "hidden"
     for name in HIDDEN:  # at the end, before Methodology
