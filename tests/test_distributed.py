@@ -44,6 +44,17 @@ def test_raking_on_cluster_is_identical(client, design, margins, monkeypatch):
     assert local.steps[-1]["iterations"] == remote.steps[-1]["iterations"]
 
 
+def test_raking_on_cluster_with_empty_cells_is_identical(client, design):
+    # four margins: the cell grid has cells no respondent falls in, whose cluster totals must be
+    # 0 as locally (they were left uninitialised, and IPF took another path)
+    m = pd.read_csv(si.sample_paths()["margins"], dtype={"category": str})
+    m = m[m["country"].isin(["BRA", "JPN", "DEU"])]
+    local = design.rake(m, by="country")
+    remote = design.rake(m, by="country", client=client)
+    assert np.array_equal(local.weights, remote.weights)
+    assert np.array_equal(np.asarray(local.replicate_weights), np.asarray(remote.replicate_weights))
+
+
 def test_index_on_cluster_matches_local(client, design, margins, monkeypatch):
     monkeypatch.setattr("surveyindex.index.distributed.REPLICATE_BLOCK", 8)   # 4 blocks
     d = design.rake(margins, by="country")

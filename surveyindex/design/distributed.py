@@ -94,7 +94,7 @@ def cell_totals(design, indicator, groups: np.ndarray, client) -> np.ndarray:
     """
     rep = design.replicate_weights
     R = 0 if rep is None else rep.shape[1]
-    T0 = np.empty((indicator.shape[0], 1 + R))
+    T0 = np.zeros((indicator.shape[0], 1 + R))  # cells no respondent falls in stay 0
     T0[:, 0] = indicator @ design.weights
     if not R:
         return T0

@@ -216,6 +216,8 @@ def _cell_table(design, table, variables, cat_codes, cat_lists, groups, group_na
         from .distributed import cell_totals, get_client
 
         T0 = cell_totals(design, _indicator(cell_of, n_cells), groups, get_client(client))
+        # the weights' column added as the local path adds it, so both agree bit for bit
+        T0[:, 0] = _weight_totals(design, cell_of, n_cells)
     else:
         T0 = _cell_totals(design, cell_of, n_cells)
     group_total = _sum_by(T0, cell_keys[0], len(group_names))
@@ -309,7 +311,7 @@ def _cell_totals(design: SurveyDesign, cell_of: np.ndarray, n_cells: int) -> np.
     rep = design.replicate_weights
     R = 0 if rep is None else rep.shape[1]
     T0 = np.empty((n_cells, 1 + R))
-    T0[:, 0] = np.bincount(cell_of, weights=design.weights, minlength=n_cells)
+    T0[:, 0] = _weight_totals(design, cell_of, n_cells)
     if R:
         indicator = _indicator(cell_of, n_cells)
         step = column_chunk(design.n, R)
@@ -317,6 +319,10 @@ def _cell_totals(design: SurveyDesign, cell_of: np.ndarray, n_cells: int) -> np.
             c1 = min(R, c0 + step)
             T0[:, 1 + c0:1 + c1] = indicator @ replicate_block(rep, c0, c1)
     return T0
+
+
+def _weight_totals(design: SurveyDesign, cell_of: np.ndarray, n_cells: int) -> np.ndarray:
+    return np.bincount(cell_of, weights=design.weights, minlength=n_cells)
 
 
 # -- margins ------------------------------------------------------------------------------------
