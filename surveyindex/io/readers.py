@@ -242,6 +242,8 @@ def _read_excel(path: Path, sheet: str | int) -> RawTable:
     if isinstance(sheet, str) and sheet not in names:
         raise ResponseDataError(f"{path}: no sheet named {sheet!r}; the workbook has {names}")
     cells = pd.read_excel(book, sheet_name=sheet, header=None, dtype=object)
+    if _PANDAS_MAJOR < 3:
+        _restore_booleans(cells, path, names[sheet] if isinstance(sheet, int) else sheet)
     if cells.empty:
         raise ResponseDataError(f"{path}: sheet {sheet!r} is empty")
     # Excel adds empty trailing rows/columns when cells were once formatted; they are not data.
@@ -249,6 +251,28 @@ def _read_excel(path: Path, sheet: str | int) -> RawTable:
     notes = [f"sheet {names[sheet] if isinstance(sheet, int) else sheet!r} of {names}"] \
         if len(names) > 1 else []
     return RawTable(str(path), clean_cells(_with_header(cells, str(path))), "excel", 2, notes=notes)
+
+
+_PANDAS_MAJOR = int(pd.__version__.split(".")[0])
+
+
+def _restore_booleans(cells: pd.DataFrame, path: Path, sheet: str) -> None:
+    """pandas < 3 turns an Excel TRUE/FALSE in a numeric column into 1/0 before we see it; put
+    the booleans back so that the type checks see them (pandas 3 keeps them)."""
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    try:
+        ws = wb[sheet]
+        r0, c0 = (ws.min_row or 1), (ws.min_column or 1)
+        for row in ws.iter_rows():
+            for cell in row:
+                if getattr(cell, "data_type", None) == "b" and cell.value is not None:
+                    i, j = cell.row - r0, cell.column - c0
+                    if 0 <= i < cells.shape[0] and 0 <= j < cells.shape[1]:
+                        cells.iat[i, j] = bool(cell.value)
+    finally:
+        wb.close()
 
 
 def _read_readstat(path: Path) -> RawTable:
