@@ -68,12 +68,7 @@ def composite_chart(data: ChartData, composite: pd.DataFrame, title: str, axis: 
                           values=["score", "ci_low", "ci_high"], sort=False)
     order = wide[("score", targets[0])].sort_values(ascending=False, kind="stable").index
     wide = wide.loc[order]
-    headers, rows = ["Country"], [[c] for c in order]
-    for t in targets:
-        s = wide[("score", t)]
-        headers += [t, f"{t}: CI below", f"{t}: CI above"]
-        for row, v, lo, hi in zip(rows, s, s - wide[("ci_low", t)], wide[("ci_high", t)] - s):
-            row += [v, lo, hi]
+    headers, rows = _interval_rows(wide, targets, "Country", order)
     col, head = data.block(title, headers, rows)
     chart = _bar_chart(title, axis, len(order) * len(targets))
     chart.y_axis.scaling.min, chart.y_axis.scaling.max = 0, 100
@@ -120,12 +115,7 @@ def profile_chart(data: ChartData, profile: pd.DataFrame, title: str, axis: str)
     dims = list(dict.fromkeys(profile["dimension_label"]))
     wide = profile.pivot_table(index="dimension_label", columns="target_label",
                                values=["score", "ci_low", "ci_high"], sort=False).reindex(dims)
-    headers, rows = ["Dimension"], [[d] for d in dims]
-    for t in targets:
-        s = wide[("score", t)]
-        headers += [t, f"{t}: CI below", f"{t}: CI above"]
-        for row, v, lo, hi in zip(rows, s, s - wide[("ci_low", t)], wide[("ci_high", t)] - s):
-            row += [v, lo, hi]
+    headers, rows = _interval_rows(wide, targets, "Dimension", dims)
     col, head = data.block(title, headers, rows)
     chart = _bar_chart(title, axis, 0, horizontal=False)
     chart.y_axis.scaling.min, chart.y_axis.scaling.max = 0, 100
@@ -185,3 +175,15 @@ class _ErrorBars(ErrorBars):
 def _numbers(ws: Worksheet, col: int, k: int, first_row: int) -> NumDataSource:
     return NumDataSource(numRef=NumRef(f=str(Reference(ws, min_col=col, min_row=first_row,
                                                         max_row=first_row + k - 1))))
+
+
+def _interval_rows(wide: pd.DataFrame, targets: list, first: str, keys) -> tuple[list, list]:
+    """Chart source rows: the key, then per target its score and the error-bar lengths below
+    and above (score - ci_low, ci_high - score), as the bar charts' error bars take them."""
+    headers, rows = [first], [[k] for k in keys]
+    for t in targets:
+        s = wide[("score", t)]
+        headers += [t, f"{t}: CI below", f"{t}: CI above"]
+        for row, v, lo, hi in zip(rows, s, s - wide[("ci_low", t)], wide[("ci_high", t)] - s):
+            row += [v, lo, hi]
+    return headers, rows
