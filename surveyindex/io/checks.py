@@ -13,11 +13,15 @@ import pycountry
 from ..instrument import Instrument
 from .readers import RawTable
 from .recode import (
+    BLANK,
     INVALID,
     closest_labels,
     codes_from_labels,
+    column_plan,
+    missing_kind_of,
     odd_cells,
     odd_type,
+    recode_block,
     recode_column,
     to_number,
 )
@@ -131,21 +135,81 @@ def check_short_rows(raw: RawTable, issues: Issues, n_fields: int) -> None:
                "row has fewer fields than the header (file truncated?)", EXCLUDED)
 
 
+#: Rows per block when the item arrays are filled: a block of (rows, targets, items) float
+#: codes (~1.3 MB) stays in cache while each column's slice is written into it.
+_ROWS = 4096
+
+
 def recode_items(frame: pd.DataFrame, inst: Instrument, raw: RawTable, issues: Issues,
                  unknown_labels: str = "error"):
     """Codes (before reverse keying) and kinds of every item: (rows, targets, items) arrays.
 
     Invalid answers are set to missing and recorded; a column with no answer at all is noted.
+    Columns of plain numbers and text columns (decoded once per distinct value) are written a
+    block of rows at a time, every column of the block together, rather than one strided
+    column of the whole array after another; any other column is recoded on its own.
     """
     n, targets, pairs = len(frame), inst.target_codes, inst.items()
     codes = np.empty((n, len(targets), len(pairs)))  # every cell is written below
     kind = np.empty(codes.shape, dtype=np.int8)
+    names = {(t, j): inst.column(target, item.id) for j, (_, item) in enumerate(pairs)
+             for t, target in enumerate(targets)}
+    plans = {tj: column_plan(frame[c], inst.scales[pairs[tj[1]][0].scale],
+                             raw.user_missing.get(c), raw.decimal) for tj, c in names.items()}
+    filled, invalid = _fill_blocks(codes, kind, plans, [inst.scales[d.scale] for d, _ in pairs])
     for j, (dim, item) in enumerate(pairs):
-        for t, target in enumerate(targets):
-            codes[:, t, j], kind[:, t, j] = recode_checked(
-                frame, inst.column(target, item.id), inst.scales[dim.scale], raw, issues,
-                dim.scale, unknown_labels)
+        for t in range(len(targets)):
+            col, plan, scale = names[t, j], plans[t, j], inst.scales[dim.scale]
+            if plan is None:
+                codes[:, t, j], kind[:, t, j] = recode_checked(
+                    frame, col, scale, raw, issues, dim.scale, unknown_labels)
+                continue
+            # as recode_checked records it, from the kinds already written
+            cells = frame[col]
+            if not filled[t, j]:
+                issues.add_file(col, None, "some answers", "column has no answers at all", NOTE)
+            if invalid[t, j]:
+                unknown = plan[4][plan[1]] if plan[0] == "text" else np.zeros(n, dtype=bool)
+                _record_invalid(cells, kind[:, t, j], unknown, col, scale, raw, issues,
+                                dim.scale, unknown_labels)
     return codes, kind
+
+
+def _fill_blocks(codes: np.ndarray, kind: np.ndarray, plans: dict, scales: list):
+    """Fill ``codes`` and ``kind`` from the columns' plans, a block of rows at a time; returns
+    (targets, items) masks: the column has a filled cell, the column has an invalid cell."""
+    n, T, J = codes.shape
+    lo = np.array([sc.min for sc in scales], dtype=float)
+    hi = np.array([sc.max for sc in scales], dtype=float)
+    width = max((len(sc.missing) for sc in scales), default=0)
+    missing = []
+    for m in range(width):  # the m-th missing code of each item's scale (NaN: none)
+        pairs = [list(sc.missing.items())[m] if m < len(sc.missing) else (np.nan, INVALID)
+                 for sc in scales]
+        missing.append((np.array([c for c, _ in pairs], dtype=float),
+                        np.array([missing_kind_of(lab) if isinstance(lab, str) else lab
+                                  for _, lab in pairs], dtype=np.int8)))
+    number = [(t, j, p[1]) for (t, j), p in plans.items() if p is not None and p[0] == "number"]
+    text = [(t, j, p[1], p[2], p[3]) for (t, j), p in plans.items()
+            if p is not None and p[0] == "text"]
+    other = [tj for tj, p in plans.items() if p is None]
+    filled = np.zeros((T, J), dtype=bool)
+    invalid = np.zeros((T, J), dtype=bool)
+    for r0 in range(0, n, _ROWS):
+        r1 = min(r0 + _ROWS, n)
+        x, k = codes[r0:r1], kind[r0:r1]  # contiguous blocks
+        for t, j, values in number:
+            x[:, t, j] = values[r0:r1]
+        for t, j in other:  # recoded on their own afterwards
+            x[:, t, j] = np.nan
+        for t, j, where, ux, _ in text:  # codes already valid or NaN: left as they are
+            x[:, t, j] = ux[where[r0:r1]]
+        k[...] = recode_block(x, lo, hi, missing)
+        for t, j, where, _, ukind in text:
+            k[:, t, j] = ukind[where[r0:r1]]
+        filled |= (k != BLANK).any(axis=0)
+        invalid |= (k == INVALID).any(axis=0)
+    return filled, invalid
 
 
 def recode_checked(frame, col: str, scale, raw: RawTable, issues: Issues, scale_id: str = "",
@@ -160,6 +224,11 @@ def recode_checked(frame, col: str, scale, raw: RawTable, issues: Issues, scale_
     codes, kind, unknown = recode_column(cells, scale, raw.user_missing.get(col), raw.decimal)
     if len(cells) and cells.isna().all():
         issues.add_file(col, None, "some answers", "column has no answers at all", NOTE)
+    _record_invalid(cells, kind, unknown, col, scale, raw, issues, scale_id, unknown_labels)
+    return codes, kind
+
+
+def _record_invalid(cells, kind, unknown, col, scale, raw, issues, scale_id, unknown_labels):
     bad = kind == INVALID
     valid = f"{scale.min}-{scale.max}"
     expected = (f"a code {valid}, a missing code {sorted(scale.missing)} or a label such as "
@@ -172,7 +241,6 @@ def recode_checked(frame, col: str, scale, raw: RawTable, issues: Issues, scale_
     issues.add(bad & ~unknown & ~odd, col, cells, expected,
                f"not a code of the scale {valid} or a missing code {sorted(scale.missing)}; "
                "set to missing", SET_MISSING)
-    return codes, kind
 
 
 def _unknown_labels(cells, unknown, col, scale, scale_id, expected, mode, issues) -> None:

