@@ -62,10 +62,13 @@ def check_columns(frame: pd.DataFrame, inst: Instrument, issues: Issues) -> str 
 def check_rows(frame: pd.DataFrame, inst: Instrument, issues: Issues, decimal: str) -> pd.DataFrame:
     """Respondent id and demographics; returns the frame with categorical labels made codes."""
     idcol = inst.layout.respondent_id
-    ids = pd.Series(issues.ids)
+    ids = pd.Series(issues.ids, dtype=object)  # as they are: no conversion to a string dtype
     blank = (ids == "").to_numpy()
     issues.add(blank, idcol, frame[idcol], "a respondent id", "missing respondent id", EXCLUDED)
-    dup = ids.duplicated(keep="first").to_numpy() & ~blank
+    # one hash pass says whether any id repeats; only then which rows repeat one
+    unique = pd.Index(issues.ids, dtype=object).is_unique
+    dup = (np.zeros(len(ids), dtype=bool) if unique
+           else ids.duplicated(keep="first").to_numpy() & ~blank)
     if dup.any():
         first = ids.reset_index().groupby(0)["index"].transform("min").to_numpy() + 1
         issues.add(dup, idcol, ids, "a respondent id not used before", "duplicate respondent id",
@@ -136,8 +139,8 @@ def check_short_rows(raw: RawTable, issues: Issues, n_fields: int) -> None:
 
 
 #: Rows per block when the item arrays are filled: a block of (rows, targets, items) float
-#: codes (~1.3 MB) stays in cache while each column's slice is written into it.
-_ROWS = 4096
+#: codes (~5 MB) stays in cache while each column's slice is written into it.
+_ROWS = 16384
 
 
 def recode_items(frame: pd.DataFrame, inst: Instrument, raw: RawTable, issues: Issues,
