@@ -18,8 +18,9 @@ from ..errors import ReportError
 _CELL = ["country", "target", "audience"]
 #: Estimate columns blanked in a suppressed cell, per table.
 _ESTIMATES = ["score", "se", "ci_low", "ci_high", "mean", "mean_se", "mean_ci_low",
-              "mean_ci_high", "estimate", "rank", "rank_low", "rank_high", "difference",
-              "p_value", "p_holm", "significant"]
+              "mean_ci_high", "pct_favourable", "pct_se", "pct_ci_low", "pct_ci_high",
+              "estimate", "rank", "rank_low", "rank_high", "difference", "p_value", "p_holm",
+              "significant"]
 
 
 @dataclass(frozen=True)

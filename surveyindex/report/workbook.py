@@ -214,8 +214,7 @@ def _context(t: ReportTables) -> dict:
     codes = _pair(t.comparison, t.leads)
     bases = t.bases if not t.bases.empty else sample_bases(t.dimensions, t.base_rule)
     composite, dimensions = _with_notes(t.composite, bases), _with_notes(t.dimensions, bases)
-    favourability = suppress(_with_notes(t.favourability, bases).rename(
-        columns={"mean": "estimate"}), bases).rename(columns={"estimate": "mean"})
+    favourability = suppress(_with_notes(t.favourability, bases), bases)
     return {"lab": lab, "L": lab.add, "codes": codes, "a": lab.target(codes[0]),
             "b": lab.target(codes[1]), "level": index_sheets.level_text(t.level),
             "bases": bases, "composite": suppress(composite, bases),
