@@ -40,6 +40,8 @@ class ReadingOptions(_Strict):
         "Answer text that is not a label of the scale: an error, or set to missing (ledger)."))
     value_labels: Literal["error", "warn"] = Field(default="error", description=(
         "SPSS/Stata value labels contradicting the instrument: an error, or a warning."))
+    country_names: Literal["error", "codes"] = Field(default="error", description=(
+        "Country names in the country column: excluded (with a warning), or read as ISO codes."))
 
     def options(self) -> dict:
         """The keyword arguments read_responses takes."""
