@@ -17,15 +17,19 @@ def register(sub) -> None:
     demo.add_argument("--replicates", type=int, default=200,
                       help="number of bootstrap replicates (default: %(default)s)")
     demo.add_argument("--seed", type=int, default=1, help="random seed (default: %(default)s)")
+    from ._common import add_workbook_options
+
+    add_workbook_options(demo)
     demo.set_defaults(func=run)
 
 
 def run(args) -> int:
     """Run the demo and print the summary."""
     from ..pipeline import run_pipeline, write_report
+    from ._common import workbook_overrides
 
     res = run_pipeline(replicates=args.replicates, seed=args.seed)
-    out = write_report(res, args.output)
+    out = write_report(res, args.output, **workbook_overrides(args))
     print(res.responses.ledger)
     print("\nComposite soft-power index, 0-100 (95% CI), all adults:")
     print(res.summary().to_string())

@@ -19,12 +19,12 @@ CI = [("ci_low", "CI low", fmt.SCORE), ("ci_high", "CI high", fmt.SCORE)]
 INDEX = [*CELL, ("score", "Score", fmt.SCORE), ("se", "SE", fmt.SE), *CI,
          ("n", "n", fmt.COUNT), ("rank", "Rank", fmt.GENERAL),
          ("rank_low", "Rank from", fmt.GENERAL), ("rank_high", "Rank to", fmt.GENERAL),
-         ("base_note", "Base note", None)]
+         ("base_note", "Base note", None), ("comparability", "Comparability", None)]
 DIMENSIONS = [*CELL, ("dimension_label", "Dimension", None),
               ("mean", "Mean (item scale)", fmt.RAW), ("score", "Score", fmt.SCORE),
               ("se", "SE", fmt.SE), *CI, ("n", "n", fmt.COUNT),
               ("n_eff", "Effective n", fmt.COUNT), ("base_note", "Base note", None),
-              ("flag", "Reliability flag", None)]
+              ("flag", "Reliability flag", None), ("comparability", "Comparability", None)]
 FAVOURABILITY = [*CELL, ("item", "Item", None),
                  ("pct_favourable", "% favourable", fmt.SCORE),
                  ("pct_ci_low", "% CI low", fmt.SCORE), ("pct_ci_high", "% CI high", fmt.SCORE),

@@ -236,8 +236,9 @@ def methodology_sheet(wb: Workbook, name: str, notes: dict[str, str]) -> Workshe
 
 
 def _empty_note(df: pd.DataFrame, column: str) -> bool:
-    """A notes column (base notes, flags) with nothing in it: left out, not printed blank."""
-    if column not in ("base_note", "flag") or df.empty:
+    """A notes column (base notes, flags, comparability when invariance was not tested) with
+    nothing in it: left out, not printed blank."""
+    if column not in ("base_note", "flag", "comparability", "comparability_note") or df.empty:
         return False
     return column not in df or not df[column].map(_truthy).any()
 
@@ -297,6 +298,8 @@ def wide_sheet(wb: Workbook, name: str, df: pd.DataFrame, keys, across: str, val
             first = len(keys) + 1 + g * width
             for k, (col, _, f) in enumerate(values):
                 c = fmt.put(ws, r, first + k, cell.get(col), f)
+                if f is None and k:  # text after a right-aligned number would touch it
+                    c.alignment = Alignment(horizontal="left", indent=1)
                 if highlight and _truthy(cell.get(highlight)):
                     c.fill = fmt.HIGHLIGHT
         r += 1

@@ -2,7 +2,7 @@
 
 Sheets, in order: Summary, Index, Dimensions, Profile, "<A> vs <B>", Leads, then the index engine's
 Ranks, Pooled, Weights, Sensitivity and Sensitivity indices when those tables are given
-(:mod:`.index_sheets`), Items, Reliability, Flags, Weighting, Bases, Exclusions, Methodology. The file is written to a temporary file beside the target and moved into
+(:mod:`.index_sheets`), Items, Reliability, Flags, Aligned means (when given), Weighting, Bases, Exclusions, Methodology. The file is written to a temporary file beside the target and moved into
 place, so an existing report is either replaced whole or left untouched.
 """
 
@@ -21,7 +21,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from ..errors import ReportError
 from . import _format as fmt
 from . import columns as cols
-from . import index_sheets, sheets, trend_sheets
+from . import index_sheets, invariance_sheets, sheets, trend_sheets
 from .bases import BaseRule, sample_bases, suppress
 from .charts import ChartData, composite_chart, forest_chart, profile_chart
 from .files import write_atomic
@@ -41,6 +41,7 @@ _GUIDE = {
     "Items": "each item's mean by wording (target filled in) and country",
     "Reliability": "Cronbach's alpha of each dimension with CI; flagged cells highlighted",
     "Flags": "dimensions to read with care: low alpha, loadings or intercepts that differ",
+    "Aligned means": "aligned factor means per country, to compare where scalar invariance fails",
     "Weighting": "design effect, effective sample size and weight range by country",
     "Bases": "unweighted and effective base of every cell; small bases flagged, some suppressed",
     "Exclusions": "rows read, kept and excluded, and each excluded row with its reason",
@@ -88,6 +89,12 @@ class ReportTables:
     (default: country names from ISO 3166, other codes as they are); ``run_date`` is shown under
     the title; ``sheets`` keeps only the sheets named (default: all; see :data:`SHEETS`).
 
+    With measurement invariance tested, ``composite`` and ``dimensions`` carry a
+    ``comparability`` column (:func:`surveyindex.reliability.with_comparability`; the composite
+    also ``comparability_note``), shown on the Index and Dimensions sheets and explained under
+    the Flags table; ``aligned_means`` (:func:`surveyindex.reliability.aligned_means_table`)
+    gets the sheet "Aligned means" when given.
+
     >>> t = ReportTables("T", *[pd.DataFrame()] * 9, methodology={})
     >>> t.title, t.composite.empty
     ('T', True)
@@ -119,6 +126,7 @@ class ReportTables:
     labels: Labels = field(default_factory=Labels)
     run_date: str = ""
     sheets: tuple = ()
+    aligned_means: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -174,7 +182,7 @@ def write_workbook(tables: ReportTables, path: str | Path) -> Path:
 
 SHEETS = ("Summary", "Charts", "Index", "Favourability", "Dimensions", "Profile", "{pair}",
           "Differences", "Leads", *index_sheets.GUIDE, "Items", "Reliability", "Flags",
-          "Weighting", "Bases", "Exclusions", "Methodology")
+          "Aligned means", "Weighting", "Bases", "Exclusions", "Methodology")
 
 
 def _build(t: ReportTables) -> Workbook:
@@ -227,10 +235,14 @@ def _score_sheets(wb: Workbook, t: ReportTables, c: dict) -> None:
     """Index, Favourability, Dimensions (+ hidden estimates) and Profile."""
     L, lab, level, reps = c["L"], c["lab"], c["level"], c["reps"]
     composite, dimensions, favourability = c["composite"], c["dimensions"], c["favourability"]
-    sheets.table_sheet(wb, "Index", L(composite), cols.INDEX, scale="score", caption=(
+    sheets.table_sheet(wb, "Index", invariance_sheets.composite_cells(L(composite), lab),
+                       cols.INDEX, scale="score", caption=(
         f"Composite index (0-100) per country, target and audience: score, replicate SE, {level} "
         f"CI; rank among the surveyed countries (1 = highest) and its {level} interval, whole "
-        f"ranks from the {reps}. Base note: small or suppressed bases (Bases sheet)."))
+        f"ranks from the {reps}. Base note: small or suppressed bases (Bases sheet)."
+        + (" Comparability: whether the composite compares across countries (measurement "
+           "invariance of its least comparable dimension, with the dimensions below scalar named; "
+           "read under the Flags table)." if "comparability" in composite else "")))
     sheets.table_sheet(wb, "Favourability", L(favourability), cols.FAVOURABILITY,
                        scale="pct_favourable", note="the instrument has no overall rating item",
                        caption=_favourability_caption(t.favourability, level, lab))
@@ -239,12 +251,19 @@ def _score_sheets(wb: Workbook, t: ReportTables, c: dict) -> None:
         dims["base_n"] = dims.groupby(["country", "target", "audience"], sort=False)[
             "n"].transform("min")
         dims["flagged"] = dims["flag"].map(_truthy) if "flag" in dims else False
+    tested = "comparability" in dims
     sheets.wide_sheet(wb, "Dimensions", dims, [*cols.CELL, ("base_n", "n", fmt.COUNT)],
                       "dimension", [("score", "Score", fmt.SCORE), ("ci_low", "CI low", fmt.SCORE),
-                                    ("ci_high", "CI high", fmt.SCORE)], lab, highlight="flagged",
+                                    ("ci_high", "CI high", fmt.SCORE),
+                                    *[("comparability", "Comparability", None)] * tested],
+                      lab, highlight="flagged",
                       caption=f"Each dimension's 0-100 score with its {level} CI, per country, "
                               "target and audience; n = the cell's smallest base. Highlighted: a "
-                              "reliability flag (Flags sheet). Means on the item scale, SEs and "
+                              "reliability flag (Flags sheet). "
+                              + ("Comparability: whether the score compares across countries "
+                                 "(measurement invariance: scalar, partial, aligned only; read "
+                                 "under the Flags table). " if tested else "")
+                              + "Means on the item scale, SEs and "
                               "effective n: the hidden sheet 'Dimension estimates'.")
     sheets.table_sheet(wb, "Dimension estimates", dims, cols.DIMENSIONS, hidden=True,
                        caption=f"Each dimension's weighted mean on the item scale and its 0-100 "
@@ -302,9 +321,17 @@ def _detail_sheets(wb: Workbook, t: ReportTables, c: dict) -> None:
     sheets.table_sheet(wb, "Reliability estimates", rel, cols.RELIABILITY, hidden=True,
                        caption="Cronbach's alpha per country, target and dimension, with its "
                                "Feldt interval.")
-    sheets.table_sheet(wb, "Flags", L(t.flags), cols.FLAGS, note="nothing flagged",
-                       caption="Dimensions to read with care: low alpha, loadings or intercepts "
-                               "that differ across countries.")
+    tested = invariance_sheets.tested(t.dimensions, t.flags)
+    ws, last = sheets.table_sheet(
+        wb, "Flags", L(t.flags), cols.FLAGS, note="nothing flagged",
+        caption="Dimensions to read with care: low alpha, loadings or intercepts that differ "
+                "across countries" + ("; scores comparable across countries only under partial "
+                                      "invariance or as aligned means (how to read these "
+                                      "lines: under the table)." if tested else "."))
+    if tested:
+        invariance_sheets.flags_guide(ws, last, len(cols.FLAGS))
+    if not t.aligned_means.empty:
+        invariance_sheets.aligned_means_sheet(wb, "Aligned means", t.aligned_means, lab)
     sheets.table_sheet(wb, "Weighting", L(t.weighting), cols.WEIGHTING,
                        caption="Weighting diagnostics per country: Kish design effect, effective "
                                "sample size and the range of the weights.")
@@ -431,7 +458,7 @@ def _sheet_name(name: str) -> str:
     name = re.sub(r"[\[\]:*?/\\]", "_", name).strip("'")[:31]
     return name if name and name.lower() not in {"history", "summary", "index", "dimensions",
                                                   "leads", "items", "reliability", "weighting",
-                                                  "profile", "bases", "flags",
+                                                  "profile", "bases", "flags", "aligned means",
                                                   "exclusions", "methodology",
                                                   *index_sheets.SHEET_NAMES} else "Comparison"
 
