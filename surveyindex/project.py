@@ -125,9 +125,14 @@ class IndexOptions(_Strict):
 
 
 class ReliabilityOptions(_Strict):
-    """Whether to test measurement invariance across countries (multi-group CFA; slower)."""
+    """Whether to test measurement invariance across countries (multi-group CFA; slower), and
+    to report the aligned factor means (which implies it)."""
 
     invariance: bool = False
+    aligned_means: bool = Field(default=False, description=(
+        "Report the alignment's factor means per country x target x dimension (sheet 'Aligned "
+        "means', table aligned_means): the means to compare where scalar invariance fails. "
+        "Implies invariance."))
 
 
 class ReportOptions(_Strict):
@@ -374,6 +379,7 @@ def run_project(project: str | Path | Project, *, write: bool = True,
                            collapse=p.weighting.collapse,
                            min_valid_items=p.index.min_valid_items, sheet=p.sheet,
                            method=p.index.method(), invariance=p.reliability.invariance,
+                           aligned_means=p.reliability.aligned_means,
                            progress=progress, read_options=p.reading.options(),
                            roles=p.columns.roles() or None,
                            replicate_method=p.replicates.method, fay_rho=p.replicates.fay_rho,
@@ -421,7 +427,7 @@ def write_outputs(res, p: Project) -> dict[str, Path]:
 
     ``workbook``: the Excel report. ``tables``: a folder of CSV files, one per table
     (composite, dimensions, items, comparison, leads, favourability, reliability, weighting, bases,
-    exclusions).
+    exclusions; aligned_means when reported).
     ``weights``: one row per respondent (id, weighting group, final weight). ``plots``: a folder
     of PNG files (forest, profile, ranks, weighting; needs the ``plot`` extra).
     """
@@ -440,6 +446,8 @@ def write_outputs(res, p: Project) -> dict[str, Path]:
                   "reliability": res.reliability,
                   "weighting": res.weighting, "bases": sample_bases(res.index.dimensions, rule),
                   "exclusions": res.responses.ledger.excluded}
+        if not res.aligned_means.empty:
+            tables["aligned_means"] = res.aligned_means
         for k, t in tables.items():
             write_csv(t, o.tables / f"{k}.csv", neutralise=o.neutralise_formulas)
         out["tables"] = o.tables

@@ -126,7 +126,7 @@ def test_odk_central_export_with_file_strata_and_psus():
     hand = x.where(x.between(1, 5)).groupby(raw["country"]).mean()
     items = res.index.items
     got = items[(items["audience"] == "all") & (items["item"] == "mor1")
-                & (items["target"] == "USA")].set_index("country")["estimate"]
+                & (items["target"] == "USA")].set_index("country")["mean"]
     np.testing.assert_allclose(got[hand.index], hand, rtol=1e-12)
 
 

@@ -203,7 +203,8 @@ def index_arrays(design: SurveyDesign, m: IndexMethod, masks: dict, country_w,
         a = dict(a)
         a.update(_index_from_means(raw, m, bounds, inst, countries, targets, design, scores,
                                    outcome, mask, replicates, memo, (key, name)))
-        a["pooled"] = _pooled(a, countries, country_w, m.pooling)
+        a["pool_weights"] = _pool_weights(countries, country_w)
+        a["pooled"] = _pooled(a, a["pool_weights"], m.pooling)
         per_aud.append({"audience": name, "countries": countries, "dim_mean": raw, **a})
     return {"per_audience": per_aud, "scale": design.replicate_scale,
             "rscales": design.replicate_rscales, "mse": design.replicate_mse,
@@ -341,17 +342,20 @@ def _factor_note(info: dict, dims: list[str], normalisation: str) -> str:
             f"rotated explained variance, scaled to sum 1. {groups}")
 
 
-def _pooled(a: dict, countries, country_w, how: str) -> np.ndarray:
-    """(targets, dimensions + composite, 1 + R) pooled across countries."""
-    both = np.concatenate([a["dim_score"], a["composite"][:, :, None, :]], axis=2)
+def _pool_weights(countries, country_w) -> np.ndarray:
+    """The pooling weight of each surveyed country: 1 each, or its population size."""
     if country_w is None:
-        v = np.ones(len(countries))
-    else:
-        missing = [c for c in countries if c not in country_w]
-        if missing:
-            raise EstimationError(f"populations: no population size for {missing}; give one per "
-                                  "surveyed country (column adults_millions)")
-        v = np.array([country_w[c] for c in countries], float)
+        return np.ones(len(countries))
+    missing = [c for c in countries if c not in country_w]
+    if missing:
+        raise EstimationError(f"populations: no population size for {missing}; give one per "
+                              "surveyed country (column adults_millions)")
+    return np.array([country_w[c] for c in countries], float)
+
+
+def _pooled(a: dict, v: np.ndarray, how: str) -> np.ndarray:
+    """(targets, dimensions + composite, 1 + R) pooled across countries with weights ``v``."""
+    both = np.concatenate([a["dim_score"], a["composite"][:, :, None, :]], axis=2)
     return pool(both, v, how)
 
 
