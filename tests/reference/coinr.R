@@ -6,12 +6,7 @@
 source(file.path(local({a <- commandArgs(FALSE); f <- sub("^--file=", "", a[grep("^--file=", a)]); if (length(f)) dirname(f) else "."}), "_common.R"))
 suppressPackageStartupMessages(library(COINr))
 env <- new.env()
-setup <- paste(
-  'set.seed(20261123)',
-  'X <- matrix(round(runif(12 * 5, 1, 5), 2), 12, 5, dimnames = list(NULL, paste0("d", 1:5)))',
-  'X[, 2] <- round(0.6 * X[, 1] + 0.4 * X[, 2], 2)',
-  'X[3, 1] <- X[5, 1]',
-  sep = "\n")
+setup <- INDEX_X_SETUP
 run(setup, env)
 calls <- list(
   minmax = 'apply(X, 2, COINr::n_minmax, l_u = c(0, 100))',
