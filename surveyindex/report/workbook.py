@@ -56,11 +56,13 @@ class ReportTables:
     """The result tables the report is written from; extra columns are ignored.
 
     Column names are those of the estimation stages: ``composite`` (country, target, audience,
-    score, se, ci_low, ci_high, n, rank, rank_low, rank_high), ``dimensions`` (... dimension, mean,
-    mean_se, score, se, ci_low, ci_high, n, n_eff), ``comparison`` (country, audience, measure,
-    target_a, target_b, score_a, score_b, difference = score_a - score_b, se, ci_low, ci_high,
-    p_value, p_holm, significant), ``leads`` (audience, measure, target_a, target_b, n_countries, a_leads,
-    a_leads_ci_low, a_leads_ci_high, a_leads_significant and the same for b), ``items``,
+    score, se, ci_low, ci_high, n, rank, rank_low, rank_high), ``dimensions`` (... dimension,
+    score, se, ci_low, ci_high, mean, mean_se, n, n_eff), ``comparison`` (country, audience,
+    measure, target_a, target_b, score_<a>, score_<b> named by the targets' codes (score_USA),
+    difference = score_<a> - score_<b>, se, ci_low, ci_high, p_value, p_holm, significant),
+    ``leads`` (audience, measure, target_a, target_b, n_countries, <a>_leads, <a>_leads_ci_low,
+    <a>_leads_ci_high, <a>_leads_significant and the same for <b>: USA_leads...), ``items``
+    (... dimension, item, mean, mean_se, mean_ci_low, mean_ci_high on the item scale, n),
     ``reliability``, ``weighting``, ``ledger_summary`` (item, count), ``exclusions`` (row, line,
     resp_id, reason); ``methodology`` maps a label to its text, in the order to show (a label
     containing "level" or "interval" whose text holds a percentage, e.g. ``"Intervals": "95%
@@ -76,7 +78,7 @@ class ReportTables:
     The index engine's tables (:class:`surveyindex.index.IndexResult`), each written to a sheet of
     its own when given: ``ranks`` (country, target, audience, among, score, rank, rank_median,
     rank_low, rank_high, p_first), ``pooled`` (target, audience, measure, score, se, ci_low,
-    ci_high, n_countries, pooling, country_weights), ``weights`` (audience, dimension, method,
+    ci_high, n, n_eff, n_countries, pooling, country_weights), ``weights`` (audience, dimension, method,
     weight, se, ci_low, ci_high, derivation), ``sensitivity`` (country, target, audience, rank,
     rank_median, rank_low, rank_high) and ``sensitivity_indices`` (audience, output, country,
     target, factor, first_order, total); ``index_settings`` is the result's ``settings``
@@ -220,8 +222,7 @@ def _context(t: ReportTables) -> dict:
     codes = _pair(t.comparison, t.leads)
     bases = t.bases if not t.bases.empty else sample_bases(t.dimensions, t.base_rule)
     composite, dimensions = _with_notes(t.composite, bases), _with_notes(t.dimensions, bases)
-    favourability = suppress(_with_notes(t.favourability, bases).rename(
-        columns={"mean": "estimate"}), bases).rename(columns={"estimate": "mean"})
+    favourability = suppress(_with_notes(t.favourability, bases), bases)
     return {"lab": lab, "L": lab.add, "codes": codes, "a": lab.target(codes[0]),
             "b": lab.target(codes[1]), "level": index_sheets.level_text(t.level),
             "bases": bases, "composite": suppress(composite, bases),
@@ -279,7 +280,7 @@ def _comparison_sheets(wb: Workbook, t: ReportTables, c: dict) -> str:
     a, b, codes, comparison = c["a"], c["b"], c["codes"], c["comparison"]
     pair = _sheet_name(f"{codes[0]} vs {codes[1]}")
     m = comparison["country"].nunique() if "country" in comparison else 0
-    sheets.comparison_sheet(wb, pair, L(comparison), a, b, t.level, (
+    sheets.comparison_sheet(wb, pair, L(comparison), a, b, t.level, codes=codes, caption=(
         f"{a} minus {b} per country, audience and measure (paired: the same respondents rated "
         f"both). CI low/high: unadjusted {level} interval; * under CI excludes 0 marks exactly "
         f"those with p < {1 - t.level:g}. Adjusted CI: Bonferroni simultaneous {level} "
@@ -291,7 +292,7 @@ def _comparison_sheets(wb: Workbook, t: ReportTables, c: dict) -> str:
         f"* and bold: significant after Holm's adjustment across countries (p (Holm) < "
         f"{1 - t.level:g}); intervals on the {pair} sheet."))
     sheets.table_sheet(wb, "Leads", L(t.leads.rename(columns={"measure": "measure"})),
-                       cols.leads(a, b), caption=(
+                       cols.leads(a, b, codes), caption=(
         f"In how many of the surveyed countries each target is rated higher, per audience and "
         f"measure, with the {level} interval of that count over the {reps} (order statistics); "
         "significantly higher: Holm-adjusted, as on the comparison sheet."))
