@@ -18,7 +18,7 @@ from ._progress import stages
 from ._version import __version__
 from .datasets import sample_paths
 from .design import SurveyDesign, make_design
-from .errors import WeightingError
+from .errors import ReportError, WeightingError, require
 from .index import IndexResult, compute_index
 from .instrument import Instrument, load_instrument
 from .io import Responses, margin_codes, read_margins, read_responses
@@ -429,6 +429,8 @@ def write_report(result: PipelineResult, path: str | Path, base_rule=None, *,
 
     from .report import BaseRule, Labels, ReportTables, write_workbook
 
+    require(result, PipelineResult, "the result", "a PipelineResult (si.run_pipeline(...))",
+            ReportError)
     led = result.responses.ledger
     tables = ReportTables(
         title=title or result.instrument.title,

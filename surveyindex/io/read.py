@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
-from ..errors import ResponseDataError
+from ..errors import ResponseDataError, require
 from ..instrument import ROLES, Instrument, Layout
 from . import checks, mapping
 from .exports import DURATION, country_codes, export_kind, interview_seconds
@@ -200,6 +200,10 @@ def read_responses(source: str | Path | pd.DataFrame, instrument: Instrument, *,
     >>> r.values.shape[1:]
     (2, 20)
     """
+    require(source, (str, Path, pd.DataFrame), "the responses", "a file path or a DataFrame",
+            ResponseDataError)
+    require(instrument, Instrument, "the instrument", "an Instrument (si.load_instrument(...))",
+            ResponseDataError)
     if layout not in ("wide", "long"):
         raise ResponseDataError(f"layout={layout!r}: expected 'wide' or 'long'")
     for key, value, allowed in (("errors", errors, ("exclude", "raise")),

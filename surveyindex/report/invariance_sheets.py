@@ -34,7 +34,8 @@ FLAGS_GUIDE = (
      "(multi-group CFA of the dimension's items; Methodology sheet). It says whether a "
      "dimension's scores mean the same thing in every country, which comparing countries' "
      "scores assumes. Each dimension score's level is in the Comparability column of the "
-     "Index and Dimensions sheets (a composite takes its least comparable dimension's)."),
+     "Index and Dimensions sheets (a composite takes its least comparable dimension's). It is "
+     "tested on all of a country's respondents, so every audience shows its country's level."),
     ("scalar",
      "equal loadings and intercepts in every country: the items work the same way "
      "everywhere, so countries' scores, their differences and ranks can be compared as they "
