@@ -54,6 +54,13 @@ CELLS = [
     ("code", "res = si.run_pipeline(replicates=20, seed=1, progress=False)\nres"),
     ("code", "res.design"),
     ("code", "res.index"),
+    ("code", "# every score table: score, se, ci_low, ci_high on 0-100, the item scale beside as\n"
+             "# mean, mean_se, mean_ci_low, mean_ci_high; n, n_eff (docs/tables.md)\n"
+             "res.index.items.head()"),
+    ("code", "res.index.pooled.head()"),
+    ("code", "# leads named by the targets\n"
+             "res.index.leads[['audience', 'measure', 'USA_leads', 'USA_leads_ci_low', "
+             "'USA_leads_ci_high', 'CHN_leads']]"),
     ("code", "si.estimate_means(res.design, 'gender', by='country')"),
     ("code", "res.plot.forest()"),
     ("code", "res.plot.profile()"),

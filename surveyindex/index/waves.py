@@ -38,7 +38,9 @@ class Tracker:
     """The index per wave and its changes between waves.
 
     - ``estimates``: per wave x country x target x audience x measure (``level`` item,
-      dimension or composite): estimate, SE, CI, n;
+      dimension or composite): estimate, SE, CI, n; the estimate is on the measure's own
+      scale: an item's mean on its response scale (the items table's ``mean``), a dimension's
+      or the composite's 0-100 score (their ``score``);
     - ``changes``: per wave pair (``wave_from`` -> ``wave_to``) x country x target x audience x
       measure: both estimates, ``change``, ``se`` (with ``se_independent``, the SE without the
       panel covariance, and ``covariance``), CI, p-value, Holm-adjusted across countries,
@@ -413,7 +415,10 @@ def _panel_n(pc, countries) -> np.ndarray:
 
 
 def _wave_estimates(wave, res: IndexResult) -> pd.DataFrame:
-    it = res.items.rename(columns={"item": "measure"}).assign(level="item")
+    # Items change on their response scale (the tracker's item arrays are item means).
+    it = res.items.drop(columns=["score", "se", "ci_low", "ci_high"]).rename(columns={
+        "item": "measure", "mean": "estimate", "mean_se": "se", "mean_ci_low": "ci_low",
+        "mean_ci_high": "ci_high"}).assign(level="item")
     dm = res.dimensions.rename(columns={"dimension": "measure", "score": "estimate"}).assign(
         level="dimension")
     cp = res.composite.rename(columns={"score": "estimate"}).assign(level="composite",
