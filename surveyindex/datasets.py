@@ -16,6 +16,7 @@ import pandas as pd
 from scipy.stats import norm
 
 from ._resources import bundled_dir
+from .errors import SurveyIndexError
 from .instrument import Instrument, load_instrument
 
 #: Surveyed countries: twelve G20 members besides the targets, and Nigeria (outside the G20).
@@ -112,6 +113,9 @@ def simulate_softpower(
         n_per_country = {c: int(rng.integers(800, 1501)) for c in countries}
     elif isinstance(n_per_country, int):
         n_per_country = {c: n_per_country for c in countries}
+    bad = {c: n for c, n in n_per_country.items() if not isinstance(n, (int, np.integer)) or n < 1}
+    if bad:
+        raise SurveyIndexError(f"n_per_country must be whole numbers of at least 1; got {bad}")
     frames = [_country_sample(inst, c, n_per_country[c], margins, rng) for c in countries]
     resp = pd.concat(frames, ignore_index=True)
     resp.insert(0, "resp_id", [f"R{i:07d}" for i in range(1, len(resp) + 1)])

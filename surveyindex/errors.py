@@ -41,3 +41,21 @@ class ProjectError(SurveyIndexError):
 
 class MissingDependencyError(SurveyIndexError, ImportError):
     """An optional dependency is needed; the message names the extra to install."""
+
+
+def require(obj, kind, what: str, expected: str, error: type[SurveyIndexError] = SurveyIndexError):
+    """``obj`` when it is a ``kind``; else ``error`` saying what ``what`` must be.
+
+    The public functions check their main argument with it, so a wrong object is a message a
+    researcher can act on, not an AttributeError from deep inside.
+
+    >>> require(None, dict, "margins", "a dict of targets (from si.io.read_margins)")
+    Traceback (most recent call last):
+    ...
+    surveyindex.errors.SurveyIndexError: margins must be a dict of targets (from si.io.read_margins), not None
+    """
+    if not isinstance(obj, kind):
+        name = type(obj).__name__
+        got = "None" if obj is None else f"{'an' if name[0] in 'aeiouAEIOU' else 'a'} {name}"
+        raise error(f"{what} must be {expected}, not {got}")
+    return obj

@@ -5,6 +5,7 @@ No statistics live here; this module only wires the stages together and records 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import platform
 from dataclasses import dataclass, field
@@ -17,17 +18,29 @@ from ._progress import stages
 from ._version import __version__
 from .datasets import sample_paths
 from .design import SurveyDesign, make_design
-from .errors import WeightingError
+from .errors import ReportError, WeightingError, require
 from .index import IndexResult, compute_index
 from .instrument import Instrument, load_instrument
 from .io import Responses, margin_codes, read_margins, read_responses
+from .reliability import (
+    CUTOFFS,
+    aligned_means_table,
+    reliability_flags,
+    reliability_table,
+    with_comparability,
+)
 from .reliability import invariance as fit_invariance
-from .reliability import reliability_flags, reliability_table
 
 
 @dataclass(frozen=True, eq=False)
 class PipelineResult:
-    """Everything one run produced: each stage's output, and the methodology record."""
+    """Everything one run produced: each stage's output, and the methodology record.
+
+    With ``invariance``, the index's ``dimensions`` and ``composite`` tables carry each score's
+    ``comparability`` across countries (:func:`surveyindex.reliability.with_comparability`);
+    with ``aligned_means``, ``aligned_means`` holds the aligned factor means per country x
+    target x dimension (:func:`surveyindex.reliability.aligned_means_table`; empty otherwise).
+    """
 
     instrument: Instrument
     responses: Responses
@@ -38,6 +51,7 @@ class PipelineResult:
     methodology: dict[str, str]
     flags: pd.DataFrame = field(default_factory=pd.DataFrame)
     invariance: object = None
+    aligned_means: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def bases(self) -> pd.DataFrame:
@@ -87,6 +101,7 @@ def run_pipeline(instrument: str | Path | Instrument = "softpower",
                  level: float = 0.95, by: str | None = None, tolerance: float | None = None,
                  max_iterations: int | None = None, min_valid_items: int | None = None,
                  sheet: str | int = 0, method: dict | None = None, invariance: bool = False,
+                 aligned_means: bool = False,
                  progress: bool | None = None, collapse=None, roles: dict | None = None,
                  replicate_method: str = "bootstrap", fay_rho: float = 0.3,
                  weighting: str = "rake", trim: dict | None = None,
@@ -109,7 +124,13 @@ def run_pipeline(instrument: str | Path | Instrument = "softpower",
     ``{"sensitivity": 256}`` also runs the sensitivity analysis, which the report shows on its
     Sensitivity sheets). ``invariance`` also tests measurement invariance across countries
     (multi-group CFA with the final weights, lavaan's MLR statistics, partial-invariance search
-    and alignment; slower) and adds its flags to ``flags``, beside the alpha flags.
+    and alignment; slower), adds its flags to ``flags``, beside the alpha flags, and a
+    ``comparability`` column (scalar / partial / aligned only / not estimable / not tested) to
+    the index's ``dimensions`` and ``composite`` tables (the composite's is that of its least
+    comparable dimension, named in ``comparability_note``). ``aligned_means`` (which implies
+    ``invariance``) also reports the alignment's factor means per country x target x dimension
+    (``res.aligned_means``; the workbook's "Aligned means" sheet): the means to compare where
+    scalar invariance fails.
     ``roles`` are column roles as :func:`surveyindex.read_responses` takes them
     (``{"country": "sta", "weight": "wgt", "psu": "psu"}``), ``required`` the demographics a
     respondent must have (``["country"]``). ``replicate_method`` is one of
@@ -153,12 +174,16 @@ def run_pipeline(instrument: str | Path | Instrument = "softpower",
         index = compute_index(design, audiences, level=level, min_valid_items=min_valid_items,
                               client=client, **(method or {}))
         step()
-        rel, flags, inv = _reliability(resp, invariance, design.weights)
+        rel, flags, inv = _reliability(resp, invariance or aligned_means, design.weights)
+        index = _with_comparability(index, inv)
         step()
     weighting_table = design.diagnostics(by=by)
     methodology = _methodology(inst, resp, design, index, responses, margins, seed)
+    if inv is not None:
+        methodology["Measurement invariance"] = _invariance_text(inv, aligned_means)
     return PipelineResult(resp.instrument, resp, design, index, rel, weighting_table, methodology,
-                          flags, inv)
+                          flags, inv,
+                          aligned_means_table(inv) if aligned_means else pd.DataFrame())
 
 
 def base_design(resp: Responses, by: str | None = "country") -> SurveyDesign:
@@ -230,6 +255,33 @@ def _reliability(resp: Responses, invariance: bool = False, weights=None):
     inv = fit_invariance(resp, weights=weights) if invariance else None
     flags = reliability_flags(table, inv)
     return table, flags, inv
+
+
+def _with_comparability(index: IndexResult, inv) -> IndexResult:
+    """The index with each dimension and composite score's comparability across countries."""
+    if inv is None:
+        return index
+    dims = index.settings["dimensions"]
+    return dataclasses.replace(
+        index, dimensions=with_comparability(index.dimensions, inv),
+        composite=with_comparability(index.composite, inv, dimensions=dims))
+
+
+def _invariance_text(inv, aligned: bool) -> str:
+    s = inv.summary
+    partial = s["verdict"].astype(str).str.startswith("partial")
+    counts = (f"Scalar invariance holds in {int((s['level'] == 'scalar').sum())} of {len(s)} "
+              f"target x dimension models, partial scalar in {int(partial.sum())}, neither in "
+              f"{int(((s['level'] != 'scalar') & ~partial).sum())}")
+    cut = next((k for k, v in CUTOFFS.items() if v == inv.cutoffs), "custom cut-offs")
+    return ("multi-group CFA of each dimension (3 or more items) across countries, per target, "
+            "with the final weights (pseudo-ML, lavaan's MLR statistics): configural, metric, "
+            f"scalar; cut-offs {cut} on the change in robust CFI, RMSEA and SRMR; where scalar "
+            "fails, a partial-invariance search by score tests and the alignment of the "
+            f"configural model (Asparouhov & Muthen 2014). {counts}. Each "
+            "score's comparability is on the Index and Dimensions sheets, explained on the "
+            "Flags sheet" + ("; aligned factor means on the Aligned means sheet" if aligned
+                             else ""))
 
 
 def _read_margins(margins) -> pd.DataFrame:
@@ -377,6 +429,8 @@ def write_report(result: PipelineResult, path: str | Path, base_rule=None, *,
 
     from .report import BaseRule, Labels, ReportTables, write_workbook
 
+    require(result, PipelineResult, "the result", "a PipelineResult (si.run_pipeline(...))",
+            ReportError)
     led = result.responses.ledger
     tables = ReportTables(
         title=title or result.instrument.title,
@@ -403,5 +457,6 @@ def write_report(result: PipelineResult, path: str | Path, base_rule=None, *,
         labels=Labels.from_instrument(result.instrument, language),
         run_date=run_date or datetime.date.today().isoformat(),
         sheets=tuple(sheets or ()),
+        aligned_means=result.aligned_means,
     )
     return write_workbook(tables, path)

@@ -22,7 +22,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from .errors import ProjectError
+from .errors import ProjectError, ReportError
 from .report import write_atomic, write_csv
 
 
@@ -40,6 +40,8 @@ class ReadingOptions(_Strict):
         "Answer text that is not a label of the scale: an error, or set to missing (ledger)."))
     value_labels: Literal["error", "warn"] = Field(default="error", description=(
         "SPSS/Stata value labels contradicting the instrument: an error, or a warning."))
+    country_names: Literal["error", "codes"] = Field(default="error", description=(
+        "Country names in the country column: excluded (with a warning), or read as ISO codes."))
 
     def options(self) -> dict:
         """The keyword arguments read_responses takes."""
@@ -123,9 +125,14 @@ class IndexOptions(_Strict):
 
 
 class ReliabilityOptions(_Strict):
-    """Whether to test measurement invariance across countries (multi-group CFA; slower)."""
+    """Whether to test measurement invariance across countries (multi-group CFA; slower), and
+    to report the aligned factor means (which implies it)."""
 
     invariance: bool = False
+    aligned_means: bool = Field(default=False, description=(
+        "Report the alignment's factor means per country x target x dimension (sheet 'Aligned "
+        "means', table aligned_means): the means to compare where scalar invariance fails. "
+        "Implies invariance."))
 
 
 class ReportOptions(_Strict):
@@ -372,6 +379,7 @@ def run_project(project: str | Path | Project, *, write: bool = True,
                            collapse=p.weighting.collapse,
                            min_valid_items=p.index.min_valid_items, sheet=p.sheet,
                            method=p.index.method(), invariance=p.reliability.invariance,
+                           aligned_means=p.reliability.aligned_means,
                            progress=progress, read_options=p.reading.options(),
                            roles=p.columns.roles() or None,
                            replicate_method=p.replicates.method, fay_rho=p.replicates.fay_rho,
@@ -419,7 +427,7 @@ def write_outputs(res, p: Project) -> dict[str, Path]:
 
     ``workbook``: the Excel report. ``tables``: a folder of CSV files, one per table
     (composite, dimensions, items, comparison, leads, favourability, reliability, weighting, bases,
-    exclusions).
+    exclusions; aligned_means when reported).
     ``weights``: one row per respondent (id, weighting group, final weight). ``plots``: a folder
     of PNG files (forest, profile, ranks, weighting; needs the ``plot`` extra).
     """
@@ -438,6 +446,8 @@ def write_outputs(res, p: Project) -> dict[str, Path]:
                   "reliability": res.reliability,
                   "weighting": res.weighting, "bases": sample_bases(res.index.dimensions, rule),
                   "exclusions": res.responses.ledger.excluded}
+        if not res.aligned_means.empty:
+            tables["aligned_means"] = res.aligned_means
         for k, t in tables.items():
             write_csv(t, o.tables / f"{k}.csv", neutralise=o.neutralise_formulas)
         out["tables"] = o.tables
@@ -484,6 +494,36 @@ def check_outputs(p: Project) -> None:
         if getattr(o, key) is not None:
             check_writable(getattr(o, key), folder=folder, suffix=suffix,
                            what=f"outputs.{key}" if key != "workbook" else "workbook")
+    check_report_options(p)
+
+
+def check_report_options(p: Project) -> None:
+    """Check the workbook's sheets and language before anything is computed.
+
+    The sheet names are those of :data:`surveyindex.report.SHEETS` (any case); the comparison
+    sheet is ``comparison`` or its ``A vs B`` name.
+
+    >>> check_report_options(Project(instrument="softpower", responses="r.csv", margins="m.csv",
+    ...                              report={"sheets": ["Index", "Chart"]}))
+    Traceback (most recent call last):
+    ...
+    surveyindex.errors.ProjectError: report.sheets: no sheet 'Chart'; the sheets are Summary, Charts, ...
+    """
+    from .instrument import load_instrument
+    from .report import SHEETS, Labels
+
+    r = p.report
+    known = {s.lower() for s in SHEETS if s != "{pair}"} | {"comparison"}
+    for name in r.sheets or ():
+        if name.lower() not in known and " vs " not in name.lower():
+            shown = ", ".join(s if s != "{pair}" else "comparison" for s in SHEETS)
+            raise ProjectError(f"report.sheets: no sheet {name!r}; the sheets are {shown} "
+                               "(the comparison sheet is also named 'A vs B')")
+    if r.language is not None:
+        try:
+            Labels.from_instrument(load_instrument(p.instrument), r.language)
+        except ReportError as e:
+            raise ProjectError(f"report.language: {e}") from None
 
 
 def write_weights(design, path: str | Path, *, neutralise: bool = True) -> Path:

@@ -80,6 +80,33 @@ def test_report_command(project, tmp_path):
     assert openpyxl.load_workbook(out, read_only=True).sheetnames[-1] == "Methodology"
 
 
+def test_report_command_takes_title_sheets_and_language(project, tmp_path):
+    out = tmp_path / "r.xlsx"
+    assert main(["report", str(project), "-o", str(out), "--replicates", "5", "--no-progress",
+                 "--title", "Wave 2 draft", "--sheets", "index, comparison", "--language",
+                 "en"]) == 0
+    book = openpyxl.load_workbook(out)
+    assert [ws.title for ws in book.worksheets if ws.sheet_state == "visible"] == \
+        ["Summary", "Index", "USA vs CHN"]
+    assert book["Summary"]["A1"].value == "Wave 2 draft"
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--sheets", "Index,Chart"], "report.sheets: no sheet 'Chart'; the sheets are Summary, "),
+    (["--language", "fr"], "report.language: report language 'fr': the instrument 'softpower' "
+                           "has texts in ['en']"),
+])
+@pytest.mark.parametrize("command", ["run", "report"])
+def test_bad_workbook_options_fail_before_the_run(project, command, flags, message, capsys,
+                                                  monkeypatch):
+    def no_run(*a, **k):  # the check comes before any computation
+        raise AssertionError("the pipeline ran")
+
+    monkeypatch.setattr("surveyindex.project.run_project", no_run)
+    assert main([command, str(project), *flags]) == 1
+    assert message in _error(capsys)
+
+
 def test_validate_reports_each_stage(project, capsys):
     assert main(["validate", str(project)]) == 0
     out = capsys.readouterr().out

@@ -3,7 +3,7 @@ block) and compared with the value R gave for the row's R code.
 
 The R code shown must be what R ran: every R statement of a row is looked up, verbatim up to
 white space, among the calls stored in tests/reference/*.json (R 4.2.2, survey 4.1.1, psych
-2.2.9, lavaan 0.6.14; the scripts are in tests/reference/). Each check names its JSON case.
+2.2.9, lavaan 0.6.14, COINr 1.1.14; the scripts are in tests/reference/). Each check names its JSON case.
 A row without a check, or a check without a row, fails.
 """
 
@@ -29,7 +29,7 @@ def _ref(name):
 EST, NB = _ref("survey_estimators.json")["cases"], _ref("survey_notebook.json")["cases"]
 RAKE, REP = _ref("survey_rake.json")["cases"], _ref("survey_replicates.json")["cases"]
 ALPHA, INV = _ref("psych_alpha.json")["cases"], _ref("lavaan_invariance.json")["cases"]
-IDX = _ref("index_methods.json")
+COINR = _ref("coinr.json")  # COINr 1.1.14 on the same X as index_methods.json
 REL = 1e-9
 
 
@@ -99,10 +99,9 @@ def _close(expected, rtol=1e-12):
     return check
 
 
-def _idx(name):
-    v = IDX["values"][name]
-    return np.array(v["data"]) if isinstance(v, dict) and "data" in v else np.array(
-        list(v.values()) if isinstance(v, dict) else v, float)
+def _coinr(name):
+    v = COINR["values"][name]
+    return np.array(v["data"] if isinstance(v, dict) else v, float)
 
 
 def _ciprop(est):
@@ -183,10 +182,17 @@ CHECKS = {
     'si.cronbach_alpha(bfi[["A1", "A2", "A3", "A4", "A5"]].assign(A1=7 - bfi["A1"]))': _alpha,
     'si.reliability.fit_cfa(HS, m3, group="school", equal=("loadings",))': _cfa("metric"),
     'si.reliability.fit_cfa(HS, m3, group="school", equal=("loadings", "intercepts"))': _cfa("scalar"),
-    'si.index.normalise(X[:, None, :, None], "minmax")[:, 0, :, 0]': _close(_idx("minmax")),
-    'si.index.normalise(X[:, None, :, None], "zscore")[:, 0, :, 0]': _close(_idx("zscore")),
-    'si.index.aggregate(X[:, :, None], v, "arithmetic")[:, 0]': _close(_idx("arithmetic")),
-    'si.index.aggregate(X[:, :, None], v, "geometric")[:, 0]': _close(_idx("geometric")),
+    'si.index.normalise(X[:, None, :, None], "minmax")[:, 0, :, 0]': _close(_coinr("minmax")),
+    'si.index.normalise(X[:, None, :, None], "zscore")[:, 0, :, 0]': _close(_coinr("zscore")),
+    'si.index.normalise(X[:, None, :, None], "rank")[:, 0, :, 0]': _close(_coinr("rank")),
+    'si.index.normalise(X[:, None, :, None], "goalposts", bounds=(1.5, 4.5))[:, 0, :, 0]':
+        _close(_coinr("goalposts")),
+    'si.index.aggregate(X[:, :, None], v, "arithmetic")[:, 0]': _close(_coinr("arithmetic")),
+    'si.index.aggregate(X[:, :, None], v, "geometric")[:, 0]': _close(_coinr("geometric")),
+    'si.index.aggregate(X[:, :, None], v, "generalised", power=2)[:, 0]':
+        _close(_coinr("generalised_p2")),
+    'si.index.aggregate(X[:, :, None], v, "generalised", power=-1)[:, 0]':
+        _close(_coinr("harmonic")),
 }
 
 

@@ -107,10 +107,10 @@ def test_china_leads_on_education_in_some_countries_only(result, truth):
     lead = result.leads.query("audience == 'all' and measure == 'education'").iloc[0]
     cmp = result.comparison.query("audience == 'all' and measure == 'education'")
     assert lead.target_a == "USA" and lead.target_b == "CHN"
-    assert lead.b_leads == (cmp["difference"] < 0).sum()
-    assert 0 < lead.b_leads < lead.n_countries
-    assert lead.b_leads_ci_low <= lead.b_leads <= lead.b_leads_ci_high
-    assert lead.b_leads_significant == ((cmp["difference"] < 0) & cmp["significant"]).sum()
+    assert lead.CHN_leads == (cmp["difference"] < 0).sum()
+    assert 0 < lead.CHN_leads < lead.n_countries
+    assert lead.CHN_leads_ci_low <= lead.CHN_leads <= lead.CHN_leads_ci_high
+    assert lead.CHN_leads_significant == ((cmp["difference"] < 0) & cmp["significant"]).sum()
 
 
 def test_ranks_and_intervals(result):

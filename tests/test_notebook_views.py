@@ -43,11 +43,12 @@ def test_plots_display_themselves(res):
 
 
 def test_item_scores_on_0_100_beside_the_item_scale(res):
-    """softpower items are on 1-5: score = 25 (estimate - 1), by hand."""
+    """softpower items are on 1-5: score = 25 (mean - 1), by hand."""
     items = res.index.items
-    np.testing.assert_allclose(items["score"], 25 * (items["estimate"] - 1))
-    np.testing.assert_allclose(items["score_se"], 25 * items["se"])
-    np.testing.assert_allclose(items["score_ci_high"], 25 * (items["ci_high"] - 1))
+    np.testing.assert_allclose(items["score"], 25 * (items["mean"] - 1))
+    np.testing.assert_allclose(items["se"], 25 * items["mean_se"])
+    np.testing.assert_allclose(items["ci_high"], 25 * (items["mean_ci_high"] - 1))
+    np.testing.assert_allclose(items["ci_low"], 25 * (items["mean_ci_low"] - 1))
     assert (items["n_eff"] <= items["n"] + 1e-9).all() and (items["n_eff"] > 0).all()
     comp, dims = res.index.composite, res.index.dimensions
     for col in ("score", "se", "ci_low", "ci_high", "n", "n_eff"):
@@ -60,11 +61,17 @@ def test_item_scores_on_0_100_beside_the_item_scale(res):
 def test_comparison_and_leads_named_by_targets(res):
     cmp, leads = res.index.comparison, res.index.leads
     a, b = cmp["target_a"].iloc[0], cmp["target_b"].iloc[0]
-    np.testing.assert_array_equal(cmp[f"score_{a}"], cmp["score_a"])
-    np.testing.assert_array_equal(cmp[f"score_{b}"], cmp["score_b"])
+    assert (a, b) == ("USA", "CHN")
+    np.testing.assert_allclose(cmp["difference"], cmp[f"score_{a}"] - cmp[f"score_{b}"],
+                               atol=1e-9)
     for suffix in ("", "_ci_low", "_ci_high", "_significant"):
-        np.testing.assert_array_equal(leads[f"{a}_leads{suffix}"], leads[f"a_leads{suffix}"])
-        np.testing.assert_array_equal(leads[f"{b}_leads{suffix}"], leads[f"b_leads{suffix}"])
+        assert {f"{a}_leads{suffix}", f"{b}_leads{suffix}"} <= set(leads.columns)
+    # No positional columns beside the named ones (issue 16): an old name is a KeyError.
+    positional = [c for c in [*cmp.columns, *leads.columns]
+                  if c.startswith(("a_", "b_")) or c.endswith(("_a", "_b"))]
+    assert positional == ["target_a", "target_b", "target_a", "target_b"]
+    with pytest.raises(KeyError):
+        leads["a_leads"]
 
 
 def test_wide_frame_is_respondent_by_item(sample):

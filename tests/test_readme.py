@@ -11,4 +11,4 @@ def test_readme_notebook_example_runs():
     namespace: dict = {}
     exec(compile(code, str(README), "exec"), namespace)
     assert len(namespace["result"].composite) > 0
-    assert {"a_leads", "b_leads"} <= set(namespace["leads"].columns)
+    assert {"USA_leads", "CHN_leads"} <= set(namespace["leads"].columns)

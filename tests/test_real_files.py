@@ -10,6 +10,7 @@ the stratified jackknife. SPSS: weighted % favourable with 8/9 (declared user-mi
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -125,7 +126,7 @@ def test_odk_central_export_with_file_strata_and_psus():
     hand = x.where(x.between(1, 5)).groupby(raw["country"]).mean()
     items = res.index.items
     got = items[(items["audience"] == "all") & (items["item"] == "mor1")
-                & (items["target"] == "USA")].set_index("country")["estimate"]
+                & (items["target"] == "USA")].set_index("country")["mean"]
     np.testing.assert_allclose(got[hand.index], hand, rtol=1e-12)
 
 
@@ -154,3 +155,66 @@ def test_validate_and_weight_commands_without_margins(tmp_path, capsys):
     w = pd.read_csv(tmp_path / "w.csv")
     raw = pd.read_csv(EX / "pew" / "pew_style.csv")
     np.testing.assert_allclose(w["weight"], raw["wgt"])  # final weights written back unchanged
+
+
+# Country names instead of ISO codes (Pew's `sta` as text, a labelled SPSS country variable):
+# the reference is the same file with ISO codes, read as it is.
+def _pew_with_country_names(tmp_path):
+    import pycountry
+
+    inst = si.load_instrument(EX / "pew" / "instrument.yaml")
+    frame = pd.read_csv(EX / "pew" / "pew_style.csv")
+    names = {c: pycountry.countries.get(alpha_3=c).name for c in frame["sta"].unique()}
+    as_text = tmp_path / "pew_names.csv"
+    frame.assign(sta=frame["sta"].map(names)).to_csv(as_text, index=False)
+    return inst, frame, names, as_text
+
+
+def test_country_names_are_excluded_by_default_with_a_warning_saying_how_to_read_them(tmp_path):
+    inst, frame, names, as_text = _pew_with_country_names(tmp_path)
+    with pytest.warns(UserWarning, match=r"650 rows have country names .*country_names='codes'"):
+        with pytest.raises(si.errors.ResponseDataError) as err:
+            si.read_responses(as_text, inst)
+    report = err.value.report
+    assert (report["problem"] == "country not an ISO 3166 alpha-3 code").all()
+    assert report["expected"].str.contains("country_names='codes' reads a country name").all()
+
+
+def test_country_names_read_as_codes_equal_the_iso_coded_file(tmp_path):
+    pyreadstat = pytest.importorskip("pyreadstat")
+    inst, frame, names, as_text = _pew_with_country_names(tmp_path)
+    reference = si.read_responses(EX / "pew" / "pew_style.csv", inst)
+    numbers = {c: i + 1 for i, c in enumerate(sorted(names))}
+    sav = tmp_path / "pew.sav"
+    pyreadstat.write_sav(frame.assign(sta=frame["sta"].map(numbers)), str(sav),
+                         variable_value_labels={"sta": {i: names[c] for c, i in numbers.items()}})
+    for path in (as_text, sav):
+        with warnings.catch_warnings(record=True) as got:
+            warnings.simplefilter("always")
+            resp = si.read_responses(path, inst, country_names="codes")
+        said = [str(w.message) for w in got if "ISO 3166 code" in str(w.message)]
+        assert len(said) == len(names) and any("code USA (150 rows)" in m for m in said)
+        assert resp.ledger.rows_kept == reference.ledger.rows_kept == len(frame)
+        np.testing.assert_array_equal(resp.values, reference.values)
+        assert (resp.respondents["country"].to_numpy()
+                == reference.respondents["country"].to_numpy()).all()
+        notes = resp.ledger.report().query("action == 'note' and column == 'country'")
+        assert sorted(notes["problem"].str.extract(r"code (\w+) \((\d+) rows")[0]) == sorted(names)
+        counts = notes["problem"].str.extract(r"\((\d+) rows")[0].astype(int)
+        assert counts.sum() == len(frame)
+
+
+def test_project_file_reads_country_names(tmp_path, capsys):
+    inst, frame, names, as_text = _pew_with_country_names(tmp_path)
+    path = _project("pew", tmp_path, {"workbook": "pew.xlsx"})
+    spec = yaml.safe_load(path.read_text())
+    spec["responses"] = str(as_text)
+    spec["reading"] = {**spec.get("reading", {}), "country_names": "codes"}
+    path.write_text(yaml.safe_dump(spec))
+    assert main(["run", str(path), "--replicates", "5", "--no-progress"]) == 0
+    err = capsys.readouterr().err
+    assert "surveyindex: warning: " in err and "read as the ISO 3166 code USA (150 rows)" in err
+    spec["reading"]["country_names"] = "names"
+    path.write_text(yaml.safe_dump(spec))
+    assert main(["validate", str(path)]) == 1
+    assert "country_names" in capsys.readouterr().err

@@ -42,18 +42,20 @@ def make_tables(countries=("BRA", "DEU", "IND", "JPN", "NGA"), targets=("USA", "
     pairs = grid[grid.target == targets[0]][["country", "audience"]].merge(
         pd.DataFrame({"measure": ["composite", *DIMS]}), how="cross")
     diff = rng.normal(0, 8, len(pairs))
-    comparison = pairs.assign(target_a=targets[0], target_b=targets[1], score_a=50 + diff / 2,
-                              score_b=50 - diff / 2, difference=diff, se=3.0, ci_low=diff - 5.9,
+    comparison = pairs.assign(target_a=targets[0], target_b=targets[1],
+                              **{f"score_{targets[0]}": 50 + diff / 2,
+                                 f"score_{targets[1]}": 50 - diff / 2}, difference=diff, se=3.0, ci_low=diff - 5.9,
                               ci_high=diff + 5.9, p_value=np.where(np.abs(diff) > 6, 0.0004, 0.4),
                               significant=np.abs(diff) > 6)
     k = len(countries)
     leads = pd.DataFrame({"audience": "all", "measure": ["composite", *DIMS],
                           "target_a": targets[0], "target_b": targets[1], "n_countries": k,
-                          "a_leads": 3, "a_leads_ci_low": 2, "a_leads_ci_high": 4.0,
-                          "a_leads_significant": 1, "b_leads": k - 3, "b_leads_ci_low": 1,
-                          "b_leads_ci_high": 3, "b_leads_significant": 0})
-    items = dims.assign(item=dims.dimension + "_1", estimate=3.2, se=0.05, ci_low=3.1, ci_high=3.3,
-                        n=980)
+                          f"{targets[0]}_leads": 3, f"{targets[0]}_leads_ci_low": 2,
+                          f"{targets[0]}_leads_ci_high": 4.0, f"{targets[0]}_leads_significant": 1,
+                          f"{targets[1]}_leads": k - 3, f"{targets[1]}_leads_ci_low": 1,
+                          f"{targets[1]}_leads_ci_high": 3, f"{targets[1]}_leads_significant": 0})
+    items = dims.assign(item=dims.dimension + "_1", mean=3.2, mean_se=0.05, mean_ci_low=3.1,
+                        mean_ci_high=3.3, n=980)
     reliability = grid[grid.audience == "all"].drop(columns="audience").merge(
         pd.DataFrame({"dimension": DIMS}), how="cross")
     alpha = rng.uniform(0.5, 0.9, len(reliability))
@@ -245,7 +247,7 @@ def test_summary_states_the_findings(book):
 
 def test_lead_sentences_without_interval():
     leads = pd.DataFrame({"audience": ["all"], "measure": ["composite"], "target_a": ["USA"],
-                          "target_b": ["CHN"], "n_countries": [13], "a_leads": [9]})
+                          "target_b": ["CHN"], "n_countries": [13], "USA_leads": [9]})
     assert lead_sentences(leads) == [
         "United States rated higher than China on the composite index in 9 of 13 countries."]
 

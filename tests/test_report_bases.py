@@ -147,3 +147,24 @@ def test_reliability_flags_listed_and_shown_beside_the_score(tmp_path):
     assert wide.cell(at[("BRA", "China", "All adults")], j).fill.fgColor.rgb != "00FFE699"
     empty = openpyxl.load_workbook(write_workbook(t, tmp_path / "e.xlsx"))["Flags"]
     assert empty["A3"].value == "nothing flagged"
+
+
+def test_suppress_blanks_every_estimate_column_of_a_cell():
+    """Issue 16's column names: a suppressed cell shows no estimate in any scheme's column,
+    item-scale (mean_*), 0-100 (score, se, ci_*), % favourable, or a target-named score."""
+    bases = pd.DataFrame({"country": ["BRA", "DEU"], "target": "USA", "audience": "all",
+                          "suppressed": [False, True]})
+    fav = pd.DataFrame({"country": ["BRA", "DEU"], "target": "USA", "audience": "all",
+                        **{c: [1.0, 2.0] for c in ("score", "se", "ci_low", "ci_high", "mean",
+                                                   "mean_se", "mean_ci_low", "mean_ci_high",
+                                                   "pct_favourable", "pct_se", "pct_ci_low",
+                                                   "pct_ci_high")}, "n": [500, 40]})
+    out = suppress(fav, bases)
+    assert out.drop(columns=["country", "target", "audience", "n"]).iloc[1].isna().all()
+    assert (out.loc[0, "score":"pct_ci_high"] == 1.0).all() and out.loc[1, "n"] == 40
+    cmp = pd.DataFrame({"country": ["BRA", "DEU"], "audience": "all", "target_a": "USA",
+                        "target_b": "CHN", "score_USA": [50.0, 51.0], "score_CHN": [40.0, 41.0],
+                        "difference": [10.0, 10.0]})
+    got = suppress(cmp, bases)
+    assert got.loc[1, ["score_USA", "score_CHN", "difference"]].isna().all()
+    assert got.loc[0, "score_USA"] == 50.0

@@ -125,7 +125,7 @@ def test_rank_and_count_intervals_are_whole(res):
     c, r, leads = res.index.composite, res.index.ranks, res.index.leads
     for col in ("rank_low", "rank_high"):
         assert np.all(np.mod(c[col], 1) == 0) and np.all(np.mod(r[col].dropna(), 1) == 0)
-    for col in ("a_leads_ci_low", "a_leads_ci_high", "b_leads_ci_low", "b_leads_ci_high"):
+    for col in ("USA_leads_ci_low", "USA_leads_ci_high", "CHN_leads_ci_low", "CHN_leads_ci_high"):
         assert np.all(np.mod(leads[col], 1) == 0)
     assert (c["rank_low"] <= c["rank_high"]).all()
 
@@ -175,7 +175,7 @@ def test_language_option(res, tmp_path):
     composite = pd.DataFrame({"country": ["DEU", "JPN"] * 3, "target": np.repeat(
         ["USA", "CHN", "RUS"], 2), "audience": "all", "score": 50.0, "se": 1.0, "ci_low": 48.0,
         "ci_high": 52.0, "n": 500})
-    items = composite.assign(dimension="favourability", item="fav", estimate=2.5)
+    items = composite.assign(dimension="favourability", item="fav", mean=2.5)
     t = si.report.ReportTables("Opinions", composite, pd.DataFrame(), pd.DataFrame(),
                                pd.DataFrame(), items, *[pd.DataFrame()] * 4, methodology={},
                                labels=Labels.from_instrument(inst, "fr"))

@@ -1,7 +1,8 @@
 """The workbook as a reader prints it: LibreOffice (headless) converts it to PDF.
 
-One soffice call converts both the bundled-sample workbook and the synthetic one (whose
-exclusions hold formula-like text), so the test costs one LibreOffice start. It checks the page
+One soffice call converts the bundled-sample workbook, the synthetic one (whose
+exclusions hold formula-like text) and the bundled sample with invariance and aligned means, so
+the test costs one LibreOffice start. It checks the page
 count (issue 17: the bundled sample prints in at most 30 pages), that every visible sheet prints
 (its name is in each page's footer), the key text, and that no formula was run. Skipped, saying
 why, when soffice is not installed (``.ci/run`` installs ``libreoffice-calc`` when it can).
@@ -34,12 +35,16 @@ def rendered(tmp_path_factory):
     res = si.run_pipeline(replicates=10, seed=1, progress=False)
     demo = si.write_report(res, folder / "demo.xlsx", run_date="2026-12-01")
     synthetic = write_workbook(make_tables(), folder / "synthetic.xlsx")
+    # with invariance and aligned means (issue 21): the Flags guide and the Aligned means sheet
+    aligned = si.write_report(si.run_pipeline(replicates=10, seed=1, progress=False,
+                                              aligned_means=True),
+                              folder / "aligned.xlsx", run_date="2026-12-01")
     profile = f"-env:UserInstallation=file://{folder / 'lo-profile'}"
     subprocess.run(["soffice", profile, "--headless", "--convert-to", "pdf", "--outdir",
-                    str(folder), str(demo), str(synthetic)], check=True, capture_output=True,
-                   timeout=240)
+                    str(folder), str(demo), str(synthetic), str(aligned)], check=True,
+                   capture_output=True, timeout=240)
     out = {}
-    for path in (demo, synthetic):
+    for path in (demo, synthetic, aligned):
         reader = pypdf.PdfReader(path.with_suffix(".pdf"))
         out[path.stem] = (openpyxl.load_workbook(path, read_only=True),
                           [p.extract_text() for p in reader.pages])
@@ -89,3 +94,16 @@ def test_formula_text_printed_as_text(rendered):
     _, pages = rendered["synthetic"]
     text = "\n".join(pages)
     assert "HYPERLINK" in text and "@SUM(1+1)" in text and INJECTION[:10] in text
+
+
+def test_invariance_guide_and_aligned_means_print(rendered):
+    book, pages = rendered["aligned"]
+    printed = _footers(pages)
+    visible = [ws.title for ws in book.worksheets if ws.sheet_state == "visible"]
+    assert set(visible) <= set(printed) and "Aligned means" in printed
+    assert len(pages) <= 32, len(pages)
+    flags = "\n".join(p for p, name in zip(pages, printed) if name == "Flags")
+    for needle in ("How to read the comparability lines", "Aligned only:", "Partial:"):
+        assert needle in flags, needle
+    aligned = "\n".join(p for p, name in zip(pages, printed) if name == "Aligned means")
+    assert "Asparouhov & Muthen 2014" in aligned and "Reference" in aligned

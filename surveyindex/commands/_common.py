@@ -27,6 +27,32 @@ def add_run_options(p) -> None:
     p.add_argument("--no-progress", action="store_true", help="do not show a progress bar")
 
 
+def add_workbook_options(p) -> None:
+    """Options that shape the workbook: they override the project file's ``report:`` section."""
+    p.add_argument("--title", metavar="TEXT",
+                   help="the workbook's title (default: report.title, else the instrument's)")
+    p.add_argument("--sheets", type=_sheet_list, metavar="NAME,NAME",
+                   help="keep only these sheets, comma-separated, e.g. Index,Charts "
+                        "(the Summary always stays)")
+    p.add_argument("--language", metavar="CODE",
+                   help="label targets, dimensions, items and countries in this language "
+                        "(one of the instrument's)")
+
+
+def workbook_overrides(args) -> dict:
+    """The ``report:`` fields the command line sets (only those given)."""
+    return {k: getattr(args, k) for k in ("title", "sheets", "language")
+            if getattr(args, k, None) is not None}
+
+
+def with_overrides(project, args):
+    """The project with the command line's workbook options in its ``report:`` section."""
+    update = workbook_overrides(args)
+    if not update:
+        return project
+    return project.model_copy(update={"report": project.report.model_copy(update=update)})
+
+
 def progress(args) -> bool | None:
     return False if getattr(args, "no_progress", False) else None
 
@@ -47,6 +73,13 @@ def print_summary(res) -> None:
     print(res.responses.ledger)
     print(f"\nComposite index, 0-100 ({level} CI), audience all:")
     print(res.summary().to_string())
+
+
+def _sheet_list(text: str) -> list[str]:
+    names = [t.strip() for t in text.split(",") if t.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError("expected sheet names separated by commas, e.g. Index,Charts")
+    return names
 
 
 def _positive(text: str) -> int:

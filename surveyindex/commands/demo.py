@@ -17,15 +17,19 @@ def register(sub) -> None:
     demo.add_argument("--replicates", type=int, default=200,
                       help="number of bootstrap replicates (default: %(default)s)")
     demo.add_argument("--seed", type=int, default=1, help="random seed (default: %(default)s)")
+    from ._common import add_workbook_options
+
+    add_workbook_options(demo)
     demo.set_defaults(func=run)
 
 
 def run(args) -> int:
     """Run the demo and print the summary."""
     from ..pipeline import run_pipeline, write_report
+    from ._common import workbook_overrides
 
     res = run_pipeline(replicates=args.replicates, seed=args.seed)
-    out = write_report(res, args.output)
+    out = write_report(res, args.output, **workbook_overrides(args))
     print(res.responses.ledger)
     print("\nComposite soft-power index, 0-100 (95% CI), all adults:")
     print(res.summary().to_string())
@@ -33,11 +37,13 @@ def run(args) -> int:
     leads = leads[leads["audience"] == "all"]
     print(f"\nCountries where each target is rated higher ({leads['target_a'].iloc[0]} vs "
           f"{leads['target_b'].iloc[0]}; 95% interval; significant after Holm):")
-    for row in leads.itertuples():
-        print(f"  {row.measure:<11} {row.target_a} {row.a_leads:>2} of {row.n_countries} "
-              f"({row.a_leads_ci_low:.0f}-{row.a_leads_ci_high:.0f}; {row.a_leads_significant} sig.)"
-              f"   {row.target_b} {row.b_leads:>2} of {row.n_countries} "
-              f"({row.b_leads_ci_low:.0f}-{row.b_leads_ci_high:.0f}; "
-              f"{row.b_leads_significant} sig.)")
+    for _, row in leads.iterrows():
+        a, b = row["target_a"], row["target_b"]
+        print(f"  {row['measure']:<11} {a} {row[f'{a}_leads']:>2} of {row['n_countries']} "
+              f"({row[f'{a}_leads_ci_low']:.0f}-{row[f'{a}_leads_ci_high']:.0f}; "
+              f"{row[f'{a}_leads_significant']} sig.)"
+              f"   {b} {row[f'{b}_leads']:>2} of {row['n_countries']} "
+              f"({row[f'{b}_leads_ci_low']:.0f}-{row[f'{b}_leads_ci_high']:.0f}; "
+              f"{row[f'{b}_leads_significant']} sig.)")
     print(f"\nWorkbook written to {out}")
     return 0

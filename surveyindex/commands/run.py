@@ -15,8 +15,10 @@ def register(sub) -> None:
                     "file (workbook, tables, weights, plots).",
         examples=[f"surveyindex run {_common.EXAMPLE}",
                   f"surveyindex run {_common.EXAMPLE} --replicates 50   # a quick trial",
+                  f"surveyindex run {_common.EXAMPLE} --title 'Wave 2' --sheets Index,Charts",
                   f"surveyindex --debug run {_common.EXAMPLE}            # full traceback on error"])
     _common.add_run_options(p)
+    _common.add_workbook_options(p)
     p.set_defaults(func=run)
 
 
@@ -24,9 +26,10 @@ def run(args) -> int:
     """Run the project, print the summary and list the files written."""
     from ..project import check_outputs, load_project, write_outputs
 
-    check_outputs(load_project(args.project))  # before the long computation, not after it
+    # before the long computation, not after it
+    check_outputs(_common.with_overrides(load_project(args.project), args))
     project, res = _common.run_and_summarise(args)
-    written = write_outputs(res, project)
+    written = write_outputs(res, _common.with_overrides(project, args))
     if not written:
         print(f"\nnothing written: {args.project} lists no outputs (add e.g. "
               "'outputs: {workbook: reports/report.xlsx}')")

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from ..errors import WeightingError
+from ..errors import WeightingError, require
 from .calfun import CALFUNS, solve_g
 from .design import SurveyDesign
 from .linearization import GregAdjustment
@@ -66,6 +66,7 @@ def calibrate(design: SurveyDesign, formula_or_columns=None, population=None,
     >>> round(float((r.weights * df.x).sum()), 6), bool(r.weights.max() <= 3)
     (23.0, True)
     """
+    require(design, SurveyDesign, "design", "a SurveyDesign (si.make_design(...))", WeightingError)
     if population is None and isinstance(formula_or_columns, (Mapping, pd.Series)):
         formula_or_columns, population = None, formula_or_columns
     if population is None:
@@ -145,6 +146,10 @@ def _check_options(calfun, bounds, replicate_failures):
 
 
 def _specs(population, by, group_names):
+    if not isinstance(population, Mapping):
+        got = "None" if population is None else f"a {type(population).__name__}"
+        raise WeightingError("population must be a dict of totals ({column: total} or "
+                             f"{{column: {{category: total}}}}; per group with by=), not {got}")
     if not by:
         return {"all": dict(population)}
     specs = {str(k): dict(v) for k, v in population.items()}

@@ -253,6 +253,10 @@ def make_design(responses: Responses | pd.DataFrame, weights: str | np.ndarray |
     >>> si.make_design(pd.DataFrame({"pw": [2.0, 4.0]}), weights="pw").strata is None
     True
     """
+    if not isinstance(responses, pd.DataFrame) and not hasattr(responses, "respondents"):
+        got = "None" if responses is None else f"a {type(responses).__name__}"
+        raise WeightingError("make_design takes Responses (si.read_responses(...)) or a DataFrame, "
+                             f"not {got}")
     resp = responses if not isinstance(responses, pd.DataFrame) else None
     data = responses.respondents if resp is not None else responses.reset_index(drop=True)
     strata_from = "argument"

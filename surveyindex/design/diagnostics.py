@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..errors import WeightingError, require
 from .design import SurveyDesign
 
 
@@ -20,6 +21,7 @@ def weight_diagnostics(design: SurveyDesign, by: str | None = "country") -> pd.D
     >>> weight_diagnostics(d).loc[0, ["deff_kish", "n_eff"]].tolist()
     [1.375, 2.909090909090909]
     """
+    require(design, SurveyDesign, "design", "a SurveyDesign (si.make_design(...))", WeightingError)
     w = design.weights
     if by is None:
         groups, names = np.zeros(design.n, dtype=np.int64), np.array(["all"])

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from ..errors import WeightingError
+from ..errors import WeightingError, require
 from .collapse import collapse_blocks, collapse_options
 from .design import SurveyDesign
 from .linearization import PostStratAdjustment
@@ -54,6 +54,7 @@ def poststratify(design: SurveyDesign, population, variables: list[str] | str | 
     >>> p.weights.tolist(), p.steps[-1]["collapsed"][0]["cells"]
     ([30.0, 30.0, 40.0], ['f', 'x'])
     """
+    require(design, SurveyDesign, "design", "a SurveyDesign (si.make_design(...))", WeightingError)
     data = design.data
     groups, group_names = _group_codes(data, by)
     table, variables = _population_table(population, variables, by)

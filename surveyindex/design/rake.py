@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from ..errors import WeightingError
+from ..errors import WeightingError, require
 from ..io import margin_codes
 from .collapse import collapse_blocks, collapse_margins, collapse_options  # noqa: F401 (also here)
 from .design import SurveyDesign
@@ -110,6 +110,7 @@ def rake(design: SurveyDesign, margins, by: str | None = "country", *, tolerance
     >>> c.weights.round(3).tolist(), c.steps[-1]["collapsed"][0]["categories"]
     ([0.6, 0.6, 1.4, 1.4], ['35-54', '55+'])
     """
+    require(design, SurveyDesign, "design", "a SurveyDesign (si.make_design(...))", WeightingError)
     max_iterations = _check_options(convergence, max_iterations, bounds)
     groups, group_names = _group_codes(design.data, by)
     if isinstance(margins, pd.DataFrame) and design.responses is not None:

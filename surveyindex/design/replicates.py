@@ -28,6 +28,9 @@ def replicate_design(design: SurveyDesign, method: str = "bootstrap", n: int = 2
     >>> d.with_replicates("BRR").replicate_weights.tolist()
     [[2.0, 0.0, 2.0, 0.0], [0.0, 2.0, 0.0, 2.0], [2.0, 2.0, 0.0, 0.0], [0.0, 0.0, 2.0, 2.0]]
     """
+    for name, value in (("n", n), ("seed", seed)):
+        if isinstance(value, (str, bytes, float, bool)):
+            raise WeightingError(f"replicates: {name} must be a whole number, not {value!r}")
     builders = {"bootstrap": lambda: bootstrap_replicates(design, n=n, seed=seed),
                 "JK1": lambda: jk1_replicates(design), "JKn": lambda: jkn_replicates(design),
                 "BRR": lambda: brr_replicates(design),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import WeightingError
+from ..errors import WeightingError, require
 from .design import SurveyDesign
 from .rake import _group_codes
 
@@ -26,6 +26,10 @@ def trim(design: SurveyDesign, upper: float = np.inf, lower: float = -np.inf,
     >>> trim(d, upper=3).weights.round(4).tolist()
     [1.6667, 1.6667, 1.6667, 3.0]
     """
+    require(design, SurveyDesign, "design", "a SurveyDesign (si.make_design(...))", WeightingError)
+    for name, bound in (("upper", upper), ("lower", lower)):
+        if isinstance(bound, bool) or not isinstance(bound, (int, float, np.number)):
+            raise WeightingError(f"{name} must be a number (a weight bound), not {bound!r}")
     if not lower < upper:
         raise WeightingError(f"trim needs lower < upper, got lower={lower}, upper={upper}")
     groups, _ = _group_codes(design.data, by)

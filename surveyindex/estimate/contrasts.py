@@ -7,7 +7,7 @@ import pandas as pd
 from scipy.stats import norm
 from scipy.stats import t as student_t
 
-from ..errors import EstimationError
+from ..errors import EstimationError, require
 from .core import as_matrix, domain_layout
 from .inputs import resolve_df, resolve_values
 from .means import estimate_means
@@ -64,6 +64,8 @@ def domain_contrast(design, values, by, coefficients: dict, where=None,
     ...                 )["estimate"].tolist()
     [2.0]
     """
+    require(coefficients, dict, "coefficients", "a dict of domain -> coefficient, e.g. "
+            "{'E': 1, 'H': -1}", EstimationError)
     est, cov = domain_covariance(design, values, by, where=where, method=method)
     labels = [tuple(r) if len(r) > 1 else r[0] for r in est.domains.itertuples(index=False)]
     c = np.zeros(len(labels))
@@ -92,6 +94,10 @@ def paired_contrast(design, values, pairs, by=None, where=None, method: str = "a
     >>> float(t.loc[0, "estimate"]), float(t.loc[0, "se"])
     (0.75, 0.25)
     """
+    if not isinstance(pairs, (list, tuple)) or not all(
+            isinstance(p, (list, tuple)) and len(p) == 2 for p in pairs):
+        raise EstimationError(f"pairs must be a list of (a, b) column pairs, e.g. [('usa', 'chn')], "
+                              f"not {pairs!r}")
     cols = list(dict.fromkeys(c for p in pairs for c in p))
     if values is None or isinstance(values, (list, tuple)) and all(isinstance(v, str)
                                                                    for v in values):

@@ -11,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..errors import EstimationError
+from ..design import SurveyDesign
+from ..errors import EstimationError, require
 from .variance import degrees_of_freedom
 
 
@@ -25,6 +26,7 @@ def resolve_values(design, values):
     >>> resolve_values(d, "g")["g=a"].tolist()
     [0.0, 1.0, nan]
     """
+    require(design, SurveyDesign, "design", "a SurveyDesign (si.make_design(...))", EstimationError)
     if isinstance(values, str):
         values = [values]
     if isinstance(values, (list, tuple)) and values and all(isinstance(v, str) for v in values):
@@ -41,6 +43,9 @@ def resolve_values(design, values):
         values = values.to_frame(name=values.name if values.name is not None else "V1")
     if isinstance(values, pd.DataFrame):
         return expand_categories(values)
+    if not isinstance(values, (np.ndarray, list, tuple)):
+        raise EstimationError("the variables must be a column name, a list of names, a DataFrame, a "
+                              f"Series or an array, not {values!r}")
     return values
 
 

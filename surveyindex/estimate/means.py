@@ -16,7 +16,7 @@ from ..design import SurveyDesign
 from ..errors import EstimationError
 from .core import as_matrix, domain_layout, domain_sums, resolve_method
 from .inputs import category_labels, resolve_df, resolve_values
-from .result import DomainEstimates
+from .result import DomainEstimates, check_level
 from .variance import degrees_of_freedom, replicate_variance, taylor_variances
 
 DEFF_TYPES = ("auto", "replace", "noreplace")
@@ -120,8 +120,7 @@ def estimate_ratios(design: SurveyDesign, numerator, denominator, by=None, where
 
 
 def _finish(est, design, level, df, default, **changes) -> DomainEstimates:
-    if not 0 < level < 1:
-        raise EstimationError(f"level must be between 0 and 1 (e.g. 0.95), not {level!r}")
+    check_level(level)
     return replace(est, level=level, df=resolve_df(design, df, default), **changes)
 
 

@@ -58,7 +58,13 @@ def estimate_quantiles(design, values, probs=(0.25, 0.5, 0.75), by=None, where=N
     if df is not None and df != "design":
         df = resolve_df(design, df)
         df = np.inf if df is None else df
-    probs = [float(p) for p in np.atleast_1d(probs)]
+    given = probs
+    try:
+        probs = [float(p) for p in np.atleast_1d(probs)]
+    except (TypeError, ValueError):
+        probs = [np.nan]
+    if not all(0 <= p <= 1 for p in probs):
+        raise EstimationError(f"probs must be probabilities between 0 and 1, not {given!r}")
     if interval_type not in INTERVAL_TYPES:
         raise EstimationError(f"interval_type must be one of {list(INTERVAL_TYPES)}, "
                               f"not {interval_type!r}")

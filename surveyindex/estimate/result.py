@@ -240,10 +240,25 @@ class DomainEstimates:
         return f"<h4>{head}</h4>{body}{more}"
 
 
+def check_level(level) -> float:
+    """``level`` as a confidence level strictly between 0 and 1, or an error saying so.
+
+    >>> check_level(0.9)
+    0.9
+    >>> check_level("95%")
+    Traceback (most recent call last):
+    ...
+    surveyindex.errors.EstimationError: level must be between 0 and 1 (e.g. 0.95), not '95%'
+    """
+    ok = isinstance(level, (int, float, np.number)) and not isinstance(level, bool)
+    if not ok or not 0 < level < 1:
+        raise EstimationError(f"level must be between 0 and 1 (e.g. 0.95), not {level!r}")
+    return float(level)
+
+
 def critical_value(level: float, df) -> float | np.ndarray:
     """The two-sided quantile for ``level``: normal when ``df`` is None or infinite, else t."""
-    if not 0 < level < 1:
-        raise EstimationError(f"level must be between 0 and 1 (e.g. 0.95), not {level!r}")
+    check_level(level)
     if df is None:
         return float(norm.ppf(0.5 + level / 2))
     df = np.asarray(df, float)

@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from ..design import calibrated_influence, replicate_block
-from ..errors import EstimationError
+from ..design import SurveyDesign, calibrated_influence, replicate_block
+from ..errors import EstimationError, require
 
 _LAYOUTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
@@ -155,6 +155,7 @@ def degrees_of_freedom(design) -> int:
     >>> degrees_of_freedom(d.with_replicates("JKn"))
     3
     """
+    require(design, SurveyDesign, "design", "a SurveyDesign (si.make_design(...))", EstimationError)
     if design.replicate_weights is not None:
         df = _DF.get(design)
         if df is None:

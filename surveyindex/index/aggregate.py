@@ -81,3 +81,36 @@ def pool(x: np.ndarray, country_weights: np.ndarray, method: str = "mean") -> np
         nxt = np.take_along_axis(xs, np.minimum(first + 1, len(xs) - 1), axis=0)[0]
         exact = np.abs(np.take_along_axis(cum, first, axis=0)[0] - 0.5) < tol
         return np.where(total > 0, np.where(exact, (at + nxt) / 2, at), np.nan)
+
+
+def pooled_bases(n: np.ndarray, n_eff: np.ndarray, country_weights: np.ndarray,
+                 present: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Respondents behind a pooled figure and their Kish effective number, over axis 0.
+
+    ``n`` and ``n_eff`` are each country's unweighted and effective base (countries first);
+    ``present`` marks the countries the pooled figure uses (a non-missing score). ``n`` is the
+    sum of the countries' bases. ``n_eff`` is Kish's ``(sum u)^2 / sum u^2`` over the weights
+    ``u`` the respondents carry in the pooled figure: respondent ``i`` of country ``c`` carries
+    ``u_i = v_c w_i / W_c`` (its survey weight ``w_i`` over its country's total ``W_c``, times
+    the country's pooling weight ``v_c``). Then ``sum u = sum_c v_c`` and ``sum u^2 = sum_c
+    v_c^2 / n_eff_c`` with ``n_eff_c = W_c^2 / sum_{i in c} w_i^2`` the country's own Kish base,
+    so ``n_eff = (sum_c v_c)^2 / sum_c (v_c^2 / n_eff_c)``. With equal country weights and equal
+    ``n_eff_c`` this is the sum of the ``n_eff_c``; when the ``v_c`` are proportional to the
+    ``W_c`` it is Kish's n of the survey weights themselves. A median pooling gets the bases of
+    the mean with the same country weights.
+
+    Hand check: two countries, equal weights, effective bases 100 and 25: ``4 / (1/100 + 1/25)
+    = 80`` (not 125: the small country's respondents each count four times as much).
+
+    >>> n, ne = pooled_bases(np.array([120, 30]), np.array([100.0, 25.0]), np.ones(2),
+    ...                      np.array([True, True]))
+    >>> int(n), float(ne)
+    (150, 80.0)
+    """
+    v = np.asarray(country_weights, float).reshape((-1,) + (1,) * (np.ndim(n) - 1))
+    v = np.where(present, np.broadcast_to(v, np.shape(present)), 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        inv = np.where(v > 0, v**2 / np.asarray(n_eff, float), 0.0)
+        total = v.sum(axis=0)
+        n_eff_pooled = np.where(total > 0, total**2 / inv.sum(axis=0), np.nan)
+    return np.where(present, n, 0).sum(axis=0), n_eff_pooled

@@ -16,8 +16,8 @@ import pandas as pd
 from scipy.stats import norm
 
 from ..design import SurveyDesign
-from ..errors import EstimationError
-from ..estimate import means_of_blocks
+from ..errors import EstimationError, require
+from ..estimate import check_level, means_of_blocks
 from ..instrument import audience_mask
 from . import result as tables
 from .aggregate import aggregate, pool
@@ -118,6 +118,7 @@ def compute_index(design: SurveyDesign, audiences: list[str] | None = None, *,
     ('factor', True)
     """
     resp = _check_design(design)
+    check_level(level)
     inst = resp.instrument
     unknown = set(method) - set(IndexMethod.__dataclass_fields__)
     if unknown:
@@ -149,6 +150,10 @@ def compute_index(design: SurveyDesign, audiences: list[str] | None = None, *,
                 "min_valid_items": min_valid_items or inst.scoring.min_valid_items,
                 "replicates": design.n_replicates, "replicate_type": design.replicate_type}
     sens, sens_idx = pd.DataFrame(), pd.DataFrame()
+    if sensitivity is not None and (isinstance(sensitivity, bool) or not isinstance(
+            sensitivity, (int, np.integer)) or sensitivity < 1):
+        raise EstimationError(f"sensitivity must be a number of samples (at least 1) or None, not "
+                              f"{sensitivity!r}")
     if sensitivity:
         from .sensitivity import sensitivity_analysis
 
@@ -198,7 +203,8 @@ def index_arrays(design: SurveyDesign, m: IndexMethod, masks: dict, country_w,
         a = dict(a)
         a.update(_index_from_means(raw, m, bounds, inst, countries, targets, design, scores,
                                    outcome, mask, replicates, memo, (key, name)))
-        a["pooled"] = _pooled(a, countries, country_w, m.pooling)
+        a["pool_weights"] = _pool_weights(countries, country_w)
+        a["pooled"] = _pooled(a, a["pool_weights"], m.pooling)
         per_aud.append({"audience": name, "countries": countries, "dim_mean": raw, **a})
     return {"per_audience": per_aud, "scale": design.replicate_scale,
             "rscales": design.replicate_rscales, "mse": design.replicate_mse,
@@ -336,17 +342,20 @@ def _factor_note(info: dict, dims: list[str], normalisation: str) -> str:
             f"rotated explained variance, scaled to sum 1. {groups}")
 
 
-def _pooled(a: dict, countries, country_w, how: str) -> np.ndarray:
-    """(targets, dimensions + composite, 1 + R) pooled across countries."""
-    both = np.concatenate([a["dim_score"], a["composite"][:, :, None, :]], axis=2)
+def _pool_weights(countries, country_w) -> np.ndarray:
+    """The pooling weight of each surveyed country: 1 each, or its population size."""
     if country_w is None:
-        v = np.ones(len(countries))
-    else:
-        missing = [c for c in countries if c not in country_w]
-        if missing:
-            raise EstimationError(f"populations: no population size for {missing}; give one per "
-                                  "surveyed country (column adults_millions)")
-        v = np.array([country_w[c] for c in countries], float)
+        return np.ones(len(countries))
+    missing = [c for c in countries if c not in country_w]
+    if missing:
+        raise EstimationError(f"populations: no population size for {missing}; give one per "
+                              "surveyed country (column adults_millions)")
+    return np.array([country_w[c] for c in countries], float)
+
+
+def _pooled(a: dict, v: np.ndarray, how: str) -> np.ndarray:
+    """(targets, dimensions + composite, 1 + R) pooled across countries with weights ``v``."""
+    both = np.concatenate([a["dim_score"], a["composite"][:, :, None, :]], axis=2)
     return pool(both, v, how)
 
 
@@ -360,6 +369,12 @@ def _country_weights(kind: str, populations) -> dict | None:
                               "columns country and adults_millions (see sample_data/populations.csv)")
     if isinstance(populations, dict):
         return {str(k): float(v) for k, v in populations.items()}
+    if not isinstance(populations, pd.DataFrame):
+        from pathlib import Path
+
+        if not isinstance(populations, (str, Path)) or not Path(populations).is_file():
+            raise EstimationError(f"populations must be a table, a dict or a CSV file with columns "
+                                  f"country and adults_millions; {populations!r} is none of those")
     df = populations if isinstance(populations, pd.DataFrame) else pd.read_csv(populations)
     size = "adults_millions" if "adults_millions" in df.columns else "population"
     if "country" not in df.columns or size not in df.columns:
@@ -391,6 +406,8 @@ def _full_sample_means(design, Y, mask) -> tuple[list, np.ndarray]:
 
 
 def _check_design(design: SurveyDesign):
+    require(design, SurveyDesign, "design", "a SurveyDesign (si.make_design(responses))",
+            EstimationError)
     resp = design.responses
     if resp is None:
         raise EstimationError("the design was not built from responses: use "

@@ -1,7 +1,8 @@
 """The instrument's overall rating items (``single_items``, e.g. favourability) per domain.
 
-Each single item is reported two ways per country x target x audience: its weighted mean on the
-response scale, and the share favourable, i.e. rating above the scale's midpoint (6-10 on a 0-10
+Each single item is reported two ways per country x target x audience: its weighted mean (on the
+response scale as ``mean``, mapped onto the index's 0-100 scale as ``score``), and the share
+favourable, i.e. rating above the scale's midpoint (6-10 on a 0-10
 scale, 3-4 on a 1-4 scale); don't know and refused are outside the base of both, as for the
 dimension items. Both come from the one survey estimator (:func:`surveyindex.estimate.means.
 means_of_blocks`, a share being the mean of a 0/1 indicator) with the design's replicate weights.
@@ -15,8 +16,10 @@ from scipy.stats import norm
 
 from ..design import SurveyDesign
 from ..estimate import means_of_blocks
+from .normalise import onto_index_scale
 
-_COLUMNS = ["country", "target", "audience", "item", "mean", "mean_se", "mean_ci_low",
+_COLUMNS = ["country", "target", "audience", "item", "score", "se", "ci_low", "ci_high",
+            "mean", "mean_se", "mean_ci_low",
             "mean_ci_high", "pct_favourable", "pct_se", "pct_ci_low", "pct_ci_high", "n", "n_eff",
             "favourable_codes"]
 
@@ -48,27 +51,33 @@ def favourability_table(design: SurveyDesign, masks: dict[str, np.ndarray],
     Returns
     -------
     DataFrame
-        country, target, audience, item, mean (response scale) with mean_se, mean_ci_low,
-        mean_ci_high; pct_favourable (0-100) with pct_se, pct_ci_low, pct_ci_high; n (valid
-        answers), n_eff and the codes counted favourable. Empty if the instrument has none.
+        country, target, audience, item; score, se, ci_low, ci_high: the mean rating mapped
+        linearly onto the index scale (0-100; a 0-10 rating of 6.2 is 62), as in every score
+        table; mean (response scale) with mean_se, mean_ci_low, mean_ci_high; pct_favourable
+        (0-100) with pct_se, pct_ci_low, pct_ci_high; n (valid answers), n_eff and the codes
+        counted favourable. Empty if the instrument has none.
 
     Examples
     --------
     >>> import surveyindex as si
     >>> res = si.run_pipeline(replicates=10, seed=1, progress=False)
     >>> f = res.index.favourability
-    >>> f.columns[:5].tolist(), sorted(f["audience"].unique())
-    (['country', 'target', 'audience', 'item', 'mean'], ['all', 'g20_youth'])
+    >>> f.columns[:8].tolist(), sorted(f["audience"].unique())
+    (['country', 'target', 'audience', 'item', 'score', 'se', 'ci_low', 'ci_high'], ['all', 'g20_youth'])
+    >>> bool(np.allclose(f["score"], 10 * f["mean"]))          # the 0-10 rating on 0-100
+    True
     """
     resp = design.responses
     inst = resp.instrument
     if not inst.single_items:
         return pd.DataFrame(columns=_COLUMNS)
     targets, z = inst.target_codes, norm.ppf(0.5 + level / 2)
-    values, favourable, codes = [], [], []
+    scale = tuple(inst.index.scale)
+    values, favourable, codes, bounds = [], [], [], []
     for s in inst.single_items:
         x = np.asarray(resp.single[s.id], float)                        # (n, T), missing NaN
         fav = favourable_codes(inst.scales[s.scale])
+        bounds.append((inst.scales[s.scale].min, inst.scales[s.scale].max))
         values.append(x)
         favourable.append(np.where(np.isnan(x), np.nan, np.isin(x, fav).astype(float)))
         codes.append(f"{fav[0]}-{fav[-1]}" if len(fav) > 1 else str(fav[0]))
@@ -91,6 +100,11 @@ def favourability_table(design: SurveyDesign, masks: dict[str, np.ndarray],
         df["mean"], df["mean_se"] = part(est.estimate, 0), part(est.se, 0)
         df["mean_ci_low"] = df["mean"] - z * df["mean_se"]
         df["mean_ci_high"] = df["mean"] + z * df["mean_se"]
+        lo, hi = (np.tile([b[k] for b in bounds], C * T).astype(float) for k in (0, 1))
+        df["score"] = onto_index_scale(df["mean"].to_numpy(), lo, hi, scale)
+        df["se"] = onto_index_scale(df["mean_se"].to_numpy(), lo, hi, scale, difference=True)
+        df["ci_low"], df["ci_high"] = (onto_index_scale(df[c].to_numpy(), lo, hi, scale)
+                                       for c in ("mean_ci_low", "mean_ci_high"))
         df["pct_favourable"], df["pct_se"] = 100 * part(est.estimate, 1), 100 * part(est.se, 1)
         df["pct_ci_low"] = (df["pct_favourable"] - z * df["pct_se"]).clip(lower=0)
         df["pct_ci_high"] = (df["pct_favourable"] + z * df["pct_se"]).clip(upper=100)

@@ -87,6 +87,26 @@ def normalise(x: np.ndarray, method: str = "scale", *, bounds: tuple | None = No
     return _rank(x, axes)
 
 
+def onto_index_scale(x, lo, hi, scale: tuple[float, float] = (0.0, 100.0), *,
+                     difference: bool = False):
+    """Values on a response scale ``[lo, hi]`` mapped linearly onto the index scale (0-100).
+
+    The same map as the ``"scale"`` normalisation, used beside item-scale figures: an item's
+    mean and CI limits (``difference=False``) and its SE (``difference=True``: only the slope
+    ``(s_hi - s_lo) / (hi - lo)`` applies). ``lo`` and ``hi`` broadcast against ``x``.
+
+    Hand check: 4 on a 1-5 scale is 75 on 0-100; an SE of 0.1 there is 2.5 points.
+
+    >>> float(onto_index_scale(4.0, 1.0, 5.0)), float(onto_index_scale(0.1, 1.0, 5.0, difference=True))
+    (75.0, 2.5)
+    """
+    s_lo, s_hi = scale
+    f = (s_hi - s_lo) / (np.asarray(hi, float) - np.asarray(lo, float))
+    if difference:
+        return np.asarray(x, float) * f
+    return s_lo + (np.asarray(x, float) - lo) * f
+
+
 def _linear(x, bmin, bmax, lo, hi) -> np.ndarray:
     bmin = np.asarray(bmin, float)[:, None]
     bmax = np.asarray(bmax, float)[:, None]

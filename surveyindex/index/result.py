@@ -9,6 +9,8 @@ import pandas as pd
 
 from ..errors import EstimationError
 from ..estimate import replicate_se
+from .aggregate import pooled_bases
+from .normalise import onto_index_scale
 from .uncertainty import paired_differences, rank_distribution
 
 
@@ -16,14 +18,26 @@ from .uncertainty import paired_differences, rank_distribution
 class IndexResult:
     """Tidy tables of the index, plus the replicate arrays needed for further comparisons.
 
-    Tables (pandas DataFrames, domain columns first):
+    Tables (pandas DataFrames, domain columns first). Every score table (``items``,
+    ``dimensions``, ``composite``, ``pooled``, ``favourability``) names its columns alike:
 
-    - ``items``: weighted item means on the response scale (``estimate``, ``se``, ``ci_low``,
-      ``ci_high``), ``n`` and ``n_eff``, and beside them the item's 0-100 score (the response
-      scale mapped linearly onto the index scale: ``score``, ``score_se``, ``score_ci_low``,
-      ``score_ci_high``);
-    - ``dimensions``: ``mean`` (the raw dimension measure: mean item score, or top-box, bottom-box
-      or net share, per the scoring rule) and ``score`` (normalised), each with SE and CI;
+    - ``score``, ``se``, ``ci_low``, ``ci_high``: on the index scale (0-100; the dimensions,
+      composite and pooled scores are on the normalisation's scale, 0-100 with the default
+      ``"scale"``, a z-score or rank under those normalisations);
+    - ``mean``, ``mean_se``, ``mean_ci_low``, ``mean_ci_high``: the same figure on the item's
+      response scale (items, favourability) or the raw dimension measure (dimensions: mean item
+      score, or top-box, bottom-box or net share, per the scoring rule); absent where there is
+      none (composite, pooled);
+    - ``n`` (respondents contributing) and ``n_eff`` (Kish's effective n of their weights,
+      ``(sum w)^2 / sum w^2``).
+
+    The tables:
+
+    - ``items``: each item per country x target x audience: its weighted mean on the response
+      scale (``mean``..., as asked, before reverse keying) and the response scale mapped
+      linearly onto the index scale (``score``...); ``n``, ``n_eff``;
+    - ``dimensions``: ``score`` (normalised) and ``mean`` (the raw dimension measure), each
+      with SE and CI; ``n``, ``n_eff``;
     - ``composite``: the composite per country x target x audience (score, se, ci_low, ci_high,
       n and n_eff: the smallest over its dimensions), with its rank among countries and the
       rank's interval;
@@ -31,7 +45,10 @@ class IndexResult:
       each country among countries (``among == "countries"``) and of each target among targets
       within a country (``"targets"``) and in the pooled figures (``"pooled"``);
     - ``pooled``: dimension and composite scores pooled across the surveyed countries (mean or
-      median, equal or population weights);
+      median, equal or population weights), with ``n`` (the countries' bases summed) and
+      ``n_eff`` (Kish's effective n of the weights respondents carry in the pooled figure:
+      survey weight scaled to its country's pooling weight; see
+      :func:`surveyindex.index.aggregate.pooled_bases`) and ``n_countries``;
     - ``weights``: the dimension weights, how they were derived, and their SE (zero when fixed);
       with ``weights="factor"`` also the factor each dimension belongs to and the share of
       replicates that put it in the same factor;
@@ -39,12 +56,26 @@ class IndexResult:
       its rotated share of the variance and its weight as an intermediate composite, each with
       SE and CI, and the dimensions it groups (empty for other weights);
     - ``comparison`` and ``leads``: paired differences between the first two targets, and in how
-      many countries each leads; :meth:`compare` gives them for any pair;
+      many countries each leads, their columns named by the targets (``score_USA``,
+      ``score_CHN``, ``difference`` = ``target_a`` minus ``target_b``; ``USA_leads``,
+      ``USA_leads_ci_low``, ``USA_leads_ci_high``, ``USA_leads_significant``, ``CHN_leads``...);
+      :meth:`compare` gives them for any pair;
     - ``sensitivity`` and ``sensitivity_indices``: the Monte Carlo sensitivity analysis, empty
       unless requested (``compute_index(..., sensitivity=256)``);
     - ``favourability``: the instrument's overall rating items (``single_items``, e.g. the 0-10
-      favourability rating) per country x target x audience: mean and % favourable (above the
-      scale midpoint), each with SE and CI (:func:`surveyindex.index.favourability_table`).
+      favourability rating) per country x target x audience: the mean rating as ``score``
+      (0-100) and ``mean`` (its own scale) and % favourable (above the scale midpoint,
+      ``pct_favourable``, ``pct_se``, ``pct_ci_*``), each with SE and CI
+      (:func:`surveyindex.index.favourability_table`).
+
+    >>> import surveyindex as si
+    >>> res = si.run_pipeline(replicates=10, seed=1, progress=False).index
+    >>> cols = ["score", "se", "ci_low", "ci_high", "n", "n_eff"]
+    >>> all(set(cols) <= set(t.columns) for t in (res.items, res.dimensions, res.composite,
+    ...                                           res.pooled, res.favourability))
+    True
+    >>> [c for c in res.leads.columns if c.endswith("_leads")]
+    ['USA_leads', 'CHN_leads']
     """
 
     items: pd.DataFrame
@@ -76,6 +107,9 @@ class IndexResult:
         """
         level = self.settings["level"] if level is None else level
         targets = self.settings["targets"]
+        if a == b:
+            raise EstimationError(f"compare needs two different targets, got {a!r} twice; "
+                                  f"targets: {targets}")
         for t in (a, b):
             if t not in targets:
                 raise EstimationError(f"target {t!r} is not in the index; targets: {targets}")
@@ -131,26 +165,23 @@ def grid(countries, targets, inner=None, inner_name=None) -> dict:
 def items_table(arrays) -> pd.DataFrame:
     out = []
     z = arrays["z"]
+    s_lo, s_hi = arrays["index_scale"]
     for a in arrays["per_audience"]:
-        m, se = a["item_mean"][..., 0], _se(arrays, a["item_mean"])
+        m, se = a["item_mean"][..., 0].ravel(), _se(arrays, a["item_mean"]).ravel()
         g = grid(a["countries"], arrays["targets"], arrays["items"], "item")
         df = pd.DataFrame({**g, "audience": a["audience"]})
         df.insert(3, "dimension", np.tile(arrays["item_dims"], len(a["countries"]) * len(arrays["targets"])))
-        df["estimate"], df["se"] = m.ravel(), se.ravel()
-        df["ci_low"], df["ci_high"] = df.estimate - z * df.se, df.estimate + z * df.se
-        df["n"] = a["n_items"].ravel()
-        if "neff_items" in a:
-            df["n_eff"] = a["neff_items"].ravel()
-        if "item_bounds" in arrays:
-            # The item's response scale mapped linearly onto the index scale (0-100), beside it.
-            lo, hi = (np.tile(b, len(a["countries"]) * len(arrays["targets"]))
-                      for b in arrays["item_bounds"])
-            s_lo, s_hi = arrays["index_scale"]
-            f = (s_hi - s_lo) / (hi - lo)
-            df["score"] = s_lo + (df["estimate"] - lo) * f
-            df["score_se"] = df["se"] * f
-            df["score_ci_low"], df["score_ci_high"] = (s_lo + (df[c] - lo) * f
-                                                       for c in ("ci_low", "ci_high"))
+        # The item's response scale mapped linearly onto the index scale (0-100): the score
+        # columns; the item-scale figures beside them as mean, mean_se, mean_ci_*.
+        lo, hi = (np.tile(b, len(a["countries"]) * len(arrays["targets"]))
+                  for b in arrays["item_bounds"])
+        mean_ci = (m - z * se, m + z * se)
+        df["score"] = onto_index_scale(m, lo, hi, (s_lo, s_hi))
+        df["se"] = onto_index_scale(se, lo, hi, (s_lo, s_hi), difference=True)
+        df["ci_low"], df["ci_high"] = (onto_index_scale(c, lo, hi, (s_lo, s_hi)) for c in mean_ci)
+        df["mean"], df["mean_se"] = m, se
+        df["mean_ci_low"], df["mean_ci_high"] = mean_ci
+        df["n"], df["n_eff"] = a["n_items"].ravel(), a["neff_items"].ravel()
         out.append(df)
     return tidy(pd.concat(out, ignore_index=True), ["country", "target", "audience", "dimension", "item"])
 
@@ -166,9 +197,11 @@ def dimensions_table(arrays) -> pd.DataFrame:
     for a in arrays["per_audience"]:
         g = grid(a["countries"], arrays["targets"], arrays["dims"], "dimension")
         df = pd.DataFrame({**g, "audience": a["audience"]})
-        df["mean"], df["mean_se"] = a["dim_mean"][..., 0].ravel(), _se(arrays, a["dim_mean"]).ravel()
         df["score"], df["se"] = a["dim_score"][..., 0].ravel(), _se(arrays, a["dim_score"]).ravel()
         df["ci_low"], df["ci_high"] = df.score - z * df.se, df.score + z * df.se
+        df["mean"], df["mean_se"] = a["dim_mean"][..., 0].ravel(), _se(arrays, a["dim_mean"]).ravel()
+        df["mean_ci_low"] = df["mean"] - z * df["mean_se"]
+        df["mean_ci_high"] = df["mean"] + z * df["mean_se"]
         df["n"], df["n_eff"] = a["n_dims"].ravel(), a["neff_dims"].ravel()
         out.append(df)
     return tidy(pd.concat(out, ignore_index=True), ["country", "target", "audience", "dimension"])
@@ -182,9 +215,7 @@ def composite_table(arrays, level: float) -> pd.DataFrame:
         df = pd.DataFrame({**grid(a["countries"], arrays["targets"]), "audience": a["audience"]})
         df["score"], df["se"] = comp[..., 0].ravel(), _se(arrays, comp).ravel()
         df["ci_low"], df["ci_high"] = df.score - z * df.se, df.score + z * df.se
-        df["n"] = a["n_dims"].min(axis=2).ravel()
-        if "neff_dims" in a:
-            df["n_eff"] = a["neff_dims"].min(axis=2).ravel()
+        df["n"], df["n_eff"] = a["n_dims"].min(axis=2).ravel(), a["neff_dims"].min(axis=2).ravel()
         r = rank_distribution(comp, axis=0, level=level)
         df["rank"], df["rank_low"], df["rank_high"] = (r[k].ravel() for k in ("rank", "rank_low", "rank_high"))
         df["rank_median"] = r["rank_median"].ravel()
@@ -220,6 +251,14 @@ def pooled_table(arrays, settings: dict) -> pd.DataFrame:
                            "audience": a["audience"], "measure": np.tile(measures, len(arrays["targets"]))})
         df["score"], df["se"] = p[..., 0].ravel(), _se(arrays, p).ravel()
         df["ci_low"], df["ci_high"] = df.score - z * df.se, df.score + z * df.se
+        # Bases per country x target x measure: a dimension's own, the composite's the
+        # smallest over its dimensions (as in the composite table).
+        n = np.concatenate([a["n_dims"], a["n_dims"].min(axis=2, keepdims=True)], axis=2)
+        n_eff = np.concatenate([a["neff_dims"], a["neff_dims"].min(axis=2, keepdims=True)], axis=2)
+        present = ~np.isnan(np.concatenate([a["dim_score"][..., 0],
+                                            a["composite"][..., :1]], axis=2))
+        n, n_eff = pooled_bases(n, n_eff, a["pool_weights"], present)
+        df["n"], df["n_eff"] = n.ravel(), n_eff.ravel()
         df["n_countries"] = (~np.isnan(a["composite"][..., 0])).sum(axis=0).repeat(len(measures))
         df["pooling"], df["country_weights"] = settings["pooling"], settings["country_weights"]
         out.append(df)
@@ -271,6 +310,5 @@ def factors_table(arrays, level: float) -> pd.DataFrame:
 
 def tidy(df: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """Drop domains with no respondents (an audience absent from a country)."""
-    value = "score" if "score" in df.columns else "estimate"
-    return df[df["n"] > 0].dropna(subset=[value], how="all").reset_index(drop=True)[
+    return df[df["n"] > 0].dropna(subset=["score"], how="all").reset_index(drop=True)[
         keys + [c for c in df.columns if c not in keys]]

@@ -81,8 +81,10 @@ def paired_differences(per_audience: list[dict], measures: list[str], ia: int, i
     Bonferroni simultaneous intervals (``z`` at ``alpha / (2 m)`` for the ``m`` countries tested):
     one that excludes 0 is always Holm-significant, Holm being uniformly more powerful. The k-of-n
     counts are counted in every replicate, giving their interval.
-    Columns named by the targets (``score_USA``, ``USA_leads``, ``USA_leads_ci_low``...) stand
-    beside the positional ones (``score_a``, ``a_leads``...).
+    Value columns are named by the targets: ``score_USA`` and ``score_CHN`` in the differences,
+    ``USA_leads``, ``USA_leads_ci_low``, ``USA_leads_ci_high``, ``USA_leads_significant`` (and
+    the same for the other target) in the counts; ``target_a`` and ``target_b`` say which
+    target the difference ``target_a - target_b`` starts from.
     """
     z = norm.ppf(0.5 + level / 2)
     alpha = 1 - level
@@ -105,8 +107,8 @@ def paired_differences(per_audience: list[dict], measures: list[str], ia: int, i
             z_adj = norm.ppf(1 - alpha / (2 * max(int(ok.sum()), 1)))
             rows.append(pd.DataFrame({
                 "country": aud["countries"], "audience": aud["audience"], "measure": measure,
-                "target_a": a, "target_b": b, "score_a": sa[:, m, 0], "score_b": sb[:, m, 0],
-                # the same scores under the targets' names, so a reader needs no key
+                "target_a": a, "target_b": b,
+                # the scores under the targets' names, so a reader needs no key
                 f"score_{a}": sa[:, m, 0], f"score_{b}": sb[:, m, 0],
                 "difference": est[:, m], "se": se[:, m],
                 "ci_low": est[:, m] - z * se[:, m], "ci_high": est[:, m] + z * se[:, m],
@@ -119,8 +121,6 @@ def paired_differences(per_audience: list[dict], measures: list[str], ia: int, i
                 continue
             leads.append({"audience": aud["audience"], "measure": measure, "target_a": a,
                           "target_b": b, "n_countries": int(ok.sum()),
-                          **_kofn("a", (d > 0).sum(axis=0), sig[ok] & (d[:, 0] > 0), alpha),
-                          **_kofn("b", (d < 0).sum(axis=0), sig[ok] & (d[:, 0] < 0), alpha),
                           **_kofn(a, (d > 0).sum(axis=0), sig[ok] & (d[:, 0] > 0), alpha),
                           **_kofn(b, (d < 0).sum(axis=0), sig[ok] & (d[:, 0] < 0), alpha)})
     return pd.concat(rows, ignore_index=True), pd.DataFrame(leads)

@@ -8,7 +8,7 @@ import yaml
 from pydantic import ValidationError
 
 from .._resources import bundled_dir
-from ..errors import InstrumentError
+from ..errors import InstrumentError, require
 from .schema import Instrument, _At
 
 
@@ -22,6 +22,8 @@ def load_instrument(source: str | Path) -> Instrument:
     >>> si.load_instrument("softpower").dimension_ids
     ['morality', 'competence', 'culture', 'technology', 'education']
     """
+    require(source, (str, Path), "the instrument", "a bundled name such as 'softpower' or a path "
+            "to an instrument file", InstrumentError)
     path = _resolve(source)
     try:
         text = path.read_text(encoding="utf-8")

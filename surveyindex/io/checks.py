@@ -6,11 +6,15 @@ the action taken; none of them raises, so one read reports every problem at once
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
+
 import pycountry
 
 from ..instrument import Instrument
+from .exports import country_codes
 from .readers import RawTable
 from .recode import (
     BLANK,
@@ -28,6 +32,49 @@ from .recode import (
 from .validate import ERROR, EXCLUDED, NOTE, SET_MISSING, Issues, cell_text
 
 _ISO3 = frozenset(c.alpha_3 for c in pycountry.countries)
+
+
+def _country_names(col: pd.Series, var: str, issues: Issues, read: bool, labels=None):
+    """Country names (Pew's ``sta`` as text, or the value labels of a SPSS/Stata country
+    variable's codes), and which rows have one. Read as ISO codes when asked, each distinct name
+    noted in the report and warned about once; else left to be excluded, with a warning saying
+    how to read them."""
+    source = col
+    if labels:  # the codes' labels, matched as text: 5, 5.0 and "5" are the same code
+        lookup = {k: str(v) for code, v in labels.items() for k in _code_texts(code)}
+        text = col.astype(str).str.strip()
+        source = col.where(text.isin(_ISO3) | ~text.isin(lookup), text.map(lookup))
+    named = country_codes(source)
+    changed = (named != col).to_numpy() & col.notna().to_numpy()
+    if not changed.any():
+        return col, changed
+    rows = np.flatnonzero(changed)
+    first = pd.Series(rows).groupby(col.to_numpy()[rows]).agg(["first", "size"])
+    if not read:
+        shown = ", ".join(f"{name!r} ({named.iloc[row]})" for name, (row, _) in
+                          first.head(3).iterrows())
+        warnings.warn(f"{issues.file}: {var}: {len(rows)} rows have country names (or codes "
+                      f"labelled with them), not ISO 3166 codes ({shown}{', ...' if len(first) > 3 else ''}); they are excluded. "
+                      "To read names as codes pass country_names='codes' (project file: "
+                      "reading: {country_names: codes})", stacklevel=4)
+        return col, changed
+    for name, (row, n) in first.iterrows():
+        label = source.iloc[row]
+        text = (f"country name{'' if label == name else f' {label!r} (value label)'} read as the "
+                f"ISO 3166 code {named.iloc[row]} ({n} rows)")
+        issues.add(np.array([row]), var, col, "an ISO 3166 alpha-3 code such as BRA", text, NOTE)
+        warnings.warn(f"{issues.file}: line {issues.lines[row]}: {var} {name!r}: {text}",
+                      stacklevel=4)
+    return named, np.zeros(len(col), dtype=bool)
+
+
+def _code_texts(code) -> set[str]:
+    texts = {str(code).strip()}
+    try:
+        f = float(code)
+    except (TypeError, ValueError):
+        return texts
+    return texts | {str(f)} | ({str(int(f))} if f.is_integer() else set())
 
 
 def required_columns(inst: Instrument) -> list[str]:
@@ -59,8 +106,12 @@ def check_columns(frame: pd.DataFrame, inst: Instrument, issues: Issues) -> str 
             "give the file's own pattern with pattern= or a mapping with columns=.")
 
 
-def check_rows(frame: pd.DataFrame, inst: Instrument, issues: Issues, decimal: str) -> pd.DataFrame:
-    """Respondent id and demographics; returns the frame with categorical labels made codes."""
+def check_rows(frame: pd.DataFrame, inst: Instrument, issues: Issues, decimal: str,
+               country_names: str = "error", value_labels: dict | None = None) -> pd.DataFrame:
+    """Respondent id and demographics; returns the frame with categorical labels made codes.
+
+    ``country_names="codes"`` reads country names in the country column (or, in a SPSS/Stata
+    file, the value labels of its codes: ``value_labels``) as ISO codes."""
     idcol = inst.layout.respondent_id
     ids = pd.Series(issues.ids, dtype=object)  # as they are: no conversion to a string dtype
     blank = (ids == "").to_numpy()
@@ -79,11 +130,16 @@ def check_rows(frame: pd.DataFrame, inst: Instrument, issues: Issues, decimal: s
             frame[var] = pd.Series(np.nan, index=frame.index, dtype=object)
         col = frame[var]
         if spec.type == "country":
+            col, named = _country_names(col, var, issues, read=country_names == "codes",
+                                        labels=(value_labels or {}).get(var))
             code = col.astype(str).str.strip().str.upper()
             bad = col.isna().to_numpy() | ~code.isin(_ISO3).to_numpy()
-            issues.add(bad, var, col, "an ISO 3166 alpha-3 code such as BRA",
-                       f"{var} not an ISO 3166 alpha-3 code", EXCLUDED,
-                       _got(col, bad, f"{var} not an ISO 3166 alpha-3 code (got '", "')"))
+            reason = _got(col, bad, f"{var} not an ISO 3166 alpha-3 code (got '", "')")
+            for rows, expected in ((bad & ~named, "an ISO 3166 alpha-3 code such as BRA"),
+                                   (bad & named, "an ISO 3166 alpha-3 code such as BRA "
+                                    "(country_names='codes' reads a country name as its code)")):
+                issues.add(rows, var, col, expected, f"{var} not an ISO 3166 alpha-3 code",
+                           EXCLUDED, reason)
             frame[var] = code.where(~bad, None)
             continue
         if spec.type == "categorical":

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
-from ..errors import ResponseDataError
+from ..errors import ResponseDataError, require
 from ..instrument import ROLES, Instrument, Layout
 from . import checks, mapping
 from .exports import DURATION, country_codes, export_kind, interview_seconds
@@ -120,7 +120,8 @@ def read_responses(source: str | Path | pd.DataFrame, instrument: Instrument, *,
                    delimiter: str | None = None, header_rows: int | None = None,
                    quality: QualityRules | None = None, errors: str = "exclude",
                    unknown_labels: str = "error", value_labels: str = "error",
-                   roles: dict | None = None, required=None) -> Responses:
+                   roles: dict | None = None, required=None,
+                   country_names: str = "error") -> Responses:
     """Read a response file (CSV, Excel, SPSS, Stata, Parquet) or a DataFrame against the instrument.
 
     Every input row is kept or excluded with its reasons (``.ledger``); every problem found is
@@ -178,6 +179,12 @@ def read_responses(source: str | Path | pd.DataFrame, instrument: Instrument, *,
         The demographics a respondent must have (e.g. ``["country"]``); the others may be
         missing or absent from the file, and weighting margins on them are dropped from the
         instrument's defaults. Default: the instrument's ``required`` flags.
+    country_names : {"error", "codes"}
+        A country name in the country column (``"Brazil"``, as a labelled SPSS/Stata variable
+        or Pew's ``sta`` as text give it): excluded as not an ISO 3166 alpha-3 code, with a
+        warning that names it, or (``"codes"``) read as its code, each distinct name noted in the
+        report and said in a warning. Exports of KoboToolbox and ODK Central always read the
+        form's country labels as codes.
 
     Returns
     -------
@@ -193,11 +200,16 @@ def read_responses(source: str | Path | pd.DataFrame, instrument: Instrument, *,
     >>> r.values.shape[1:]
     (2, 20)
     """
+    require(source, (str, Path, pd.DataFrame), "the responses", "a file path or a DataFrame",
+            ResponseDataError)
+    require(instrument, Instrument, "the instrument", "an Instrument (si.load_instrument(...))",
+            ResponseDataError)
     if layout not in ("wide", "long"):
         raise ResponseDataError(f"layout={layout!r}: expected 'wide' or 'long'")
     for key, value, allowed in (("errors", errors, ("exclude", "raise")),
                                 ("unknown_labels", unknown_labels, ("error", "missing")),
-                                ("value_labels", value_labels, ("error", "warn"))):
+                                ("value_labels", value_labels, ("error", "warn")),
+                                ("country_names", country_names, ("error", "codes"))):
         if value not in allowed:
             raise ResponseDataError(f"{key}={value!r}: expected {allowed[0]!r} or {allowed[1]!r}")
     quality = QualityRules() if quality is None else quality
@@ -212,7 +224,7 @@ def read_responses(source: str | Path | pd.DataFrame, instrument: Instrument, *,
     issues.lines, issues.ids = lines, _ids(frame[idcol])
     if layout == "wide":
         checks.check_short_rows(raw, issues, frame.shape[1])
-    frame = checks.check_rows(frame, inst, issues, raw.decimal)
+    frame = checks.check_rows(frame, inst, issues, raw.decimal, country_names, raw.value_labels)
     codes, kind = checks.recode_items(frame, inst, raw, issues, unknown_labels)
     singles = {s.id: np.column_stack([
         checks.recode_checked(frame, inst.column(t, s.id), inst.scales[s.scale], raw, issues,

@@ -8,6 +8,7 @@ from .alignment import AlignmentResult, align, align_configural
 from .alpha import AlphaResult, cronbach_alpha, item_statistics
 from .bootstrap import AlphaBootstrap, alpha_bootstrap
 from .cfa import CFAResult, fit_cfa
+from .comparability import COMPARABILITY, aligned_means_table, with_comparability
 from .design_cfa import fit_cfa_design
 from .flags import FLAG_COLUMNS, reliability_flags
 from .invariance import COMPARABLE, CUTOFFS, InvarianceResult, invariance
@@ -17,12 +18,13 @@ from .scales import ScaleAlphas, scale_alphas
 from .scales import reliability as reliability_table
 from .styles import respondent_styles, response_styles
 
-__all__ = ["COMPARABLE", "CUTOFFS", "FLAG_COLUMNS", "AlignmentResult", "AlphaBootstrap",
-           "AlphaResult", "CFAResult", "InvarianceResult", "OmegaResult", "ScaleAlphas", "align",
-           "align_configural", "alpha_bootstrap", "cronbach_alpha", "fit_cfa", "fit_cfa_design",
-           "invariance", "item_statistics", "omega", "partial_search", "reliability_flags",
-           "reliability_table", "respondent_styles", "response_styles", "scale_alphas",
-           "score_tests"]
+__all__ = ["COMPARABILITY", "COMPARABLE", "CUTOFFS", "FLAG_COLUMNS", "AlignmentResult",
+           "AlphaBootstrap", "AlphaResult", "CFAResult", "InvarianceResult", "OmegaResult",
+           "ScaleAlphas", "align", "align_configural", "aligned_means_table", "alpha_bootstrap",
+           "cronbach_alpha", "fit_cfa", "fit_cfa_design", "invariance", "item_statistics",
+           "omega", "partial_search", "reliability_flags", "reliability_table",
+           "respondent_styles", "response_styles", "scale_alphas", "score_tests",
+           "with_comparability"]
 
 
 class _Stage(types.ModuleType):

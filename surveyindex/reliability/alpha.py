@@ -17,6 +17,7 @@ import pandas as pd
 from scipy.stats import f as f_dist
 
 from ..errors import EstimationError
+from ..estimate import check_level
 from .moments import ScaleMoments, items_by_row, scale_moments
 
 #: Reliability thresholds used for the ``flag`` column of the reliability table (see FIELD.md).
@@ -313,8 +314,7 @@ def _covariance(x: np.ndarray, w: np.ndarray, names) -> tuple[np.ndarray, np.nda
 
 
 def _check_level(level: float) -> None:
-    if not 0 < level < 1:
-        raise EstimationError(f"level must be between 0 and 1 (e.g. 0.95); got {level}")
+    check_level(level)
 
 
 def _feldt(alpha, n, k, level: float):

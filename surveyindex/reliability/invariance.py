@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import chi2
 
-from ..errors import EstimationError
+from ..errors import EstimationError, require
+from ..io import Responses
 from .cfa import fit_moments, group_moments
 from .comparability import _comparable, _search, _with_alignment
 from .robust import sb2001_difference, with_robust
@@ -173,6 +174,8 @@ def invariance(responses, by: str = "country", target: str | None = None,
     >>> res.summary[["dimension", "level", "verdict"]].to_dict("records")
     [{'dimension': 'morality', 'level': 'scalar', 'verdict': 'invariant'}]
     """
+    require(responses, Responses, "responses", "Responses (si.read_responses(...)); for a design pass "
+            "design.responses", EstimationError)
     cut = _cutoffs(cutoffs)
     inst, resp = responses.instrument, responses.respondents
     if by not in resp.columns:

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from ..errors import EstimationError
+from ..errors import EstimationError, require
+from ..io import Responses
 from .alpha import (
     ALPHA_ACCEPTABLE,
     ALPHA_REDUNDANT,
@@ -29,7 +30,6 @@ from .moments import items_by_row, scale_moments
 
 if TYPE_CHECKING:
     from ..design import SurveyDesign
-    from ..io import Responses
 
 _MISSING = ("pairwise", "listwise")
 _STATS = ["n_items", "n", "n_eff", "alpha", "alpha_std", "ci_low", "ci_high", "average_r"]
@@ -185,6 +185,8 @@ def reliability(responses: Responses, by=("country", "target"), missing: str = "
     >>> bool(tab["alpha"].between(0, 1).all())
     True
     """
+    require(responses, Responses, "responses", "Responses (si.read_responses(...)); for a design pass "
+            "design.responses", EstimationError)
     if missing not in _MISSING:
         raise EstimationError(f"missing must be one of {_MISSING}; got {missing!r}")
     _check_level(level)

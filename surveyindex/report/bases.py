@@ -17,8 +17,9 @@ from ..errors import ReportError
 
 _CELL = ["country", "target", "audience"]
 #: Estimate columns blanked in a suppressed cell, per table.
-_ESTIMATES = ["score", "se", "ci_low", "ci_high", "mean", "mean_se", "estimate", "rank",
-              "rank_low", "rank_high", "score_a", "score_b", "difference", "p_value", "p_holm",
+_ESTIMATES = ["score", "se", "ci_low", "ci_high", "mean", "mean_se", "mean_ci_low",
+              "mean_ci_high", "pct_favourable", "pct_se", "pct_ci_low", "pct_ci_high",
+              "estimate", "rank", "rank_low", "rank_high", "difference", "p_value", "p_holm",
               "significant"]
 
 
@@ -126,7 +127,10 @@ def suppress(table: pd.DataFrame, bases: pd.DataFrame) -> pd.DataFrame:
     marked = table[keys].merge(hit.assign(_hit=True), on=keys, how="left")["_hit"]
     mask = marked.fillna(False).astype(bool).to_numpy()
     out = table.copy()
-    for c in (c for c in _ESTIMATES if c in out.columns):
+    # A comparison's scores are named by its targets (score_USA, score_CHN).
+    named = [f"score_{t}" for k in ("target_a", "target_b") if k in out.columns
+             for t in out[k].dropna().astype(str).unique()]
+    for c in (c for c in dict.fromkeys([*_ESTIMATES, *named]) if c in out.columns):
         # A blank needs a dtype that holds one: flags become objects, counts floats.
         if out[c].dtype == bool:
             out[c] = out[c].astype(object)

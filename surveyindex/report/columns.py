@@ -19,12 +19,12 @@ CI = [("ci_low", "CI low", fmt.SCORE), ("ci_high", "CI high", fmt.SCORE)]
 INDEX = [*CELL, ("score", "Score", fmt.SCORE), ("se", "SE", fmt.SE), *CI,
          ("n", "n", fmt.COUNT), ("rank", "Rank", fmt.GENERAL),
          ("rank_low", "Rank from", fmt.GENERAL), ("rank_high", "Rank to", fmt.GENERAL),
-         ("base_note", "Base note", None)]
+         ("base_note", "Base note", None), ("comparability", "Comparability", None)]
 DIMENSIONS = [*CELL, ("dimension_label", "Dimension", None),
               ("mean", "Mean (item scale)", fmt.RAW), ("score", "Score", fmt.SCORE),
               ("se", "SE", fmt.SE), *CI, ("n", "n", fmt.COUNT),
               ("n_eff", "Effective n", fmt.COUNT), ("base_note", "Base note", None),
-              ("flag", "Reliability flag", None)]
+              ("flag", "Reliability flag", None), ("comparability", "Comparability", None)]
 FAVOURABILITY = [*CELL, ("item", "Item", None),
                  ("pct_favourable", "% favourable", fmt.SCORE),
                  ("pct_ci_low", "% CI low", fmt.SCORE), ("pct_ci_high", "% CI high", fmt.SCORE),
@@ -40,9 +40,9 @@ BASES = [*CELL, ("n", "Unweighted n", fmt.COUNT), ("n_eff", "Effective n", fmt.C
          ("small", "Small base", None), ("suppressed", "Suppressed", None),
          ("note", "Note", None)]
 ITEMS_LONG = [*CELL, ("dimension_label", "Dimension", None), ("item", "Item", None),
-              ("item_label", "Wording", None), ("estimate", "Estimate", fmt.RAW),
-              ("se", "SE", fmt.SE), ("ci_low", "CI low", fmt.RAW),
-              ("ci_high", "CI high", fmt.RAW), ("n", "n", fmt.COUNT)]
+              ("item_label", "Wording", None), ("mean", "Estimate", fmt.RAW),
+              ("mean_se", "SE", fmt.SE), ("mean_ci_low", "CI low", fmt.RAW),
+              ("mean_ci_high", "CI high", fmt.RAW), ("n", "n", fmt.COUNT)]
 RELIABILITY = [*COUNTRY, *TARGET, ("dimension_label", "Dimension", None),
                ("n_items", "Items", fmt.COUNT), ("n", "n", fmt.COUNT), ("alpha", "Alpha", fmt.RAW),
                ("alpha_std", "Standardised alpha", fmt.RAW),
@@ -59,10 +59,15 @@ EXCLUDED = [("row", "Row", fmt.GENERAL), ("line", "Line", fmt.GENERAL),
             ("resp_id", "Respondent id", None), ("reason", "Reason excluded", None)]
 
 
-def comparison(a: str, b: str) -> list:
-    """The A vs B sheet: unadjusted interval and its mark, then the adjusted ones."""
+def comparison(a: str, b: str, codes: tuple[str, str] | None = None) -> list:
+    """The A vs B sheet: unadjusted interval and its mark, then the adjusted ones.
+
+    ``a`` and ``b`` are the targets' labels (headers), ``codes`` their codes, which name the
+    table's score columns (``score_USA``); default: the labels.
+    """
+    ca, cb = codes or (a, b)
     return [*COUNTRY, *AUDIENCE, ("measure_label", "Measure", None),
-            ("score_a", f"Score {a}", fmt.SCORE), ("score_b", f"Score {b}", fmt.SCORE),
+            (f"score_{ca}", f"Score {a}", fmt.SCORE), (f"score_{cb}", f"Score {b}", fmt.SCORE),
             ("difference", f"{a} \u2212 {b}", fmt.SCORE), ("se", "SE", fmt.SE),
             ("ci_low", "CI low", fmt.SCORE), ("ci_high", "CI high", fmt.SCORE),
             ("p_value", "p", fmt.P_VALUE), ("mark", "CI excludes 0", None),
@@ -71,10 +76,12 @@ def comparison(a: str, b: str) -> list:
             ("p_holm", "p (Holm)", fmt.P_VALUE), ("mark_holm", "Holm significant", None)]
 
 
-def leads(a: str, b: str) -> list:
+def leads(a: str, b: str, codes: tuple[str, str] | None = None) -> list:
+    """The Leads sheet: per target (label ``a``, ``b``; columns named by ``codes``), in how many
+    countries it is rated higher, the interval of that count and how often significantly."""
     out = [*AUDIENCE, ("measure_label", "Measure", None),
            ("n_countries", "Countries", fmt.COUNT)]
-    for key, name in (("a", a), ("b", b)):
+    for key, name in zip(codes or (a, b), (a, b)):
         out += [(f"{key}_leads", f"{name} higher in", fmt.GENERAL),
                 (f"{key}_leads_ci_low", f"{name}: interval from", fmt.GENERAL),
                 (f"{key}_leads_ci_high", f"{name}: interval to", fmt.GENERAL),

@@ -36,6 +36,7 @@ _RANKS = [*_CELL, ("among", "Ranked among", None), ("score", "Score", fmt.SCORE)
 _POOLED = [("target_label", "Target", None), ("audience_label", "Audience", None),
            ("measure_label", "Measure", None), ("score", "Score", fmt.SCORE), ("se", "SE", fmt.SE),
            ("ci_low", "CI low", fmt.SCORE), ("ci_high", "CI high", fmt.SCORE),
+           ("n", "n", fmt.COUNT), ("n_eff", "Effective n", fmt.COUNT),
            ("n_countries", "Countries", fmt.COUNT), ("pooling", "Pooling", None),
            ("country_weights", "Country weights", None)]
 _WEIGHTS = [("audience_label", "Audience", None), ("dimension_label", "Dimension", None),
@@ -89,7 +90,9 @@ def add_index_sheets(wb: Workbook, t: ReportTables, bases: pd.DataFrame) -> dict
     if not t.pooled.empty:
         _sheet(wb, "Pooled", L(t.pooled), _POOLED, f"{pooling_sentence(t.pooled)} SE and {level} "
                f"CI from {reps}, the pooled figure recomputed on each. Measure composite = the "
-               "index; the others are its dimensions (0-100).")
+               "index; the others are its dimensions (0-100). n: the pooled countries' "
+               "respondents; effective n: Kish's, of the weights they carry in the pooled figure "
+               "(survey weight scaled to the country's pooling weight).")
         written["Pooled"] = GUIDE["Pooled"]
     if not t.weights.empty:
         ws, last = _sheet(wb, "Weights", L(t.weights), _WEIGHTS,

@@ -13,6 +13,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from ..errors import ReportError
 from . import _format as fmt
 from . import columns as cols
 from .labels import Labels
@@ -41,15 +42,16 @@ def table_sheet(wb: Workbook, name: str, df: pd.DataFrame, columns, caption: str
 
 
 def comparison_sheet(wb: Workbook, name: str, df: pd.DataFrame, a: str, b: str,
-                     level: float, caption: str) -> Worksheet:
-    """The A vs B table: each mark beside the interval it agrees with."""
+                     level: float, caption: str, codes: tuple[str, str] | None = None) -> Worksheet:
+    """The A vs B table (``a``, ``b``: labels; ``codes``: the targets' codes, which name the
+    score columns): each mark beside the interval it agrees with."""
     alpha = 1 - level
     p = pd.to_numeric(df.get("p_value", pd.Series(dtype=float)), errors="coerce")
     unadj = (p < alpha).to_numpy() if not df.empty else []
     holm = [_truthy(s) for s in df.get("significant", pd.Series(False, index=df.index))]
     shown = df.assign(mark=["*" if s else "" for s in unadj],
                       mark_holm=["*" if s else "" for s in holm]) if not df.empty else df
-    columns = cols.comparison(a, b)
+    columns = cols.comparison(a, b, codes)
     ws, last = table_sheet(wb, name, shown, columns, caption)
     j = [c[0] for c in columns].index("difference") + 1
     fmt.style_rows(ws, [r for r, s in enumerate(holm, start=3) if s], j, j, font=fmt.BOLD)
@@ -114,6 +116,10 @@ def items_sheet(wb: Workbook, name: str, items: pd.DataFrame, labels: Labels,
         fmt.finish_sheet(ws, 2, 2, header_row=2, filter_table=False)
         fmt.caption(ws, caption, 2)
         return ws
+    if "mean" not in items.columns:
+        raise ReportError("the items table needs a column 'mean' (each item's weighted mean on "
+                          "its response scale; called 'estimate' up to surveyindex 0.1.0, see "
+                          f"CHANGELOG.md); it has {list(items.columns)}")
     countries = list(dict.fromkeys(items["country"].astype(str)))
     ncols = 2 + len(countries)
     r = 2
@@ -131,7 +137,7 @@ def items_sheet(wb: Workbook, name: str, items: pd.DataFrame, labels: Labels,
         r += 2
         for target, g in rows.groupby("target", sort=False):
             wide = g.pivot_table(index=["dimension", "item"], columns="country",
-                                 values="estimate", sort=False)
+                                 values="mean", sort=False)
             for (dim, item), values in wide.iterrows():
                 fmt.put(ws, r, 1, labels.dimension(dim))
                 c = fmt.put(ws, r, 2, labels.item(item, target))
@@ -230,8 +236,9 @@ def methodology_sheet(wb: Workbook, name: str, notes: dict[str, str]) -> Workshe
 
 
 def _empty_note(df: pd.DataFrame, column: str) -> bool:
-    """A notes column (base notes, flags) with nothing in it: left out, not printed blank."""
-    if column not in ("base_note", "flag") or df.empty:
+    """A notes column (base notes, flags, comparability when invariance was not tested) with
+    nothing in it: left out, not printed blank."""
+    if column not in ("base_note", "flag", "comparability", "comparability_note") or df.empty:
         return False
     return column not in df or not df[column].map(_truthy).any()
 
@@ -291,6 +298,8 @@ def wide_sheet(wb: Workbook, name: str, df: pd.DataFrame, keys, across: str, val
             first = len(keys) + 1 + g * width
             for k, (col, _, f) in enumerate(values):
                 c = fmt.put(ws, r, first + k, cell.get(col), f)
+                if f is None and k:  # text after a right-aligned number would touch it
+                    c.alignment = Alignment(horizontal="left", indent=1)
                 if highlight and _truthy(cell.get(highlight)):
                     c.fill = fmt.HIGHLIGHT
         r += 1

@@ -92,10 +92,10 @@ def lead_sentences(leads: pd.DataFrame, level: str = "", audience: str = "all",
     Examples
     --------
     >>> leads = pd.DataFrame({"audience": ["all"], "measure": ["education"],
-    ...     "target_a": ["USA"], "target_b": ["CHN"], "n_countries": [13], "a_leads": [9],
-    ...     "a_leads_ci_low": [7], "a_leads_ci_high": [10], "a_leads_significant": [6],
-    ...     "b_leads": [4], "b_leads_ci_low": [3.0], "b_leads_ci_high": [6.0],
-    ...     "b_leads_significant": [3]})
+    ...     "target_a": ["USA"], "target_b": ["CHN"], "n_countries": [13], "USA_leads": [9],
+    ...     "USA_leads_ci_low": [7], "USA_leads_ci_high": [10], "USA_leads_significant": [6],
+    ...     "CHN_leads": [4], "CHN_leads_ci_low": [3.0], "CHN_leads_ci_high": [6.0],
+    ...     "CHN_leads_significant": [3]})
     >>> for s in lead_sentences(leads, "95%"):
     ...     print(s)
     United States rated higher than China on education in 9 of 13 countries (95% interval 7-10); significantly (Holm) in 6.
@@ -113,7 +113,8 @@ def lead_sentences(leads: pd.DataFrame, level: str = "", audience: str = "all",
     for _, row in rows.iterrows():
         m = str(row.get("measure"))
         measure = "the composite index" if m == "composite" else labels.dimension(m).lower()
-        for key, this, other in (("a", "target_a", "target_b"), ("b", "target_b", "target_a")):
+        for this, other in (("target_a", "target_b"), ("target_b", "target_a")):
+            key = row.get(this)
             k = row.get(f"{key}_leads")
             if pd.isna(k):
                 continue

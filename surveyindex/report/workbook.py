@@ -2,7 +2,7 @@
 
 Sheets, in order: Summary, Index, Dimensions, Profile, "<A> vs <B>", Leads, then the index engine's
 Ranks, Pooled, Weights, Sensitivity and Sensitivity indices when those tables are given
-(:mod:`.index_sheets`), Items, Reliability, Flags, Weighting, Bases, Exclusions, Methodology. The file is written to a temporary file beside the target and moved into
+(:mod:`.index_sheets`), Items, Reliability, Flags, Aligned means (when given), Weighting, Bases, Exclusions, Methodology. The file is written to a temporary file beside the target and moved into
 place, so an existing report is either replaced whole or left untouched.
 """
 
@@ -21,7 +21,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from ..errors import ReportError
 from . import _format as fmt
 from . import columns as cols
-from . import index_sheets, sheets, trend_sheets
+from . import index_sheets, invariance_sheets, sheets, trend_sheets
 from .bases import BaseRule, sample_bases, suppress
 from .charts import ChartData, composite_chart, forest_chart, profile_chart
 from .files import write_atomic
@@ -41,6 +41,7 @@ _GUIDE = {
     "Items": "each item's mean by wording (target filled in) and country",
     "Reliability": "Cronbach's alpha of each dimension with CI; flagged cells highlighted",
     "Flags": "dimensions to read with care: low alpha, loadings or intercepts that differ",
+    "Aligned means": "aligned factor means per country, to compare where scalar invariance fails",
     "Weighting": "design effect, effective sample size and weight range by country",
     "Bases": "unweighted and effective base of every cell; small bases flagged, some suppressed",
     "Exclusions": "rows read, kept and excluded, and each excluded row with its reason",
@@ -55,11 +56,13 @@ class ReportTables:
     """The result tables the report is written from; extra columns are ignored.
 
     Column names are those of the estimation stages: ``composite`` (country, target, audience,
-    score, se, ci_low, ci_high, n, rank, rank_low, rank_high), ``dimensions`` (... dimension, mean,
-    mean_se, score, se, ci_low, ci_high, n, n_eff), ``comparison`` (country, audience, measure,
-    target_a, target_b, score_a, score_b, difference = score_a - score_b, se, ci_low, ci_high,
-    p_value, p_holm, significant), ``leads`` (audience, measure, target_a, target_b, n_countries, a_leads,
-    a_leads_ci_low, a_leads_ci_high, a_leads_significant and the same for b), ``items``,
+    score, se, ci_low, ci_high, n, rank, rank_low, rank_high), ``dimensions`` (... dimension,
+    score, se, ci_low, ci_high, mean, mean_se, n, n_eff), ``comparison`` (country, audience,
+    measure, target_a, target_b, score_<a>, score_<b> named by the targets' codes (score_USA),
+    difference = score_<a> - score_<b>, se, ci_low, ci_high, p_value, p_holm, significant),
+    ``leads`` (audience, measure, target_a, target_b, n_countries, <a>_leads, <a>_leads_ci_low,
+    <a>_leads_ci_high, <a>_leads_significant and the same for <b>: USA_leads...), ``items``
+    (... dimension, item, mean, mean_se, mean_ci_low, mean_ci_high on the item scale, n),
     ``reliability``, ``weighting``, ``ledger_summary`` (item, count), ``exclusions`` (row, line,
     resp_id, reason); ``methodology`` maps a label to its text, in the order to show (a label
     containing "level" or "interval" whose text holds a percentage, e.g. ``"Intervals": "95%
@@ -75,7 +78,7 @@ class ReportTables:
     The index engine's tables (:class:`surveyindex.index.IndexResult`), each written to a sheet of
     its own when given: ``ranks`` (country, target, audience, among, score, rank, rank_median,
     rank_low, rank_high, p_first), ``pooled`` (target, audience, measure, score, se, ci_low,
-    ci_high, n_countries, pooling, country_weights), ``weights`` (audience, dimension, method,
+    ci_high, n, n_eff, n_countries, pooling, country_weights), ``weights`` (audience, dimension, method,
     weight, se, ci_low, ci_high, derivation), ``sensitivity`` (country, target, audience, rank,
     rank_median, rank_low, rank_high) and ``sensitivity_indices`` (audience, output, country,
     target, factor, first_order, total); ``index_settings`` is the result's ``settings``
@@ -85,6 +88,12 @@ class ReportTables:
     ``labels`` (:class:`.Labels`) names countries, targets, audiences, dimensions and items
     (default: country names from ISO 3166, other codes as they are); ``run_date`` is shown under
     the title; ``sheets`` keeps only the sheets named (default: all; see :data:`SHEETS`).
+
+    With measurement invariance tested, ``composite`` and ``dimensions`` carry a
+    ``comparability`` column (:func:`surveyindex.reliability.with_comparability`; the composite
+    also ``comparability_note``), shown on the Index and Dimensions sheets and explained under
+    the Flags table; ``aligned_means`` (:func:`surveyindex.reliability.aligned_means_table`)
+    gets the sheet "Aligned means" when given.
 
     >>> t = ReportTables("T", *[pd.DataFrame()] * 9, methodology={})
     >>> t.title, t.composite.empty
@@ -117,6 +126,7 @@ class ReportTables:
     labels: Labels = field(default_factory=Labels)
     run_date: str = ""
     sheets: tuple = ()
+    aligned_means: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -172,7 +182,7 @@ def write_workbook(tables: ReportTables, path: str | Path) -> Path:
 
 SHEETS = ("Summary", "Charts", "Index", "Favourability", "Dimensions", "Profile", "{pair}",
           "Differences", "Leads", *index_sheets.GUIDE, "Items", "Reliability", "Flags",
-          "Weighting", "Bases", "Exclusions", "Methodology")
+          "Aligned means", "Weighting", "Bases", "Exclusions", "Methodology")
 
 
 def _build(t: ReportTables) -> Workbook:
@@ -212,8 +222,7 @@ def _context(t: ReportTables) -> dict:
     codes = _pair(t.comparison, t.leads)
     bases = t.bases if not t.bases.empty else sample_bases(t.dimensions, t.base_rule)
     composite, dimensions = _with_notes(t.composite, bases), _with_notes(t.dimensions, bases)
-    favourability = suppress(_with_notes(t.favourability, bases).rename(
-        columns={"mean": "estimate"}), bases).rename(columns={"estimate": "mean"})
+    favourability = suppress(_with_notes(t.favourability, bases), bases)
     return {"lab": lab, "L": lab.add, "codes": codes, "a": lab.target(codes[0]),
             "b": lab.target(codes[1]), "level": index_sheets.level_text(t.level),
             "bases": bases, "composite": suppress(composite, bases),
@@ -226,10 +235,14 @@ def _score_sheets(wb: Workbook, t: ReportTables, c: dict) -> None:
     """Index, Favourability, Dimensions (+ hidden estimates) and Profile."""
     L, lab, level, reps = c["L"], c["lab"], c["level"], c["reps"]
     composite, dimensions, favourability = c["composite"], c["dimensions"], c["favourability"]
-    sheets.table_sheet(wb, "Index", L(composite), cols.INDEX, scale="score", caption=(
+    sheets.table_sheet(wb, "Index", invariance_sheets.composite_cells(L(composite), lab),
+                       cols.INDEX, scale="score", caption=(
         f"Composite index (0-100) per country, target and audience: score, replicate SE, {level} "
         f"CI; rank among the surveyed countries (1 = highest) and its {level} interval, whole "
-        f"ranks from the {reps}. Base note: small or suppressed bases (Bases sheet)."))
+        f"ranks from the {reps}. Base note: small or suppressed bases (Bases sheet)."
+        + (" Comparability: whether the composite compares across countries (measurement "
+           "invariance of its least comparable dimension, with the dimensions below scalar named; "
+           "read under the Flags table)." if "comparability" in composite else "")))
     sheets.table_sheet(wb, "Favourability", L(favourability), cols.FAVOURABILITY,
                        scale="pct_favourable", note="the instrument has no overall rating item",
                        caption=_favourability_caption(t.favourability, level, lab))
@@ -238,12 +251,19 @@ def _score_sheets(wb: Workbook, t: ReportTables, c: dict) -> None:
         dims["base_n"] = dims.groupby(["country", "target", "audience"], sort=False)[
             "n"].transform("min")
         dims["flagged"] = dims["flag"].map(_truthy) if "flag" in dims else False
+    tested = "comparability" in dims
     sheets.wide_sheet(wb, "Dimensions", dims, [*cols.CELL, ("base_n", "n", fmt.COUNT)],
                       "dimension", [("score", "Score", fmt.SCORE), ("ci_low", "CI low", fmt.SCORE),
-                                    ("ci_high", "CI high", fmt.SCORE)], lab, highlight="flagged",
+                                    ("ci_high", "CI high", fmt.SCORE),
+                                    *[("comparability", "Comparability", None)] * tested],
+                      lab, highlight="flagged",
                       caption=f"Each dimension's 0-100 score with its {level} CI, per country, "
                               "target and audience; n = the cell's smallest base. Highlighted: a "
-                              "reliability flag (Flags sheet). Means on the item scale, SEs and "
+                              "reliability flag (Flags sheet). "
+                              + ("Comparability: whether the score compares across countries "
+                                 "(measurement invariance: scalar, partial, aligned only; read "
+                                 "under the Flags table). " if tested else "")
+                              + "Means on the item scale, SEs and "
                               "effective n: the hidden sheet 'Dimension estimates'.")
     sheets.table_sheet(wb, "Dimension estimates", dims, cols.DIMENSIONS, hidden=True,
                        caption=f"Each dimension's weighted mean on the item scale and its 0-100 "
@@ -260,7 +280,7 @@ def _comparison_sheets(wb: Workbook, t: ReportTables, c: dict) -> str:
     a, b, codes, comparison = c["a"], c["b"], c["codes"], c["comparison"]
     pair = _sheet_name(f"{codes[0]} vs {codes[1]}")
     m = comparison["country"].nunique() if "country" in comparison else 0
-    sheets.comparison_sheet(wb, pair, L(comparison), a, b, t.level, (
+    sheets.comparison_sheet(wb, pair, L(comparison), a, b, t.level, codes=codes, caption=(
         f"{a} minus {b} per country, audience and measure (paired: the same respondents rated "
         f"both). CI low/high: unadjusted {level} interval; * under CI excludes 0 marks exactly "
         f"those with p < {1 - t.level:g}. Adjusted CI: Bonferroni simultaneous {level} "
@@ -272,7 +292,7 @@ def _comparison_sheets(wb: Workbook, t: ReportTables, c: dict) -> str:
         f"* and bold: significant after Holm's adjustment across countries (p (Holm) < "
         f"{1 - t.level:g}); intervals on the {pair} sheet."))
     sheets.table_sheet(wb, "Leads", L(t.leads.rename(columns={"measure": "measure"})),
-                       cols.leads(a, b), caption=(
+                       cols.leads(a, b, codes), caption=(
         f"In how many of the surveyed countries each target is rated higher, per audience and "
         f"measure, with the {level} interval of that count over the {reps} (order statistics); "
         "significantly higher: Holm-adjusted, as on the comparison sheet."))
@@ -301,9 +321,17 @@ def _detail_sheets(wb: Workbook, t: ReportTables, c: dict) -> None:
     sheets.table_sheet(wb, "Reliability estimates", rel, cols.RELIABILITY, hidden=True,
                        caption="Cronbach's alpha per country, target and dimension, with its "
                                "Feldt interval.")
-    sheets.table_sheet(wb, "Flags", L(t.flags), cols.FLAGS, note="nothing flagged",
-                       caption="Dimensions to read with care: low alpha, loadings or intercepts "
-                               "that differ across countries.")
+    tested = invariance_sheets.tested(t.dimensions, t.flags)
+    ws, last = sheets.table_sheet(
+        wb, "Flags", L(t.flags), cols.FLAGS, note="nothing flagged",
+        caption="Dimensions to read with care: low alpha, loadings or intercepts that differ "
+                "across countries" + ("; scores comparable across countries only under partial "
+                                      "invariance or as aligned means (how to read these "
+                                      "lines: under the table)." if tested else "."))
+    if tested:
+        invariance_sheets.flags_guide(ws, last, len(cols.FLAGS))
+    if not t.aligned_means.empty:
+        invariance_sheets.aligned_means_sheet(wb, "Aligned means", t.aligned_means, lab)
     sheets.table_sheet(wb, "Weighting", L(t.weighting), cols.WEIGHTING,
                        caption="Weighting diagnostics per country: Kish design effect, effective "
                                "sample size and the range of the weights.")
@@ -430,7 +458,7 @@ def _sheet_name(name: str) -> str:
     name = re.sub(r"[\[\]:*?/\\]", "_", name).strip("'")[:31]
     return name if name and name.lower() not in {"history", "summary", "index", "dimensions",
                                                   "leads", "items", "reliability", "weighting",
-                                                  "profile", "bases", "flags",
+                                                  "profile", "bases", "flags", "aligned means",
                                                   "exclusions", "methodology",
                                                   *index_sheets.SHEET_NAMES} else "Comparison"
 

@@ -97,3 +97,11 @@ sys_script <- function() {
   f <- sub("^--file=", "", a[grep("^--file=", a)])
   if (length(f)) f else "interactive"
 }
+
+# The 12 x 5 indicator matrix X of the composite-indicator pins (index_methods.R, coinr.R).
+INDEX_X_SETUP <- paste(
+  'set.seed(20261123)',
+  'X <- matrix(round(runif(12 * 5, 1, 5), 2), 12, 5, dimnames = list(NULL, paste0("d", 1:5)))',
+  'X[, 2] <- round(0.6 * X[, 1] + 0.4 * X[, 2], 2)',
+  'X[3, 1] <- X[5, 1]',
+  sep = "\n")

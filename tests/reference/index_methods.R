@@ -7,10 +7,7 @@
 source(file.path(local({a <- commandArgs(FALSE); f <- sub("^--file=", "", a[grep("^--file=", a)]); if (length(f)) dirname(f) else "."}), "_common.R"))
 env <- new.env()
 setup <- paste(
-  'set.seed(20261123)',
-  'X <- matrix(round(runif(12 * 5, 1, 5), 2), 12, 5, dimnames = list(NULL, paste0("d", 1:5)))',
-  'X[, 2] <- round(0.6 * X[, 1] + 0.4 * X[, 2], 2)',
-  'X[3, 1] <- X[5, 1]',
+  INDEX_X_SETUP,
   'n <- 300; S <- matrix(round(rnorm(n * 5, 3, 0.8), 3), n, 5)',
   'y <- round(1 + S %*% c(0.9, 0.5, 0.2, -0.1, 0.4) + rnorm(n, 0, 0.7), 3)',
   'w <- round(runif(n, 0.5, 2.5), 3)',

@@ -1,0 +1,102 @@
+"""A wrong argument to a public function is an error of the package's hierarchy with a message a
+researcher can act on, never an AttributeError or TypeError from deep inside (issue 14)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import surveyindex as si
+from surveyindex.errors import (
+    EstimationError,
+    InstrumentError,
+    ReportError,
+    ResponseDataError,
+    SurveyIndexError,
+    WeightingError,
+)
+
+DF = pd.DataFrame({"y": [1.0, 2, 3, 4, np.nan], "w": [1.0, 2, 0, 1, 1], "c": list("uvuvu")})
+
+
+@pytest.fixture(scope="module")
+def d():
+    return si.make_design(DF, weights="w")
+
+
+CASES = {
+    "level as text": (lambda d: si.estimate_means(d, "y", level="95%"), EstimationError,
+                      "level must be between 0 and 1 (e.g. 0.95), not '95%'"),
+    "variable as a number": (lambda d: si.estimate_means(d, 5), EstimationError,
+                             "must be a column name, a list of names, a DataFrame"),
+    "design is a DataFrame": (lambda d: si.estimate_means(DF, "y"), EstimationError,
+                              "design must be a SurveyDesign (si.make_design(...)), not a DataFrame"),
+    "quantile outside 0-1": (lambda d: si.estimate_quantiles(d, "y", probs=[1.5]), EstimationError,
+                             "probs must be probabilities between 0 and 1, not [1.5]"),
+    "quantile as text": (lambda d: si.estimate_quantiles(d, "y", probs="a"), EstimationError,
+                         "probs must be probabilities"),
+    "contrast as text": (lambda d: si.domain_contrast(d, "y", "c", "u-v"), EstimationError,
+                         "coefficients must be a dict of domain -> coefficient"),
+    "pairs missing": (lambda d: si.paired_contrast(d, None, None), EstimationError,
+                      "pairs must be a list of (a, b) column pairs"),
+    "degf of a frame": (lambda d: si.degrees_of_freedom(DF), EstimationError,
+                        "design must be a SurveyDesign"),
+    "make_design of None": (lambda d: si.make_design(None), WeightingError,
+                            "make_design takes Responses (si.read_responses(...)) or a DataFrame, "
+                            "not None"),
+    "trim bound as text": (lambda d: si.trim(d, upper="3"), WeightingError,
+                           "upper must be a number (a weight bound), not '3'"),
+    "calibrate population as text": (lambda d: si.calibrate(d, "y", "abc"), WeightingError,
+                                     "population must be a dict of totals"),
+    "rake a frame": (lambda d: si.rake(DF, {}), WeightingError, "design must be a SurveyDesign"),
+    "diagnostics of a frame": (lambda d: si.weight_diagnostics(DF), WeightingError,
+                               "design must be a SurveyDesign"),
+    "replicates as text": (lambda d: si.run_pipeline(replicates="20"), WeightingError,
+                           "replicates: n must be a whole number, not '20'"),
+    "seed as text": (lambda d: si.run_pipeline(replicates=3, seed="x"), WeightingError,
+                     "replicates: seed must be a whole number, not 'x'"),
+    "index of None": (lambda d: si.compute_index(None), EstimationError,
+                      "design must be a SurveyDesign (si.make_design(responses)), not None"),
+    "reliability of a design": (lambda d: si.reliability_table(d), EstimationError,
+                                "for a design pass design.responses, not a SurveyDesign"),
+    "invariance of a design": (lambda d: si.invariance(d), EstimationError,
+                               "for a design pass design.responses, not a SurveyDesign"),
+    "instrument as a number": (lambda d: si.load_instrument(5), InstrumentError,
+                               "the instrument must be a bundled name such as 'softpower' or a "
+                               "path to an instrument file, not an int"),
+    "responses as a number": (lambda d: si.read_responses(5, si.load_instrument("softpower")),
+                              ResponseDataError, "the responses must be a file path or a DataFrame"),
+    "no instrument": (lambda d: si.read_responses(DF, None), ResponseDataError,
+                      "the instrument must be an Instrument (si.load_instrument(...)), not None"),
+    "report of None": (lambda d: si.write_report(None, "x.xlsx"), ReportError,
+                       "the result must be a PipelineResult (si.run_pipeline(...)), not None"),
+    "negative sample": (lambda d: si.simulate_softpower(n_per_country=-1), SurveyIndexError,
+                        "n_per_country must be whole numbers of at least 1"),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_wrong_argument_is_an_actionable_error(name, d):
+    call, error, message = CASES[name]
+    with pytest.raises(error) as got:
+        call(d)
+    assert message in str(got.value)
+
+
+@pytest.fixture(scope="module")
+def indexed():
+    resp = si.read_responses(si.sample_paths()["responses"], si.load_instrument("softpower"))
+    return si.make_design(resp).with_replicates("bootstrap", n=3, seed=1)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"level": 95}, "level must be between 0 and 1 (e.g. 0.95), not 95"),
+    ({"sensitivity": -2}, "sensitivity must be a number of samples (at least 1) or None, not -2"),
+    ({"country_weights": "population", "populations": "no-such-file.csv"},
+     "populations must be a table, a dict or a CSV file"),
+])
+def test_index_options_are_checked(indexed, kwargs, message):
+    with pytest.raises(EstimationError) as got:
+        si.compute_index(indexed, **kwargs)
+    assert message in str(got.value)
