@@ -62,10 +62,18 @@ class FactorReplicates:
         """Replicate columns ``start:stop`` for ``rows`` (all by default), as float64."""
         rows = slice(None) if rows is None else rows
         cols = slice(start, stop)
-        out = self.counts[self.psu_of[rows], cols].astype(float)
-        out *= (self.base[rows] * self.unit[rows])[:, None]
-        for cell_of, factor in self.layers:
-            out *= factor[cell_of[rows], cols]
+        psu, scale = self.psu_of[rows], self.base[rows] * self.unit[rows]
+        cells = [(cell_of[rows], factor) for cell_of, factor in self.layers]
+        out = np.empty((len(psu), len(range(*cols.indices(self.counts.shape[1])))))
+        # a few rows at a time, every step on them while they are in cache (the same products,
+        # cell by cell, as on the whole block at once)
+        for r0 in range(0, len(psu), _ROWS):
+            r1 = r0 + _ROWS
+            o = out[r0:r1]
+            o[...] = self.counts[psu[r0:r1], cols]
+            o *= scale[r0:r1, None]
+            for cell_of, factor in cells:
+                o *= factor[cell_of[r0:r1], cols]
         return out
 
     def __array__(self, dtype=None, copy=None):
@@ -89,6 +97,10 @@ class FactorReplicates:
     def nbytes(self) -> int:
         return int(self.counts.nbytes + sum(f.nbytes + c.nbytes for c, f in self.layers)
                    + 3 * self.base.nbytes)
+
+
+#: Rows of replicate columns made at once (a few MB at hundreds of replicates).
+_ROWS = 1024
 
 
 def replicate_block(rep, start: int, stop: int, rows=None) -> np.ndarray:

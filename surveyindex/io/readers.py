@@ -203,14 +203,21 @@ def sniff_delimiter(text: str) -> str:
 # -- one reader per file type -------------------------------------------------------------------
 
 def _read_text(path: Path, encoding: str | None, delimiter: str | None) -> RawTable:
-    text, used = decode(path.read_bytes(), str(path), encoding)
+    data = path.read_bytes()
+    text, used = decode(data, str(path), encoding)
     if not text.strip():
         raise ResponseDataError(f"{path}: the file is empty (no text)")
     notes = [] if encoding or used in ("utf-8", "utf-8-sig") else [f"encoding {used} detected"]
     sep = delimiter or sniff_delimiter(text)
     if delimiter is None and sep != ",":
         notes.append(f"delimiter {sep!r} detected")
-    cells = _parse_fast(text, sep)
+    utf8 = _utf8_bytes(data, used)  # the file's own bytes when they are the text's UTF-8
+    if utf8 is not None:
+        del text  # not held while Arrow parses (hundreds of MB at millions of rows)
+    cells = _parse_fast(text if utf8 is None else utf8, sep)
+    if cells is None and utf8 is not None:
+        text = decode(data, str(path), encoding)[0]
+    del data, utf8
     short = np.zeros(0 if cells is None else len(cells) - 1, dtype=bool)  # Arrow: none short
     if cells is None:  # a file the Arrow parser refuses (short rows...): pandas' own parser
         try:
@@ -395,17 +402,38 @@ def _declared_missing(meta) -> dict[str, list]:
     return out
 
 
-def _parse_fast(text: str, sep: str) -> pd.DataFrame | None:
+def _utf8_bytes(data: bytes, used: str) -> bytes | None:
+    """``data`` as the UTF-8 encoding of its decoded text (without a byte-order mark), or None
+    when the file is in another encoding: valid UTF-8 decodes and encodes to the same bytes.
+
+    >>> _utf8_bytes(b"\\xef\\xbb\\xbfa,b", "utf-8-sig"), _utf8_bytes(b"a", "cp1252")
+    (b'a,b', None)
+    """
+    import codecs
+
+    try:
+        name = codecs.lookup(used).name
+    except LookupError:
+        return None
+    if name == "utf-8":
+        return data
+    if name == "utf-8-sig":
+        return data[3:] if data.startswith(codecs.BOM_UTF8) else data
+    return None
+
+
+def _parse_fast(text: str | bytes, sep: str) -> pd.DataFrame | None:
     """The cells by pandas' pyarrow engine (multi-threaded, several times faster than the C
     engine), every field as text and empty fields as ""; None when pyarrow is not installed or
     refuses the file (rows of another length, a quote left open), so that the C engine parses
-    it and reports what is wrong as before."""
+    it and reports what is wrong as before. ``text`` may be given as its UTF-8 bytes."""
     try:
         import pyarrow  # noqa: F401
     except ImportError:
         return None
     try:
-        cells = pd.read_csv(io.BytesIO(text.encode("utf-8")), sep=sep, header=None, dtype=str,
+        data = text if isinstance(text, bytes) else text.encode("utf-8")
+        cells = pd.read_csv(io.BytesIO(data), sep=sep, header=None, dtype=str,
                             keep_default_na=False, na_values=[], engine="pyarrow")
     except Exception:  # noqa: BLE001 - any refusal: the C engine gives the user's message
         return None

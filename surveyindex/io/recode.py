@@ -78,6 +78,33 @@ def missing_kind_of(label: str) -> int:
     return REFUSED if "refus" in label.casefold() else DONT_KNOW
 
 
+def per_value(col: pd.Series, fn, *args):
+    """``fn(col, *args)`` for a long object column of text with repeated values, worked out
+    once per distinct value and spread to the cells (``fn`` must work cell by cell and return arrays, or a tuple of
+    them); None for any other column. A missing cell is passed on as one NaN value, so ``fn``
+    sees the same set of values as in the column.
+
+    >>> per_value(pd.Series(["2", None, "2"] * 1000, dtype=object), to_number)[:3].tolist()
+    [2.0, nan, 2.0]
+    """
+    if col.dtype != object or len(col) <= _PER_VALUE_MIN \
+            or pd.api.types.infer_dtype(col, skipna=True) != "string":
+        return None
+    where, uniques = pd.factorize(col, use_na_sentinel=True)
+    if len(uniques) > len(col) // 2:  # mostly distinct: no gain (and fn's own column)
+        return None
+    values = np.asarray(uniques, dtype=object)
+    if (where < 0).any():
+        values = np.append(values, np.nan)
+        where = np.where(where < 0, len(uniques), where)
+    out = fn(pd.Series(values, dtype=object), *args)
+    return tuple(a[where] for a in out) if isinstance(out, tuple) else out[where]
+
+
+#: Shorter columns are converted cell by cell (factorising would not pay).
+_PER_VALUE_MIN = 1000
+
+
 def to_number(col: pd.Series, decimal: str = ".") -> np.ndarray:
     """Cells as floats; text that is not a number becomes NaN.
 
@@ -86,6 +113,9 @@ def to_number(col: pd.Series, decimal: str = ".") -> np.ndarray:
     >>> to_number(pd.Series(["2,5", None], dtype="string"), ",").tolist()
     [2.5, nan]
     """
+    once = per_value(col, to_number, decimal)  # text: parsed once per distinct value
+    if once is not None:
+        return once
     odd = odd_cells(col)
     if odd.any():
         col = col.where(~odd, np.nan).astype(object)
@@ -110,6 +140,9 @@ def codes_from_labels(col: pd.Series, labels: dict[int, str], decimal: str = "."
     >>> c.tolist(), bad.tolist()
     ([1.0, 2.0, 1.0, nan], [False, False, False, True])
     """
+    once = per_value(col, codes_from_labels, labels, decimal, translations)
+    if once is not None:
+        return once
     x = to_number(col, decimal)
     text = col.notna().to_numpy() & np.isnan(x)
     if text.any():
