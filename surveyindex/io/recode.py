@@ -195,7 +195,8 @@ def recode_column(col: pd.Series, scale, declared: dict | None = None, decimal: 
     return _recode_cells(col, scale, declared, decimal)
 
 
-def column_plan(col: pd.Series, scale, declared: dict | None = None, decimal: str = "."):
+def column_plan(col: pd.Series, scale, declared: dict | None = None, decimal: str = ".",
+                known=None):
     """How :func:`recode_column` recodes ``col``, in a form a caller can apply to any block of
     rows: ``("number", values)`` for a column of plain numbers (numpy integers or floats, no
     declared missing values), whose kinds follow from the values alone; ``("text", where,
@@ -210,20 +211,33 @@ def column_plan(col: pd.Series, scale, declared: dict | None = None, decimal: st
     ('text', [0, 3, 1, 2], [4.0, 4.0, nan, nan], [0, 0, 4, 1])
     >>> column_plan(pd.Series([4.0, 9.0]), sc)[0]
     'number'
+
+    ``known`` is the ``(codes, values)`` factorisation the reader made of the column
+    (:func:`surveyindex.io.readers.known_values`), if any: the same plan without a second pass.
     """
     dtype = col.dtype
     if isinstance(dtype, np.dtype) and dtype.kind in "iuf" and not declared:
         return "number", col.to_numpy()
-    if pd.api.types.is_string_dtype(dtype) and (
+    if known is not None:
+        codes, values = known
+        filled = ~pd.isna(values)
+        if not filled.any():  # every cell missing: not a text column (as infer_dtype says)
+            return None
+        # the filled values (a value may repeat: each is recoded alike), the blank cell last
+        uniques = values[filled]
+        position = np.append(np.where(filled, np.cumsum(filled) - 1, len(uniques)), len(uniques))
+        where = position[codes]  # codes -1 (missing as read): the last entry
+    elif pd.api.types.is_string_dtype(dtype) and (
             dtype != object or pd.api.types.infer_dtype(col, skipna=True) == "string"):
         # Text is decoded and matched once per distinct value, then spread to the cells.
         where, uniques = pd.factorize(col, use_na_sentinel=True)
-        ux, ukind, uunknown = _recode_cells(pd.Series(uniques, dtype=dtype), scale, declared,
-                                            decimal)
         where = np.where(where < 0, len(uniques), where)  # the blank cell: the tables' last entry
-        return ("text", where, np.append(ux, np.nan), np.append(ukind, np.int8(BLANK)),
-                np.append(uunknown, False))
-    return None
+    else:
+        return None
+    ux, ukind, uunknown = _recode_cells(pd.Series(uniques, dtype=dtype), scale, declared, decimal)
+    small = np.int8 if len(uniques) < 127 else np.int16 if len(uniques) < 32767 else np.int32
+    return ("text", where.astype(small), np.append(ux, np.nan), np.append(ukind, np.int8(BLANK)),
+            np.append(uunknown, False))
 
 
 def recode_block(x: np.ndarray, lo: np.ndarray, hi: np.ndarray, missing) -> np.ndarray:
