@@ -78,14 +78,19 @@ def bootstrap_replicates(design: SurveyDesign, n: int = 200, seed: int | None = 
     chunk = max(1, (1 << 23) // max(int(n_h.max()), 1))
     for h in range(len(n_h)):
         members, m = order[starts[h]:starts[h + 1]], int(n_h[h])
+        if m and members[-1] - members[0] + 1 == m and (np.diff(members) == 1).all():
+            members = slice(int(members[0]), int(members[-1]) + 1)  # a run of PSUs: no gather
         for c0 in range(0, n, chunk):
             c = min(chunk, n - c0)
-            # n_h - 1 draws with replacement per replicate, counted per PSU.
-            draws = rng.integers(0, m, size=(c, m - 1)) + (np.arange(c) * m)[:, None]
-            block = np.bincount(draws.ravel(), minlength=c * m).reshape(c, m).T
+            # n_h - 1 draws with replacement per replicate, counted per PSU (the offsets added
+            # in place and the counts narrowed before the transposed write: same numbers).
+            draws = rng.integers(0, m, size=(c, m - 1))
+            draws += (np.arange(c) * m)[:, None]
+            block = np.bincount(draws.ravel(), minlength=c * m)
+            del draws
             if block.max() > np.iinfo(counts.dtype).max:
                 counts = counts.astype(np.uint32)
-            counts[members, c0:c0 + c] = block
+            counts[members, c0:c0 + c] = block.astype(counts.dtype).reshape(c, m).T
     unit = (n_h / (n_h - 1.0))[stratum_of_psu][psu_of]
     rep = FactorReplicates(design.weights, unit, psu_of, counts)
     return design.with_weights(
