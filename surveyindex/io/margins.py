@@ -32,7 +32,7 @@ def read_margins(source) -> pd.DataFrame:
     ['country', 'variable', 'category', 'proportion']
     >>> import tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "m.csv"
-    >>> _ = p.write_text("variable;category;proportion\ngender;1;0,48\ngender;2;0,52\n")
+    >>> _ = p.write_text("variable;category;proportion\\ngender;1;0,48\\ngender;2;0,52\\n")
     >>> read_margins(p)["proportion"].tolist()
     [0.48, 0.52]
     """
