@@ -31,7 +31,11 @@ def run_tracker(waves, instrument: str | Path | Instrument = "softpower", margin
           ``responses``, and optionally ``margins`` and ``instrument`` (that wave's version);
         - a DataFrame or file with a ``wave`` column (one row per respondent and wave);
         - a Parquet dataset (a folder, e.g. partitioned ``wave=2023/``) read one wave at a time
-          with ``dask.dataframe``, so the whole tracker never has to fit in memory at once.
+          with ``dask.dataframe``.
+
+        Each wave is read and weighted when the tracker first needs it and released once its
+        changes are computed: with ``pairs="consecutive"`` (default) or ``"first"`` at most two
+        waves are in memory at once. One wave (its respondents and replicate weights) must fit.
     margins : population margins for every wave (path or DataFrame); a ``wave`` column in it
         gives each wave its own margins.
     replicates, seed : bootstrap replicates per wave; wave ``k`` (from 0) uses ``seed + k``.
@@ -50,8 +54,10 @@ def run_tracker(waves, instrument: str | Path | Instrument = "softpower", margin
 
     client = get_client(client)
     parts = _wave_parts(waves, wave)
-    designs = {}
-    for k, (name, part) in enumerate(parts.items()):
+
+    def load(k, name, part):
+        # Read and weight one wave; compute_tracker calls this when it first needs the wave and
+        # drops the design once that wave's changes are computed.
         inst = part.get("instrument", instrument)
         inst = inst if isinstance(inst, Instrument) else load_instrument(inst)
         resp = read_responses(part["responses"](), inst)
@@ -59,9 +65,12 @@ def run_tracker(waves, instrument: str | Path | Instrument = "softpower", margin
         d = base_design(resp, g).with_replicates("bootstrap", n=replicates, seed=seed + k)
         m = part.get("margins", margins)
         table = None if m is None else margin_codes(_margins_for(m, name, wave), inst)
-        designs[name] = weight_design(d, table, by=g, tolerance=inst.weighting.tolerance,
-                                      max_iterations=inst.weighting.max_iterations, client=client)
-    return compute_tracker(designs, client=client, **options)
+        return weight_design(d, table, by=g, tolerance=inst.weighting.tolerance,
+                             max_iterations=inst.weighting.max_iterations, client=client)
+
+    loaders = {name: (lambda k=k, name=name, part=part: load(k, name, part))
+               for k, (name, part) in enumerate(parts.items())}
+    return compute_tracker(loaders, client=client, **options)
 
 
 def parquet_waves(path: str | Path, wave: str = "wave") -> dict:

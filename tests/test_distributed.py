@@ -113,6 +113,53 @@ def test_tracker_from_parquet_partitions_on_cluster(client, tmp_path):
     assert len(local.changes) == 2 * 2 * (20 + 5 + 1)
 
 
+def test_tracker_holds_two_waves_at_a_time(client, tmp_path, monkeypatch):
+    # Four waves from a Parquet dataset on the cluster: each wave is read and weighted once, when
+    # first needed, and released after its changes, so at most two waves' designs are alive at
+    # any time; the numbers equal compute_tracker on all four designs built up front, locally.
+    import gc
+    import weakref
+
+    import surveyindex.tracker as trk
+
+    frames = []
+    for w in range(4):
+        sim = si.simulate_softpower(n_per_country=30, countries=["BRA", "JPN"], seed=w + 1,
+                                    problems=False)
+        frames.append(sim.responses.assign(wave=2020 + w,
+                                           resp_id=lambda d, w=w: f"{w}-" + d["resp_id"]))
+    df = pd.concat(frames, ignore_index=True)
+    df.to_parquet(tmp_path / "waves", partition_cols=["wave"])
+    alive, loads, weight = [], [], trk.weight_design
+
+    def counting(*args, **kwargs):
+        gc.collect()
+        loads.append(sum(r() is not None for r in alive))   # designs alive before this one
+        d = weight(*args, **kwargs)
+        alive.append(weakref.ref(d))
+        return d
+
+    monkeypatch.setattr(trk, "weight_design", counting)
+    kw = dict(replicates=10, seed=2, audiences=["all"])
+    for pairs in ("consecutive", "first"):
+        alive.clear(), loads.clear()
+        remote = si.run_tracker(tmp_path / "waves", client=client, pairs=pairs, **kw)
+        assert loads == [0, 1, 1, 1]                 # one wave read at a time, one kept
+        monkeypatch.setattr(trk, "weight_design", weight)
+        inst = si.load_instrument("softpower")
+        eager = {str(2020 + w): trk.base_design(
+            si.read_responses(g.drop(columns="wave").reset_index(drop=True), inst), "country")
+            .with_replicates("bootstrap", n=10, seed=2 + w)
+            for w, (_, g) in enumerate(df.groupby("wave"))}
+        local = si.compute_tracker(eager, pairs=pairs, audiences=["all"])
+        monkeypatch.setattr(trk, "weight_design", counting)
+        assert remote.waves == local.waves == ["2020", "2021", "2022", "2023"]
+        num = local.changes.select_dtypes("number").columns
+        assert len(local.changes) == 3 * 2 * 2 * (20 + 5 + 1)
+        np.testing.assert_allclose(remote.changes[num].to_numpy(float),
+                                   local.changes[num].to_numpy(float), rtol=1e-12, atol=1e-12)
+
+
 def test_project_compute_section(tmp_path):
     # compute: starts a LocalCluster for the run (2 in-process workers) and stops it after.
     import shutil

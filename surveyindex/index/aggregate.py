@@ -89,13 +89,15 @@ def pooled_bases(n: np.ndarray, n_eff: np.ndarray, country_weights: np.ndarray,
 
     ``n`` and ``n_eff`` are each country's unweighted and effective base (countries first);
     ``present`` marks the countries the pooled figure uses (a non-missing score). ``n`` is the
-    sum of the countries' bases. ``n_eff`` is Kish's ``(sum w)^2 / sum w^2`` over the weights
-    the respondents carry in the pooled figure: respondent ``i`` of country ``c`` carries
-    ``v_c w_i / W_c`` (its survey weight ``w_i`` over its country's total ``W_c``, times the
-    country's pooling weight ``v_c``), so ``sum w = sum_c v_c`` and ``sum w^2 = sum_c v_c^2 /
-    n_eff_c`` (``n_eff_c = W_c^2 / sum_c w_i^2``), giving ``(sum_c v_c)^2 / sum_c v_c^2 /
-    n_eff_c``. With equal country weights and equal ``n_eff_c`` this is the sum of the
-    ``n_eff_c``. A median pooling gets the bases of the mean with the same country weights.
+    sum of the countries' bases. ``n_eff`` is Kish's ``(sum u)^2 / sum u^2`` over the weights
+    ``u`` the respondents carry in the pooled figure: respondent ``i`` of country ``c`` carries
+    ``u_i = v_c w_i / W_c`` (its survey weight ``w_i`` over its country's total ``W_c``, times
+    the country's pooling weight ``v_c``). Then ``sum u = sum_c v_c`` and ``sum u^2 = sum_c
+    v_c^2 / n_eff_c`` with ``n_eff_c = W_c^2 / sum_{i in c} w_i^2`` the country's own Kish base,
+    so ``n_eff = (sum_c v_c)^2 / sum_c (v_c^2 / n_eff_c)``. With equal country weights and equal
+    ``n_eff_c`` this is the sum of the ``n_eff_c``; when the ``v_c`` are proportional to the
+    ``W_c`` it is Kish's n of the survey weights themselves. A median pooling gets the bases of
+    the mean with the same country weights.
 
     Hand check: two countries, equal weights, effective bases 100 and 25: ``4 / (1/100 + 1/25)
     = 80`` (not 125: the small country's respondents each count four times as much).

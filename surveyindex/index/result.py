@@ -21,7 +21,9 @@ class IndexResult:
     Tables (pandas DataFrames, domain columns first). Every score table (``items``,
     ``dimensions``, ``composite``, ``pooled``, ``favourability``) names its columns alike:
 
-    - ``score``, ``se``, ``ci_low``, ``ci_high``: always on the index scale (0-100);
+    - ``score``, ``se``, ``ci_low``, ``ci_high``: on the index scale (0-100; the dimensions,
+      composite and pooled scores are on the normalisation's scale, 0-100 with the default
+      ``"scale"``, a z-score or rank under those normalisations);
     - ``mean``, ``mean_se``, ``mean_ci_low``, ``mean_ci_high``: the same figure on the item's
       response scale (items, favourability) or the raw dimension measure (dimensions: mean item
       score, or top-box, bottom-box or net share, per the scoring rule); absent where there is

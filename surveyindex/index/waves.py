@@ -17,7 +17,7 @@ dimensions only, so that a dimension means the same thing on both sides of the c
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -86,7 +86,8 @@ class Tracker:
         return "<h4>Tracker: composite by wave</h4>" + self.trend().to_html(index=False)
 
 
-def compute_tracker(waves: Mapping[str, SurveyDesign], audiences: list[str] | None = None, *,
+def compute_tracker(waves: Mapping[str, SurveyDesign | Callable[[], SurveyDesign]],
+                    audiences: list[str] | None = None, *,
                     pairs: str | list[tuple[str, str]] = "consecutive", items: str = "common",
                     comparable: Mapping[str, bool] | None = None, panel_id: str | None = None,
                     level: float = 0.95, **options) -> Tracker:
@@ -95,7 +96,11 @@ def compute_tracker(waves: Mapping[str, SurveyDesign], audiences: list[str] | No
     Parameters
     ----------
     waves : wave name -> design (with replicate weights, weighted to that wave's margins), in
-        time order; each design carries its own responses and instrument version.
+        time order; each design carries its own responses and instrument version. A value may
+        instead be a function of no arguments that returns the design (a loader): each wave is
+        then loaded once, when first needed, and released once the changes that use it are
+        computed, so that with ``pairs="consecutive"`` or ``"first"`` at most two waves'
+        designs are in memory at once (:func:`surveyindex.run_tracker` passes loaders).
     pairs : ``"consecutive"`` (each wave against the one before), ``"first"`` (each wave against
         the first) or a list of ``(from, to)`` wave names.
     items : ``"common"`` (default: a change in a dimension or the composite uses only the items
@@ -129,33 +134,49 @@ def compute_tracker(waves: Mapping[str, SurveyDesign], audiences: list[str] | No
     comparable = dict(comparable or {})
     plan = _pairs(names, pairs)
     kw = dict(level=level, **options)
-    results = {w: compute_index(waves[w], audiences, **kw) for w in names}
-    if panel_id is None:
-        _warn_recurring(waves, plan)
+    # Waves in time order; a pair's change as soon as both of its waves are in, and a wave's
+    # design dropped once no pair left needs it (loaders are then called once each).
+    held, results, versions, done = {}, {}, {}, {}
+    for w in names:
+        held[w] = waves[w]() if callable(waves[w]) else waves[w]
+        results[w] = compute_index(held[w], audiences, **kw)
+        versions[w] = held[w].responses.instrument.version
+        for i, (a, b) in enumerate(plan):
+            if i not in done and a in results and b in results:
+                done[i] = _pair_change(held, results, a, b, comparable, items, panel_id,
+                                       audiences, kw, level, options)
+        for v in [v for v in held if all(i in done for i, p in enumerate(plan) if v in p)]:
+            del held[v]
     estimates = pd.concat([_wave_estimates(w, results[w]) for w in names], ignore_index=True)
-    changes, comp = [], []
-    for a, b in plan:
-        use = _comparable_items(waves[a], waves[b], comparable, a, b)
-        comp.append(use)
-        keep = use.loc[use["used"], "item"].tolist()
-        if not keep:
-            raise EstimationError(f"waves {a} and {b} have no comparable items in common")
-        ra, rb, da, db = results[a], results[b], waves[a], waves[b]
-        if items == "common" and not (_same_items(da, keep) and _same_items(db, keep)):
-            da, db = restrict_items(da, keep), restrict_items(db, keep)
-            ra, rb = compute_index(da, audiences, **kw), compute_index(db, audiences, **kw)
-        cov = None
-        if panel_id is not None:
-            cov = _panel(da, db, ra, rb, panel_id, audiences, options)
-        changes.append(wave_changes(a, b, ra, rb, (da, db), level, cov, keep))
+    changes = [done[i][0] for i in range(len(plan))]
+    comp = [done[i][1] for i in range(len(plan))]
     changes = pd.concat(changes, ignore_index=True) if changes else pd.DataFrame()
     improved = improved_counts(changes, level) if len(changes) else pd.DataFrame()
     settings = {"waves": names, "pairs": plan, "items": items, "panel_id": panel_id,
                 "level": level, "comparable": comparable,
-                "instrument_versions": {w: waves[w].responses.instrument.version for w in names},
+                "instrument_versions": versions,
                 **{k: v for k, v in results[names[0]].settings.items() if k != "level"}}
     return Tracker(names, results, estimates, changes, improved,
                    pd.concat(comp, ignore_index=True) if comp else pd.DataFrame(), settings)
+
+
+def _pair_change(held, results, a, b, comparable, items, panel_id, audiences, kw, level,
+                 options) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The changes ``b - a`` and the item comparability table of one pair of waves."""
+    if panel_id is None:
+        _warn_recurring(held, [(a, b)])
+    use = _comparable_items(held[a], held[b], comparable, a, b)
+    keep = use.loc[use["used"], "item"].tolist()
+    if not keep:
+        raise EstimationError(f"waves {a} and {b} have no comparable items in common")
+    ra, rb, da, db = results[a], results[b], held[a], held[b]
+    if items == "common" and not (_same_items(da, keep) and _same_items(db, keep)):
+        da, db = restrict_items(da, keep), restrict_items(db, keep)
+        ra, rb = compute_index(da, audiences, **kw), compute_index(db, audiences, **kw)
+    cov = None
+    if panel_id is not None:
+        cov = _panel(da, db, ra, rb, panel_id, audiences, options)
+    return wave_changes(a, b, ra, rb, (da, db), level, cov, keep), use
 
 
 def wave_changes(a: str, b: str, ra: IndexResult, rb: IndexResult, designs: tuple,
@@ -413,8 +434,12 @@ def _warn_recurring(waves, plan) -> None:
         ia, ib = (waves[w].data.get("resp_id") for w in (a, b))
         if ia is None or ib is None:
             continue
-        # A hash lookup: np.isin on strings sorts object arrays, seconds at 100,000s of ids.
-        shared = ib.astype(str).isin(pd.Index(ia.astype(str))).mean()
+        # Integer codes from one hash table (factorize), then np.isin on the codes: np.isin on
+        # strings sorts object arrays, and Series.isin on Arrow strings loops in Python (each
+        # took over a second per pair of 200,000-respondent waves).
+        a = ia.astype(str).to_numpy(object)
+        codes, _ = pd.factorize(np.concatenate([a, ib.astype(str).to_numpy(object)]))
+        shared = np.isin(codes[len(a):], codes[:len(a)]).mean() if len(ib) else 0.0
         if shared > 0.5:
             warnings.warn(f"{shared:.0%} of wave {b}'s resp_id values also occur in wave {a}: if "
                           "these are the same people, pass panel_id='resp_id' so the change's SE "

@@ -344,6 +344,8 @@ def _note_empty_countries(frame: pd.DataFrame, inst: Instrument, issues: Issues)
     found = issues.table()
     gone = np.isin(np.arange(len(frame)) + 1,
                    found.loc[found["action"] == EXCLUDED, "row"].to_numpy(int))
+    if not gone.any():  # nothing excluded: no country can be empty
+        return
     country = frame[var].astype(object).where(frame[var].notna(), "")
     counts = pd.crosstab(country, gone)
     if True not in counts.columns:
@@ -455,22 +457,22 @@ def _role_columns(inst: Instrument, columns):
 
 def _respondents(kept: pd.DataFrame, inst: Instrument, ids: np.ndarray,
                  decimal: str) -> pd.DataFrame:
-    out = pd.DataFrame({"resp_id": ids.astype(str)})
+    out = pd.DataFrame({"resp_id": _text_ids(ids)})
     for var, spec in inst.demographics.items():
         col = kept[var]
         if spec.type == "country":
-            out[var] = col.astype(str).to_numpy()
+            out[var] = col.astype(str).array  # the codes' text, as to_numpy() gives it
         elif spec.type == "numeric":
             out[var] = col.to_numpy(dtype=float)
             if spec.groups is not None:
                 g = spec.groups
                 cut = pd.cut(out[var], bins=[*g.breaks, np.inf], labels=g.labels, right=False)
-                out[g.name] = cut.astype(object).where(cut.notna(), None).to_numpy()
+                out[g.name] = _spread([*cut.cat.categories.astype(object)], cut.cat.codes.to_numpy())
         else:
             x = col.to_numpy(dtype=float)
             # the code as text ("2"), made once per distinct code
             where, uniq = pd.factorize(x, use_na_sentinel=True)
-            out[var] = np.array([str(int(v)) for v in uniq] + [None], dtype=object)[where]
+            out[var] = _spread([str(int(v)) for v in uniq], where)
     if inst.layout.weight and inst.layout.weight in kept.columns:
         out["weight"] = to_number(kept[inst.layout.weight], decimal)
     # Design, wave and meta columns (and any other the instrument does not declare) keep their
@@ -479,6 +481,29 @@ def _respondents(kept: pd.DataFrame, inst: Instrument, ids: np.ndarray,
         if c not in out.columns and c not in inst.demographics:
             out[c] = _as_read(kept[c], decimal)
     return out
+
+
+def _spread(values: list, where: np.ndarray):
+    """``values[where]`` (-1: None) as the column pandas makes of that object array (its
+    string dtype where it has one), typed once for the distinct values and then taken, rather
+    than inferred over every cell.
+
+    >>> list(_spread(["1", "2"], np.array([1, -1, 0])))
+    ['2', nan, '1']
+    """
+    table = pd.Series(np.array([*values, None], dtype=object))  # the dtype an object array gets
+    return table.array.take(np.where(where < 0, len(values), where))
+
+
+def _text_ids(ids: np.ndarray):
+    """The ids (text) as the column ``pd.DataFrame({"resp_id": ids.astype(str)})`` makes, with
+    pandas' string dtype built from the objects directly: no fixed-width copy in between. An id
+    ending in NUL (which that copy drops) takes the copy's way."""
+    dtype = pd.Series(np.array([""], dtype=str)).dtype
+    if dtype == object:
+        return ids.astype(str)
+    col = pd.array(ids, dtype=dtype)
+    return ids.astype(str) if pd.Series(col).str.endswith("\x00").any() else col
 
 
 def _label(item) -> str:
