@@ -70,8 +70,11 @@ class PipelineResult:
         c = c[c["audience"] == audience]
         cell = (c["score"].map("{:.1f}".format) + " (" + c["ci_low"].map("{:.1f}".format)
                 + "-" + c["ci_high"].map("{:.1f}".format) + ")")
+        # No estimate (a question not asked in a country, no respondent): "-", never "nan (nan-nan)"
+        cell = cell.where(c["score"].notna(), NO_ESTIMATE)
         table = c.assign(cell=cell).pivot(index="country", columns="target", values="cell")
-        return table[[t for t in self.instrument.target_codes if t in table.columns]]
+        table = table[[t for t in self.instrument.target_codes if t in table.columns]]
+        return table.fillna(NO_ESTIMATE)
 
     @property
     def plot(self):
@@ -92,6 +95,10 @@ class PipelineResult:
                 f"{self.responses.n} respondents, {len(self.summary())} countries x "
                 f"{len(s['targets'])} targets x {len(s['audiences'])} audiences, "
                 f"{self.design.n_replicates} replicates>")
+
+
+#: How :meth:`PipelineResult.summary` shows a country x target without an estimate.
+NO_ESTIMATE = "-"
 
 
 def run_pipeline(instrument: str | Path | Instrument = "softpower",

@@ -62,3 +62,13 @@ def test_a_workbook_not_open_passes_quietly(tmp_path, recwarn):
     (tmp_path / "report.xlsx").write_bytes(b"")
     check_writable(tmp_path / "report.xlsx", suffix=".xlsx", what="workbook")
     assert not [w for w in recwarn if "open in another program" in str(w.message)]
+
+
+def test_a_question_not_asked_prints_a_dash_with_its_key(tmp_path):
+    # Before: "NaN" in the CLI's composite table (Pew-style file: CHN not asked in Brazil).
+    out = _cli("index", ROOT / "examples/real-files/pew/project.yaml", "-o", tmp_path / "t",
+               "--replicates", 5, "--no-progress")
+    assert out.returncode == 0, out.stderr
+    bra = next(line for line in out.stdout.splitlines() if line.startswith("BRA"))
+    assert bra.split()[-1] == "-" and "NaN" not in out.stdout
+    assert "- : no estimate (the question was not asked there" in out.stdout
