@@ -202,6 +202,9 @@ def base_design(resp: Responses, by: str | None = "country") -> SurveyDesign:
     'country'
     """
     lay = resp.instrument.layout
+    if by is not None and by not in resp.respondents.columns:
+        raise WeightingError(f"weighting by {by!r} (by=, or weighting.by in a project file): not a "
+                             f"column of the responses; columns: {list(resp.respondents.columns)}")
     return make_design(resp, weights=lay.weight, strata=lay.strata or by, psu=lay.psu,
                        fpc=lay.fpc)
 

@@ -291,8 +291,12 @@ def _describe(path: Path, root, exc: ValidationError) -> str:
                 if loc == ["margins"] else "")
         else:
             got = err.get("input")
-            msg = err["msg"] + ("" if isinstance(got, (dict, list)) or got is None
-                                else f" (got {got!r})")
+            text = ("expected a file path" if err["type"] == "path_type" else
+                    "expected text" if err["type"] == "string_type" else err["msg"])
+            msg = text + ("" if isinstance(got, (dict, list)) or got is None
+                          else f" (got {got!r})")
+            if isinstance(got, dict) and err["type"] == "string_type":
+                msg += f" (got a mapping with keys {list(got)})"
         problems.append(f"{where}{key}: {msg}")
     more = exc.error_count() - len(problems)
     tail = f"; and {more} more" if more > 0 else ""

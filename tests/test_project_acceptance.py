@@ -72,3 +72,29 @@ def test_a_question_not_asked_prints_a_dash_with_its_key(tmp_path):
     bra = next(line for line in out.stdout.splitlines() if line.startswith("BRA"))
     assert bra.split()[-1] == "-" and "NaN" not in out.stdout
     assert "- : no estimate (the question was not asked there" in out.stdout
+
+
+def _project(tmp_path, extra: str) -> Path:
+    sample = ROOT / "sample_data"
+    p = tmp_path / "p.yaml"
+    p.write_text(f"instrument: softpower\nresponses: {sample / 'softpower_sample.csv'}\n"
+                 f"margins: {sample / 'margins.csv'}\nreplicates: {{n: 2}}\n{extra}\n")
+    return p
+
+
+@pytest.mark.parametrize("extra, message", [
+    ("outputs: {workbook: 5}", "line 5, outputs.workbook: expected a file path (got 5)"),
+    ("weighting: {by: contry}", "weighting by 'contry' (by=, or weighting.by in a project file): "
+                                "not a column of the responses"),
+])
+def test_project_mistakes_say_what_was_expected(tmp_path, extra, message):
+    # Before: "Input is not a valid path for <class 'pathlib.Path'>"; "design column 'contry'
+    # not found" (which option?).
+    out = _cli("validate", _project(tmp_path, extra))
+    assert out.returncode == 1 and message in out.stderr, out.stderr
+
+
+def test_sheet_of_a_csv_is_a_visible_warning(tmp_path):
+    out = _cli("validate", _project(tmp_path, "sheet: Data"))
+    assert out.returncode == 0, out.stderr
+    assert "sheet='Data' is for Excel workbooks; this .csv file has no sheets" in out.stderr

@@ -296,6 +296,10 @@ def _instrument_frame(source, inst: Instrument, *, sheet, layout, columns, patte
         raw = RawTable("<data frame>", clean_cells(frame), "frame", 2)
     else:
         raw = read_table(source, sheet=sheet, encoding=encoding, delimiter=delimiter)
+        if sheet not in (0, None) and raw.kind != "excel":
+            warnings.warn(f"{raw.name}: sheet={sheet!r} is for Excel workbooks; this "
+                          f"{Path(raw.name).suffix} file has no sheets, so it is ignored",
+                          stacklevel=4)
     again = checks.repeated_header(raw)
     if len(again):
         shown = ", ".join(str(raw.first_line + r) for r in again[:5])
