@@ -137,3 +137,14 @@ def test_one_audience_may_be_named_as_text(indexed):
 def test_one_dimension_may_be_named_as_text():
     with pytest.raises(EstimationError, match=r"dimensions \['moral'\] not in the instrument"):
         si.invariance(_responses(), dimensions="moral")
+
+
+def test_an_item_column_by_name_says_how_to_pass_the_answers():
+    # An R user writes svymean(~USA_mor1, design): the items are answers, not respondent columns.
+    design = si.make_design(_responses())
+    with pytest.raises(EstimationError, match=r"'USA_mor1' is an item: pass the answers, e\.g\. "
+                       r"design\.responses\.to_frame\(wide=True\)\[\['USA_mor1'\]\]"):
+        si.estimate_means(design, "USA_mor1", by="country")
+    hinted = design.responses.to_frame(wide=True)[["USA_mor1"]]
+    est = si.estimate_means(design, hinted, by="country").table()
+    assert len(est) == 13 and est["estimate"].between(1, 5).all()
