@@ -142,3 +142,19 @@ def test_margins_from_excel(tmp_path):
     got = si.io.read_margins(tmp_path / "m.xlsx")
     np.testing.assert_array_equal(got["proportion"].to_numpy(float), m["proportion"].to_numpy(float))
     assert got["category"].tolist() == m["category"].tolist()
+
+
+def test_zero_or_negative_interview_length_is_flagged(tmp_path):
+    # Before: a 0-second interview and one ending a month before it started passed unflagged
+    # (only positive lengths were compared with the median).
+    src = ROOT / "examples/real-files/kobo/kobo_export.csv"
+    df = pd.read_csv(src, sep=";", dtype=str, keep_default_na=False)
+    df.loc[2, "end"] = df.loc[2, "start"]
+    df.loc[3, "end"] = "2024-04-01T10:00:00.000+02:00"
+    p = tmp_path / "k.csv"
+    df.to_csv(p, sep=";", index=False)
+    r = si.read_responses(p, si.load_instrument("favourability"))
+    rep = r.ledger.report()
+    odd = rep[rep["problem"].str.startswith("interview length zero, negative")]
+    assert odd["line"].tolist() == [4, 5] and set(odd["action"]) == {"flagged"}
+    assert r.ledger.rows_kept == len(df)
