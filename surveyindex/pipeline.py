@@ -437,10 +437,11 @@ def write_report(result: PipelineResult, path: str | Path, base_rule=None, *,
     """
     import datetime
 
-    from .report import BaseRule, Labels, ReportTables, write_workbook
+    from .report import BaseRule, Labels, ReportTables, check_writable, write_workbook
 
     require(result, PipelineResult, "the result", "a PipelineResult (si.run_pipeline(...))",
             ReportError)
+    check_writable(path, suffix=".xlsx", what="workbook")  # not an Excel file named .csv
     led = result.responses.ledger
     tables = ReportTables(
         title=title or result.instrument.title,

@@ -98,3 +98,21 @@ def test_sheet_of_a_csv_is_a_visible_warning(tmp_path):
     out = _cli("validate", _project(tmp_path, "sheet: Data"))
     assert out.returncode == 0, out.stderr
     assert "sheet='Data' is for Excel workbooks; this .csv file has no sheets" in out.stderr
+
+
+def test_demo_refuses_a_workbook_not_named_xlsx_before_computing(tmp_path):
+    # Before: `surveyindex demo -o d.csv` wrote an Excel file named d.csv.
+    out = _cli("demo", "-o", tmp_path / "d.csv", "--replicates", 2)
+    assert out.returncode == 1
+    assert out.stderr.strip() == (f"surveyindex: error: {tmp_path / 'd.csv'}: the workbook must "
+                                  "be an .xlsx file, not .csv")
+    assert not (tmp_path / "d.csv").exists() and out.stdout == ""
+
+
+def test_write_report_refuses_a_workbook_not_named_xlsx(tmp_path):
+    import surveyindex as si
+
+    res = si.run_pipeline(replicates=2, seed=1, progress=False)
+    with pytest.raises(ReportError, match="the workbook must be an .xlsx file, not .csv"):
+        si.write_report(res, tmp_path / "r.csv")
+    assert not (tmp_path / "r.csv").exists()
