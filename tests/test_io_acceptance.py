@@ -158,3 +158,21 @@ def test_zero_or_negative_interview_length_is_flagged(tmp_path):
     odd = rep[rep["problem"].str.startswith("interview length zero, negative")]
     assert odd["line"].tolist() == [4, 5] and set(odd["action"]) == {"flagged"}
     assert r.ledger.rows_kept == len(df)
+
+
+def test_margins_country_codes_read_as_the_responses_are():
+    # Before: " arg" in the margins was another country than ARG (read as ARG in the responses),
+    # and the error said ARG's age margin summed to 0.878599.
+    m = pd.read_csv(si.sample_paths()["margins"], dtype={"category": str})
+    lower = m.assign(country=m["country"].where(m.index != 0, " arg"))
+    got = si.io.margin_codes(lower, INST)
+    assert got["country"].tolist() == m["country"].tolist()
+
+
+def test_margins_not_summing_to_one_say_how_to_fix(sample):
+    m = pd.read_csv(si.sample_paths()["margins"], dtype={"category": str})
+    m.loc[(m["country"] == "ARG") & (m["variable"] == "gender"), "proportion"] = [0.5001, 0.5001]
+    design = si.make_design(si.read_responses(sample, INST))
+    with pytest.raises(WeightingError, match=r"sum to 1\.0002, not 1 \(a category left out\? if "
+                                             r"they are rounded shares, divide each by their sum"):
+        design.rake(m, by="country")
