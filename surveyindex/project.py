@@ -470,11 +470,21 @@ def write_outputs(res, p: Project) -> dict[str, Path]:
 
 
 def check_inputs(p: Project) -> None:
-    """Check the project's response and margins files exist (the message names the key)."""
+    """Check the project's response and margins files exist and its audiences are the
+    instrument's (the message names the project file and the key), before anything is read."""
     for key in ("responses", "margins"):
         path = getattr(p, key)
         if path is not None and not path.exists():
             raise ProjectError(f"{p.source or 'project'}: {key}: file not found: {path}")
+    if p.index.audiences:
+        from .instrument import load_instrument
+
+        inst = load_instrument(p.instrument)
+        unknown = [a for a in p.index.audiences if a != "all" and a not in inst.audiences]
+        if unknown:
+            raise ProjectError(f"{p.source or 'project'}: index.audiences: {unknown} not defined "
+                               f"in the instrument (defined: "
+                               f"{list(dict.fromkeys(['all', *inst.audiences]))})")
 
 
 def check_outputs(p: Project) -> None:

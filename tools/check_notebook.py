@@ -2,6 +2,8 @@
 
     python tools/check_notebook.py          # from the repository root; needs nbclient, ipykernel
 
+tests/test_notebook_kernel.py runs the same check (without writing the notebook) in the suite.
+
 The notebook is the session a statistician coming from R would write: R's api data and the
 bundled sample, the R-mapping calls, the displays, the plots and the design effects. After the
 run, every displayed object must have rendered as HTML or PNG (a plot never as
@@ -78,9 +80,9 @@ def build() -> nbformat.NotebookNode:
     return nb
 
 
-def main() -> int:
-    nb = build()
-    nbformat.write(nb, ROOT / "examples" / "coming_from_r.ipynb")
+def problems(nb: nbformat.NotebookNode | None = None, verbose: bool = False) -> list[str]:
+    """Run the notebook in a fresh kernel; what did not display as it should (empty: all did)."""
+    nb = build() if nb is None else nb
     NotebookClient(nb, timeout=600, kernel_name="python3",
                    resources={"metadata": {"path": str(ROOT)}}).execute()
     bad = []
@@ -95,7 +97,15 @@ def main() -> int:
         needs_display = cell.source.rstrip().split("\n")[-1].split(".")[0] not in ("float(",)
         if results and needs_display and not kinds & DISPLAYS and "(" not in text[:1]:
             bad.append(f"cell {i}: no HTML or PNG display ({sorted(kinds)}): {text[:80]}")
-        print(f"cell {i:2d}: {sorted(kinds)} {text[:100]!r}")
+        if verbose:
+            print(f"cell {i:2d}: {sorted(kinds)} {text[:100]!r}")
+    return bad
+
+
+def main() -> int:
+    nb = build()
+    nbformat.write(nb, ROOT / "examples" / "coming_from_r.ipynb")
+    bad = problems(nb, verbose=True)
     for b in bad:
         print("PROBLEM", b)
     return 1 if bad else 0

@@ -17,11 +17,15 @@ from ..instrument import Instrument
 from .exports import country_codes
 from .readers import RawTable
 from .recode import (
+    BLANK,
     INVALID,
     closest_labels,
     codes_from_labels,
+    column_plan,
+    missing_kind_of,
     odd_cells,
     odd_type,
+    recode_block,
     recode_column,
     to_number,
 )
@@ -109,10 +113,13 @@ def check_rows(frame: pd.DataFrame, inst: Instrument, issues: Issues, decimal: s
     ``country_names="codes"`` reads country names in the country column (or, in a SPSS/Stata
     file, the value labels of its codes: ``value_labels``) as ISO codes."""
     idcol = inst.layout.respondent_id
-    ids = pd.Series(issues.ids)
+    ids = pd.Series(issues.ids, dtype=object)  # as they are: no conversion to a string dtype
     blank = (ids == "").to_numpy()
     issues.add(blank, idcol, frame[idcol], "a respondent id", "missing respondent id", EXCLUDED)
-    dup = ids.duplicated(keep="first").to_numpy() & ~blank
+    # one hash pass says whether any id repeats; only then which rows repeat one
+    unique = pd.Index(issues.ids, dtype=object).is_unique
+    dup = (np.zeros(len(ids), dtype=bool) if unique
+           else ids.duplicated(keep="first").to_numpy() & ~blank)
     if dup.any():
         first = ids.reset_index().groupby(0)["index"].transform("min").to_numpy() + 1
         issues.add(dup, idcol, ids, "a respondent id not used before", "duplicate respondent id",
@@ -128,6 +135,7 @@ def check_rows(frame: pd.DataFrame, inst: Instrument, issues: Issues, decimal: s
             code = col.astype(str).str.strip().str.upper()
             bad = col.isna().to_numpy() | ~code.isin(_ISO3).to_numpy()
             reason = _got(col, bad, f"{var} not an ISO 3166 alpha-3 code (got '", "')")
+            reason[col.isna().to_numpy()] = f"{var} missing"  # a blank cell, not "got 'None'"
             for rows, expected in ((bad & ~named, "an ISO 3166 alpha-3 code such as BRA"),
                                    (bad & named, "an ISO 3166 alpha-3 code such as BRA "
                                     "(country_names='codes' reads a country name as its code)")):
@@ -171,6 +179,21 @@ def check_rows(frame: pd.DataFrame, inst: Instrument, issues: Issues, decimal: s
     return frame
 
 
+def check_weights(frame: pd.DataFrame, column: str | None, issues: Issues, decimal: str,
+                  kept: np.ndarray) -> None:
+    """The file's weight column: a blank, text or negative weight of a row that is ``kept``
+    stops the read, naming its line (the design would refuse it later without saying where in
+    the file it is). Rows excluded for other reasons (a blank row, a total row) do not count."""
+    if not column or column not in frame.columns:
+        return
+    cells = frame[column]
+    w = to_number(cells, decimal)
+    bad = (~np.isfinite(w) | (w < 0)) & kept
+    if bad.any():
+        issues.add(bad, column, cells, f"a non-negative number (the weight column {column!r})",
+                   f"weight blank, negative or not a number in column {column!r}", ERROR)
+
+
 def _got(col: pd.Series, mask: np.ndarray, before: str, after: str) -> np.ndarray:
     """Reason texts quoting the cell, for the rows in ``mask`` only (17.0 shown as 17)."""
     out = np.full(len(col), "", dtype=object)
@@ -187,21 +210,81 @@ def check_short_rows(raw: RawTable, issues: Issues, n_fields: int) -> None:
                "row has fewer fields than the header (file truncated?)", EXCLUDED)
 
 
+#: Rows per block when the item arrays are filled: a block of (rows, targets, items) float
+#: codes (~5 MB) stays in cache while each column's slice is written into it.
+_ROWS = 16384
+
+
 def recode_items(frame: pd.DataFrame, inst: Instrument, raw: RawTable, issues: Issues,
                  unknown_labels: str = "error"):
     """Codes (before reverse keying) and kinds of every item: (rows, targets, items) arrays.
 
     Invalid answers are set to missing and recorded; a column with no answer at all is noted.
+    Columns of plain numbers and text columns (decoded once per distinct value) are written a
+    block of rows at a time, every column of the block together, rather than one strided
+    column of the whole array after another; any other column is recoded on its own.
     """
     n, targets, pairs = len(frame), inst.target_codes, inst.items()
     codes = np.empty((n, len(targets), len(pairs)))  # every cell is written below
     kind = np.empty(codes.shape, dtype=np.int8)
+    names = {(t, j): inst.column(target, item.id) for j, (_, item) in enumerate(pairs)
+             for t, target in enumerate(targets)}
+    plans = {tj: column_plan(frame[c], inst.scales[pairs[tj[1]][0].scale],
+                             raw.user_missing.get(c), raw.decimal) for tj, c in names.items()}
+    filled, invalid = _fill_blocks(codes, kind, plans, [inst.scales[d.scale] for d, _ in pairs])
     for j, (dim, item) in enumerate(pairs):
-        for t, target in enumerate(targets):
-            codes[:, t, j], kind[:, t, j] = recode_checked(
-                frame, inst.column(target, item.id), inst.scales[dim.scale], raw, issues,
-                dim.scale, unknown_labels)
+        for t in range(len(targets)):
+            col, plan, scale = names[t, j], plans[t, j], inst.scales[dim.scale]
+            if plan is None:
+                codes[:, t, j], kind[:, t, j] = recode_checked(
+                    frame, col, scale, raw, issues, dim.scale, unknown_labels)
+                continue
+            # as recode_checked records it, from the kinds already written
+            cells = frame[col]
+            if not filled[t, j]:
+                issues.add_file(col, None, "some answers", "column has no answers at all", NOTE)
+            if invalid[t, j]:
+                unknown = plan[4][plan[1]] if plan[0] == "text" else np.zeros(n, dtype=bool)
+                _record_invalid(cells, kind[:, t, j], unknown, col, scale, raw, issues,
+                                dim.scale, unknown_labels)
     return codes, kind
+
+
+def _fill_blocks(codes: np.ndarray, kind: np.ndarray, plans: dict, scales: list):
+    """Fill ``codes`` and ``kind`` from the columns' plans, a block of rows at a time; returns
+    (targets, items) masks: the column has a filled cell, the column has an invalid cell."""
+    n, T, J = codes.shape
+    lo = np.array([sc.min for sc in scales], dtype=float)
+    hi = np.array([sc.max for sc in scales], dtype=float)
+    width = max((len(sc.missing) for sc in scales), default=0)
+    missing = []
+    for m in range(width):  # the m-th missing code of each item's scale (NaN: none)
+        pairs = [list(sc.missing.items())[m] if m < len(sc.missing) else (np.nan, INVALID)
+                 for sc in scales]
+        missing.append((np.array([c for c, _ in pairs], dtype=float),
+                        np.array([missing_kind_of(lab) if isinstance(lab, str) else lab
+                                  for _, lab in pairs], dtype=np.int8)))
+    number = [(t, j, p[1]) for (t, j), p in plans.items() if p is not None and p[0] == "number"]
+    text = [(t, j, p[1], p[2], p[3]) for (t, j), p in plans.items()
+            if p is not None and p[0] == "text"]
+    other = [tj for tj, p in plans.items() if p is None]
+    filled = np.zeros((T, J), dtype=bool)
+    invalid = np.zeros((T, J), dtype=bool)
+    for r0 in range(0, n, _ROWS):
+        r1 = min(r0 + _ROWS, n)
+        x, k = codes[r0:r1], kind[r0:r1]  # contiguous blocks
+        for t, j, values in number:
+            x[:, t, j] = values[r0:r1]
+        for t, j in other:  # recoded on their own afterwards
+            x[:, t, j] = np.nan
+        for t, j, where, ux, _ in text:  # codes already valid or NaN: left as they are
+            x[:, t, j] = ux[where[r0:r1]]
+        k[...] = recode_block(x, lo, hi, missing)
+        for t, j, where, _, ukind in text:
+            k[:, t, j] = ukind[where[r0:r1]]
+        filled |= (k != BLANK).any(axis=0)
+        invalid |= (k == INVALID).any(axis=0)
+    return filled, invalid
 
 
 def recode_checked(frame, col: str, scale, raw: RawTable, issues: Issues, scale_id: str = "",
@@ -216,6 +299,11 @@ def recode_checked(frame, col: str, scale, raw: RawTable, issues: Issues, scale_
     codes, kind, unknown = recode_column(cells, scale, raw.user_missing.get(col), raw.decimal)
     if len(cells) and cells.isna().all():
         issues.add_file(col, None, "some answers", "column has no answers at all", NOTE)
+    _record_invalid(cells, kind, unknown, col, scale, raw, issues, scale_id, unknown_labels)
+    return codes, kind
+
+
+def _record_invalid(cells, kind, unknown, col, scale, raw, issues, scale_id, unknown_labels):
     bad = kind == INVALID
     valid = f"{scale.min}-{scale.max}"
     expected = (f"a code {valid}, a missing code {sorted(scale.missing)} or a label such as "
@@ -228,7 +316,6 @@ def recode_checked(frame, col: str, scale, raw: RawTable, issues: Issues, scale_
     issues.add(bad & ~unknown & ~odd, col, cells, expected,
                f"not a code of the scale {valid} or a missing code {sorted(scale.missing)}; "
                "set to missing", SET_MISSING)
-    return codes, kind
 
 
 def _unknown_labels(cells, unknown, col, scale, scale_id, expected, mode, issues) -> None:
@@ -259,3 +346,37 @@ def _typed(cells, odd, col: str, expected: str, issues: Issues) -> None:
     problem = np.full(len(cells), "", dtype=object)
     problem[rows] = [f"a {w} where a code is expected; set to missing" for w in what]
     issues.add(rows, col, cells, expected, problem, SET_MISSING)
+
+
+def repeated_header(raw: RawTable) -> np.ndarray:
+    """Data rows (0-based) that repeat the header: files joined with each one's header kept.
+
+    Only rows whose first named column holds that column's name are compared in full, so a
+    large file costs one column comparison.
+
+    >>> f = pd.DataFrame({"id": ["1", "id", "2"], "q1": ["3", "q1", "4"], "q2": ["5", "q2", "1"]})
+    >>> repeated_header(RawTable("f.csv", f, "text")).tolist()
+    [1]
+    """
+    names = [str(c) for c in raw.frame.columns]
+    first = next((j for j, c in enumerate(names) if c), None)
+    if first is None or raw.kind not in ("text", "excel") or raw.frame.empty:
+        return np.zeros(0, dtype=int)
+    rows = np.flatnonzero((raw.frame.iloc[:, first] == names[first]).to_numpy(bool))
+    if not len(rows):
+        return rows
+    sub = raw.frame.iloc[rows]
+    same = sum((sub.iloc[:, j].astype(str) == c).to_numpy(bool)
+               for j, c in enumerate(names) if c)
+    return rows[same >= max(2, 0.8 * sum(map(bool, names)))]
+
+
+def header_further_down(raw: RawTable, wanted: list[str], look: int = 10) -> int | None:
+    """The file line of a row among the first ``look`` that holds most ``wanted`` column names
+    (title rows or merged group cells above the variable names), else None."""
+    want = set(wanted)
+    for i in range(min(look, len(raw.frame))):
+        cells = {str(v).strip() for v in raw.frame.iloc[i].to_numpy(object) if pd.notna(v)}
+        if len(want & cells) >= max(1, len(want) // 2):
+            return raw.first_line + i
+    return None

@@ -81,7 +81,8 @@ class QualityRules:
                                     "max_nonresponse in [0, 1]")
 
 
-_BLOCK = 1 << 16
+#: Rows per block in the straight-lining pass (its temporaries stay in cache).
+_BLOCK = 1 << 13
 
 
 def flag_quality(frame: pd.DataFrame, codes: np.ndarray, kind: np.ndarray, inst,
@@ -119,11 +120,16 @@ def flag_quality(frame: pd.DataFrame, codes: np.ndarray, kind: np.ndarray, inst,
     # Item nonresponse over the targets each respondent was asked about: with planned missingness
     # a target left wholly blank was not shown, and counting it would flag everyone.
     planned = getattr(inst, "targets_rated", kind.shape[1]) < kind.shape[1]
-    shown = (kind != BLANK).any(axis=2, keepdims=True) if planned else np.ones((1, 1, 1), bool)
-    asked = np.broadcast_to(shown, kind.shape)
+    if planned:
+        shown = (kind != BLANK).any(axis=2, keepdims=True)
+        asked = np.broadcast_to(shown, kind.shape)
+        unanswered, items = ((kind != VALID) & asked).sum(axis=(1, 2)), asked.sum(axis=(1, 2))
+    else:  # every item asked: count the answers that are not valid, one pass over the kinds
+        flat = kind.reshape(len(kind), -1)
+        unanswered = np.count_nonzero(flat if VALID == 0 else flat != VALID, axis=1)
+        items = np.full(len(kind), flat.shape[1])
     with np.errstate(invalid="ignore", divide="ignore"):
-        share = np.nan_to_num(((kind != VALID) & asked).sum(axis=(1, 2))
-                              / asked.sum(axis=(1, 2)), nan=1.0)
+        share = np.nan_to_num(unanswered / items, nan=1.0)
     record(share > rules.max_nonresponse, "(all items)", np.round(share, 3),
            f"at most {rules.max_nonresponse:.0%} of items unanswered",
            "high item nonresponse", "nonresponse")

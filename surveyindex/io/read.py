@@ -244,6 +244,8 @@ def read_responses(source: str | Path | pd.DataFrame, instrument: Instrument, *,
     found = issues.table()
     eligible = ~np.isin(np.arange(len(frame)) + 1,
                         found.loc[found["action"] == EXCLUDED, "row"].to_numpy(int))
+    checks.check_weights(frame, inst.layout.weight, issues, raw.decimal, eligible)
+    issues.raise_if()
     seconds = interview_seconds(frame, export_kind(frame.columns))
     if seconds is not None and DURATION not in frame.columns:
         frame = pd.concat([frame, pd.DataFrame({DURATION: seconds}, index=frame.index)], axis=1)
@@ -294,6 +296,13 @@ def _instrument_frame(source, inst: Instrument, *, sheet, layout, columns, patte
         raw = RawTable("<data frame>", clean_cells(frame), "frame", 2)
     else:
         raw = read_table(source, sheet=sheet, encoding=encoding, delimiter=delimiter)
+    again = checks.repeated_header(raw)
+    if len(again):
+        shown = ", ".join(str(raw.first_line + r) for r in again[:5])
+        raise ResponseDataError(
+            f"{raw.name}: line{'s' * (len(again) > 1)} {shown}{' ...' if len(again) > 5 else ''} "
+            f"repeat{'s' * (len(again) == 1)} the header row (files joined with their headers?); "
+            f"delete {'it' if len(again) == 1 else 'them'} and read the file again")
     issues = Issues(raw.name, np.zeros(0, dtype=int), np.zeros(0, dtype=object))
     for note in raw.notes:
         issues.add_file("", None, "", f"read: {note}", NOTE)
@@ -317,6 +326,10 @@ def _instrument_frame(source, inst: Instrument, *, sheet, layout, columns, patte
         headline += (f" None of them is in the file{how} (its first columns: "
                      f"{[str(c)[:30] for c in frame.columns[:4]]}): is it the right file, "
                      "encoding and delimiter?")
+        below = checks.header_further_down(raw, checks.required_columns(inst))
+        if below is not None:
+            headline += (f" The column names are on line {below}: delete the "
+                         f"{below - 1} row{'s' * (below != 2)} above them (a title, merged group cells).")
     issues.raise_if(headline=headline)
     if frame.empty:
         raise ResponseDataError(f"{raw.name}: the file has a header but no data rows")
@@ -331,6 +344,8 @@ def _note_empty_countries(frame: pd.DataFrame, inst: Instrument, issues: Issues)
     found = issues.table()
     gone = np.isin(np.arange(len(frame)) + 1,
                    found.loc[found["action"] == EXCLUDED, "row"].to_numpy(int))
+    if not gone.any():  # nothing excluded: no country can be empty
+        return
     country = frame[var].astype(object).where(frame[var].notna(), "")
     counts = pd.crosstab(country, gone)
     if True not in counts.columns:
@@ -442,22 +457,22 @@ def _role_columns(inst: Instrument, columns):
 
 def _respondents(kept: pd.DataFrame, inst: Instrument, ids: np.ndarray,
                  decimal: str) -> pd.DataFrame:
-    out = pd.DataFrame({"resp_id": ids.astype(str)})
+    out = pd.DataFrame({"resp_id": _text_ids(ids)})
     for var, spec in inst.demographics.items():
         col = kept[var]
         if spec.type == "country":
-            out[var] = col.astype(str).to_numpy()
+            out[var] = col.astype(str).array  # the codes' text, as to_numpy() gives it
         elif spec.type == "numeric":
             out[var] = col.to_numpy(dtype=float)
             if spec.groups is not None:
                 g = spec.groups
                 cut = pd.cut(out[var], bins=[*g.breaks, np.inf], labels=g.labels, right=False)
-                out[g.name] = cut.astype(object).where(cut.notna(), None).to_numpy()
+                out[g.name] = _spread([*cut.cat.categories.astype(object)], cut.cat.codes.to_numpy())
         else:
             x = col.to_numpy(dtype=float)
             # the code as text ("2"), made once per distinct code
             where, uniq = pd.factorize(x, use_na_sentinel=True)
-            out[var] = np.array([str(int(v)) for v in uniq] + [None], dtype=object)[where]
+            out[var] = _spread([str(int(v)) for v in uniq], where)
     if inst.layout.weight and inst.layout.weight in kept.columns:
         out["weight"] = to_number(kept[inst.layout.weight], decimal)
     # Design, wave and meta columns (and any other the instrument does not declare) keep their
@@ -466,6 +481,29 @@ def _respondents(kept: pd.DataFrame, inst: Instrument, ids: np.ndarray,
         if c not in out.columns and c not in inst.demographics:
             out[c] = _as_read(kept[c], decimal)
     return out
+
+
+def _spread(values: list, where: np.ndarray):
+    """``values[where]`` (-1: None) as the column pandas makes of that object array (its
+    string dtype where it has one), typed once for the distinct values and then taken, rather
+    than inferred over every cell.
+
+    >>> list(_spread(["1", "2"], np.array([1, -1, 0])))
+    ['2', nan, '1']
+    """
+    table = pd.Series(np.array([*values, None], dtype=object))  # the dtype an object array gets
+    return table.array.take(np.where(where < 0, len(values), where))
+
+
+def _text_ids(ids: np.ndarray):
+    """The ids (text) as the column ``pd.DataFrame({"resp_id": ids.astype(str)})`` makes, with
+    pandas' string dtype built from the objects directly: no fixed-width copy in between. An id
+    ending in NUL (which that copy drops) takes the copy's way."""
+    dtype = pd.Series(np.array([""], dtype=str)).dtype
+    if dtype == object:
+        return ids.astype(str)
+    col = pd.array(ids, dtype=dtype)
+    return ids.astype(str) if pd.Series(col).str.endswith("\x00").any() else col
 
 
 def _label(item) -> str:

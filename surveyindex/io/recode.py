@@ -155,18 +155,61 @@ def recode_column(col: pd.Series, scale, declared: dict | None = None, decimal: 
     >>> codes.tolist()[:2], kind.tolist(), unk.tolist()
     ([4.0, 4.0], [0, 0, 2, 3, 4, 4], [False, False, False, False, False, True])
     """
-    if pd.api.types.is_string_dtype(col.dtype) and (
-            col.dtype != object or pd.api.types.infer_dtype(col, skipna=True) == "string"):
+    plan = column_plan(col, scale, declared, decimal)
+    if plan is not None and plan[0] == "text":
+        _, where, ux, ukind, uunknown = plan
+        return ux[where], ukind[where], uunknown[where]
+    return _recode_cells(col, scale, declared, decimal)
+
+
+def column_plan(col: pd.Series, scale, declared: dict | None = None, decimal: str = "."):
+    """How :func:`recode_column` recodes ``col``, in a form a caller can apply to any block of
+    rows: ``("number", values)`` for a column of plain numbers (numpy integers or floats, no
+    declared missing values), whose kinds follow from the values alone; ``("text", where,
+    codes, kinds, unknown)`` for text, decoded and matched once per distinct value, where row
+    ``i`` gets ``codes[where[i]]`` (the last entry of each table is the blank cell's); None for
+    anything else (mixed cells, booleans, dates, declared missing values on numbers).
+
+    >>> from surveyindex.instrument import Scale
+    >>> sc = Scale(min=1, max=5, labels={4: "Agree"}, missing={8: "Don't know"})
+    >>> plan = column_plan(pd.Series(["agree", None, "4", "DK?"], dtype=object), sc)
+    >>> plan[0], plan[1].tolist(), plan[2].tolist(), plan[3].tolist()
+    ('text', [0, 3, 1, 2], [4.0, 4.0, nan, nan], [0, 0, 4, 1])
+    >>> column_plan(pd.Series([4.0, 9.0]), sc)[0]
+    'number'
+    """
+    dtype = col.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind in "iuf" and not declared:
+        return "number", col.to_numpy()
+    if pd.api.types.is_string_dtype(dtype) and (
+            dtype != object or pd.api.types.infer_dtype(col, skipna=True) == "string"):
         # Text is decoded and matched once per distinct value, then spread to the cells.
         where, uniques = pd.factorize(col, use_na_sentinel=True)
-        ux, ukind, uunknown = _recode_cells(pd.Series(uniques, dtype=col.dtype), scale, declared,
+        ux, ukind, uunknown = _recode_cells(pd.Series(uniques, dtype=dtype), scale, declared,
                                             decimal)
-        blank = where < 0
-        x = np.append(ux, np.nan)[where]
-        kind = np.append(ukind, np.int8(BLANK))[where]
-        unknown = np.append(uunknown, False)[where]
-        return x, kind, unknown & ~blank
-    return _recode_cells(col, scale, declared, decimal)
+        where = np.where(where < 0, len(uniques), where)  # the blank cell: the tables' last entry
+        return ("text", where, np.append(ux, np.nan), np.append(ukind, np.int8(BLANK)),
+                np.append(uunknown, False))
+    return None
+
+
+def recode_block(x: np.ndarray, lo: np.ndarray, hi: np.ndarray, missing) -> np.ndarray:
+    """Kinds of plain numbers ``x`` (rows, ..., items), each item on its scale (``lo``, ``hi``
+    and the ``missing`` pairs of (codes, kinds) broadcast over the last axis); ``x`` is set to
+    NaN in place where the answer is not valid. The same rules as :func:`recode_column`.
+
+    >>> x = np.array([[1.0, 9.0], [2.5, np.nan]])
+    >>> recode_block(x, np.array([1, 0]), np.array([5, 10]), []).tolist(), x.tolist()
+    ([[0, 0], [4, 1]], [[1.0, 9.0], [nan, nan]])
+    """
+    kind = np.full(x.shape, INVALID, dtype=np.int8)
+    np.copyto(kind, np.int8(VALID), where=(x >= lo) & (x <= hi) & (np.floor(x) == x))
+    np.copyto(kind, np.int8(BLANK), where=np.isnan(x))
+    for codes, kinds in missing:
+        hit = x == codes
+        np.copyto(kind, np.broadcast_to(kinds, x.shape), where=hit)
+    np.copyto(x, np.nan, where=kind != VALID)
+    return kind
 
 
 def _recode_cells(col: pd.Series, scale, declared, decimal):
