@@ -291,8 +291,12 @@ def _describe(path: Path, root, exc: ValidationError) -> str:
                 if loc == ["margins"] else "")
         else:
             got = err.get("input")
-            msg = err["msg"] + ("" if isinstance(got, (dict, list)) or got is None
-                                else f" (got {got!r})")
+            text = ("expected a file path" if err["type"] == "path_type" else
+                    "expected text" if err["type"] == "string_type" else err["msg"])
+            msg = text + ("" if isinstance(got, (dict, list)) or got is None
+                          else f" (got {got!r})")
+            if isinstance(got, dict) and err["type"] == "string_type":
+                msg += f" (got a mapping with keys {list(got)})"
         problems.append(f"{where}{key}: {msg}")
     more = exc.error_count() - len(problems)
     tail = f"; and {more} more" if more > 0 else ""
@@ -470,11 +474,21 @@ def write_outputs(res, p: Project) -> dict[str, Path]:
 
 
 def check_inputs(p: Project) -> None:
-    """Check the project's response and margins files exist (the message names the key)."""
+    """Check the project's response and margins files exist and its audiences are the
+    instrument's (the message names the project file and the key), before anything is read."""
     for key in ("responses", "margins"):
         path = getattr(p, key)
         if path is not None and not path.exists():
             raise ProjectError(f"{p.source or 'project'}: {key}: file not found: {path}")
+    if p.index.audiences:
+        from .instrument import load_instrument
+
+        inst = load_instrument(p.instrument)
+        unknown = [a for a in p.index.audiences if a != "all" and a not in inst.audiences]
+        if unknown:
+            raise ProjectError(f"{p.source or 'project'}: index.audiences: {unknown} not defined "
+                               f"in the instrument (defined: "
+                               f"{list(dict.fromkeys(['all', *inst.audiences]))})")
 
 
 def check_outputs(p: Project) -> None:

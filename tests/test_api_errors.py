@@ -73,7 +73,29 @@ CASES = {
                        "the result must be a PipelineResult (si.run_pipeline(...)), not None"),
     "negative sample": (lambda d: si.simulate_softpower(n_per_country=-1), SurveyIndexError,
                         "n_per_country must be whole numbers of at least 1"),
+    # acceptance pass (hqa): these were numpy/Python TypeErrors from deep inside
+    "rake tolerance as text": (lambda d: si.rake(d, {"c": {"u": .5, "v": .5}}, by=None,
+                                                 tolerance="1e-8"), WeightingError,
+                               "tolerance must be a positive number (e.g. 1e-8), not '1e-8'"),
+    "rake bounds as a number": (lambda d: si.rake(d, {"c": {"u": .5, "v": .5}}, by=None,
+                                                  bounds=5), WeightingError,
+                                "bounds must be a pair (lower, upper) of weight ratios"),
+    "rake max_iterations as text": (lambda d: si.rake(d, {"c": {"u": .5, "v": .5}}, by=None,
+                                                      max_iterations="50"), WeightingError,
+                                    "max_iterations must be a whole number, not '50'"),
+    "trim by an unknown column": (lambda d: si.trim(d, upper=3, by="nation"), WeightingError,
+                                  "cannot trim by 'nation': no such column"),
+    "alpha of Responses": (lambda d: si.cronbach_alpha(_responses()), EstimationError,
+                           "for Responses use si.reliability_table(responses)"),
+    "omega of Responses": (lambda d: si.omega(_responses()), EstimationError,
+                           "for Responses use si.reliability_table(responses)"),
+    "invariance min_n as text": (lambda d: si.invariance(_responses(), min_n="30"), EstimationError,
+                                 "min_n must be a whole number of respondents (at least 1), not '30'"),
 }
+
+
+def _responses():
+    return si.read_responses(si.sample_paths()["responses"], si.load_instrument("softpower"))
 
 
 @pytest.mark.parametrize("name", list(CASES))
@@ -95,8 +117,34 @@ def indexed():
     ({"sensitivity": -2}, "sensitivity must be a number of samples (at least 1) or None, not -2"),
     ({"country_weights": "population", "populations": "no-such-file.csv"},
      "populations must be a table, a dict or a CSV file"),
+    ({"weights": [1, 1, 1, 1, 1]}, "or a mapping dimension -> weight such as {'morality': 1"),
+    ({"weights": {"morality": "x", "competence": 1, "culture": 1, "technology": 1,
+                  "education": 1}}, "dimension weights must be numbers"),
+    ({"seed": "a", "sensitivity": 2}, "seed must be a whole number, not 'a'"),
 ])
 def test_index_options_are_checked(indexed, kwargs, message):
     with pytest.raises(EstimationError) as got:
         si.compute_index(indexed, **kwargs)
     assert message in str(got.value)
+
+
+def test_one_audience_may_be_named_as_text(indexed):
+    # R users write audiences = "g20_youth"; it was read letter by letter ("audience 'g'").
+    res = si.compute_index(indexed, audiences="g20_youth")
+    assert set(res.composite["audience"]) == {"g20_youth"}
+
+
+def test_one_dimension_may_be_named_as_text():
+    with pytest.raises(EstimationError, match=r"dimensions \['moral'\] not in the instrument"):
+        si.invariance(_responses(), dimensions="moral")
+
+
+def test_an_item_column_by_name_says_how_to_pass_the_answers():
+    # An R user writes svymean(~USA_mor1, design): the items are answers, not respondent columns.
+    design = si.make_design(_responses())
+    with pytest.raises(EstimationError, match=r"'USA_mor1' is an item: pass the answers, e\.g\. "
+                       r"design\.responses\.to_frame\(wide=True\)\[\['USA_mor1'\]\]"):
+        si.estimate_means(design, "USA_mor1", by="country")
+    hinted = design.responses.to_frame(wide=True)[["USA_mor1"]]
+    est = si.estimate_means(design, hinted, by="country").table()
+    assert len(est) == 13 and est["estimate"].between(1, 5).all()

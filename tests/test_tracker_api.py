@@ -86,3 +86,14 @@ def test_api_panel_unequal_weights_matches_r():
     for direct in (se_jk1_difference, se_linearised_difference):
         assert abs(row["se"] / direct - 1) < 2e-3
     assert np.isclose(ch.set_index("measure").loc["composite", "se"], se_panel / 8, rtol=1e-10)
+
+
+def test_panel_id_named_by_the_layout_points_to_resp_id():
+    from surveyindex.errors import EstimationError
+
+    inst = _instrument({"type": "country", "label": "Country"})
+    r = si.read_responses(pd.DataFrame({"snum": API["snum"], "country": "USA",
+                                        "SCH_api": API["api99"]}), inst)
+    d = si.make_design(r).with_replicates("JK1")
+    with pytest.raises(EstimationError, match="pass panel_id='resp_id'"):
+        compute_tracker({"a": d, "b": d}, audiences=["all"], panel_id="snum")

@@ -31,13 +31,6 @@ def run(args) -> int:
     inst = load_instrument(p.instrument)
     print(f"instrument  {inst.id} {inst.version}: {len(inst.dimensions)} dimensions, "
           f"{len(inst.item_ids)} items, {len(inst.target_codes)} targets: ok")
-    audiences = p.index.audiences or list(inst.audiences)
-    unknown = [a for a in audiences if a != "all" and a not in inst.audiences]
-    if unknown:
-        from ..errors import ProjectError
-
-        raise ProjectError(f"{args.project}: index.audiences: {unknown} not defined in the "
-                           f"instrument (defined: {['all', *inst.audiences]})")
     check_inputs(p)
     resp = read_responses(p.responses, inst, sheet=p.sheet, roles=p.columns.roles() or None,
                           required=p.required, **p.reading.options())

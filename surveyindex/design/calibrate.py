@@ -74,7 +74,7 @@ def calibrate(design: SurveyDesign, formula_or_columns=None, population=None,
     columns = _columns(formula_or_columns)
     lo, hi = _check_options(calfun, bounds, replicate_failures)
     data = design.data
-    groups, group_names = _group_codes(data, by)
+    groups, group_names = _group_codes(data, by, "calibrate")
     specs = _specs(population, by, group_names)
     X, T, cols = _model_matrix(data, columns, specs, groups, group_names, by)
     W = design.all_weights()

@@ -56,7 +56,7 @@ def poststratify(design: SurveyDesign, population, variables: list[str] | str | 
     """
     require(design, SurveyDesign, "design", "a SurveyDesign (si.make_design(...))", WeightingError)
     data = design.data
-    groups, group_names = _group_codes(data, by)
+    groups, group_names = _group_codes(data, by, "post-stratify")
     table, variables = _population_table(population, variables, by)
     for v in variables:
         if v not in data.columns:

@@ -111,7 +111,7 @@ def rake(design: SurveyDesign, margins, by: str | None = "country", *, tolerance
     ([0.6, 0.6, 1.4, 1.4], ['35-54', '55+'])
     """
     require(design, SurveyDesign, "design", "a SurveyDesign (si.make_design(...))", WeightingError)
-    max_iterations = _check_options(convergence, max_iterations, bounds)
+    max_iterations = _check_options(convergence, max_iterations, bounds, tolerance)
     groups, group_names = _group_codes(design.data, by)
     if isinstance(margins, pd.DataFrame) and design.responses is not None:
         # Categories named by label (female, Post-secondary) become the codes the data hold.
@@ -161,8 +161,18 @@ class _Fit:
     converged: np.ndarray | None = None
 
 
-def _check_options(convergence, max_iterations, bounds) -> int:
+def _check_options(convergence, max_iterations, bounds, tolerance=1e-8) -> int:
     """Validate the stopping options; return ``max_iterations`` with its default filled in."""
+    if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float, np.number)) \
+            or not tolerance > 0:
+        raise WeightingError(f"tolerance must be a positive number (e.g. 1e-8), not {tolerance!r}")
+    if max_iterations is not None and (isinstance(max_iterations, bool) or
+                                       not isinstance(max_iterations, (int, np.integer))):
+        raise WeightingError(f"max_iterations must be a whole number, not {max_iterations!r}")
+    if bounds is not None and (isinstance(bounds, (str, bytes)) or not hasattr(bounds, "__len__")
+                               or len(bounds) != 2):
+        raise WeightingError(f"bounds must be a pair (lower, upper) of weight ratios such as "
+                             f"(0.3, 3), not {bounds!r}")
     if convergence not in CONVERGENCE:
         raise WeightingError(f"convergence must be one of {list(CONVERGENCE)}, not {convergence!r}")
     if max_iterations is None:
@@ -405,7 +415,9 @@ def _normalise_margins(margins, by: str | None, group_names: list) -> pd.DataFra
         off = sums[(sums - 1).abs() > 1e-6]
         if len(off):
             (g, v), s = off.index[0], off.iloc[0]
-            raise WeightingError(f"{_where(by, g)}proportions of margin {v!r} sum to {s:.6g}, not 1")
+            raise WeightingError(f"{_where(by, g)}proportions of margin {v!r} sum to {s:.6g}, not 1 "
+                                 "(a category left out? if they are rounded shares, divide each by "
+                                 "their sum; population counts go in a 'count' column)")
     else:
         spread = sums.groupby(level=0).agg(lambda s: s.max() - s.min())
         off = spread[spread > 1e-6 * sums.groupby(level=0).max()]
@@ -456,11 +468,11 @@ def _check_cells(current, target, variable, cats, group_names, by) -> None:
 
 # -- small helpers ------------------------------------------------------------------------------
 
-def _group_codes(data: pd.DataFrame, by: str | None):
+def _group_codes(data: pd.DataFrame, by: str | None, step: str = "rake"):
     if by is None:
         return np.zeros(len(data), dtype=np.int64), ["all"]
     if by not in data.columns:
-        raise WeightingError(f"cannot rake by {by!r}: no such column; columns: {list(data.columns)}")
+        raise WeightingError(f"cannot {step} by {by!r}: no such column; columns: {list(data.columns)}")
     col = data[by]
     codes, names = pd.factorize(col if pd.api.types.is_string_dtype(col.dtype)
                                 and col.dtype != object else col.astype(str), sort=True)

@@ -32,7 +32,7 @@ def trim(design: SurveyDesign, upper: float = np.inf, lower: float = -np.inf,
             raise WeightingError(f"{name} must be a number (a weight bound), not {bound!r}")
     if not lower < upper:
         raise WeightingError(f"trim needs lower < upper, got lower={lower}, upper={upper}")
-    groups, _ = _group_codes(design.data, by)
+    groups, _ = _group_codes(design.data, by, "trim")
     new = _trim(design.weights[:, None], groups, lower, upper, strict)[:, 0]
     rep = design.replicate_weights
     if rep is not None:

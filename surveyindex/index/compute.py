@@ -127,7 +127,10 @@ def compute_index(design: SurveyDesign, audiences: list[str] | None = None, *,
     for key, value in _instrument_defaults(inst).items():
         method.setdefault(key, value)
     m = IndexMethod(min_valid_items=min_valid_items, **method)
-    masks = audience_masks(design, audiences, filters)
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise EstimationError(f"seed must be a whole number, not {seed!r}")
+    masks = audience_masks(design, [audiences] if isinstance(audiences, str) else audiences,
+                           filters)
     country_w = _country_weights(m.country_weights, populations)
     if client is not None:
         from ..design import get_client

@@ -54,8 +54,14 @@ def panel_pairs(design_a: SurveyDesign, design_b: SurveyDesign, panel_id: str,
     """
     for d, name in ((design_a, "first"), (design_b, "second")):
         if panel_id not in d.data.columns:
+            layout = getattr(getattr(d.responses, "instrument", None), "layout", None)
+            hint = ""
+            if layout is not None and layout.respondent_id == panel_id:
+                # read_responses renames the layout's respondent id column to resp_id
+                hint = (f" (the instrument's layout reads {panel_id!r} as the respondent id, "
+                        "resp_id: pass panel_id='resp_id')")
             raise EstimationError(f"panel_id {panel_id!r} is not a column of the {name} wave's "
-                                  f"data; columns: {list(d.data.columns)}")
+                                  f"data{hint}; columns: {list(d.data.columns)}")
         if d.data[panel_id].duplicated().any():
             dup = d.data[panel_id][d.data[panel_id].duplicated()].iloc[0]
             raise EstimationError(f"panel_id {panel_id!r} repeats within the {name} wave "

@@ -6,6 +6,8 @@ carries into the composite and the result reports each weight with its SE.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
@@ -36,12 +38,19 @@ def fixed_weights(method, dims: list[str], instrument_weights: dict | None = Non
             return np.array([instrument_weights[d] for d in dims], float)
         raise EstimationError(f"weights must be one of {list(WEIGHTINGS)} or a mapping "
                               f"dimension -> weight, not {method!r}")
+    if not isinstance(method, Mapping):
+        raise EstimationError(f"weights must be one of {list(WEIGHTINGS)} or a mapping "
+                              f"dimension -> weight such as {dict.fromkeys(dims, 1)}, not "
+                              f"{type(method).__name__} {method!r}")
     given = dict(method)
     if set(given) != set(dims):
         raise EstimationError(f"weights must give a number for each dimension {dims}, got "
                               f"{sorted(given)}")
-    w = np.array([float(given[d]) for d in dims])
-    if (w < 0).any() or w.sum() <= 0:
+    try:
+        w = np.array([float(given[d]) for d in dims])
+    except (TypeError, ValueError):
+        raise EstimationError(f"dimension weights must be numbers, got {given}") from None
+    if not np.isfinite(w).all() or (w < 0).any() or w.sum() <= 0:
         raise EstimationError(f"dimension weights must be non-negative with a positive sum, got {given}")
     return w / w.sum()
 

@@ -150,6 +150,7 @@ def check_rows(frame: pd.DataFrame, inst: Instrument, issues: Issues, decimal: s
             code = col.astype(str).str.strip().str.upper()
             bad = col.isna().to_numpy() | ~code.isin(_ISO3).to_numpy()
             reason = _got(col, bad, f"{var} not an ISO 3166 alpha-3 code (got '", "')")
+            reason[col.isna().to_numpy()] = f"{var} missing"  # a blank cell, not "got 'None'"
             for rows, expected in ((bad & ~named, "an ISO 3166 alpha-3 code such as BRA"),
                                    (bad & named, "an ISO 3166 alpha-3 code such as BRA "
                                     "(country_names='codes' reads a country name as its code)")):
@@ -191,6 +192,21 @@ def check_rows(frame: pd.DataFrame, inst: Instrument, issues: Issues, decimal: s
             x = np.where(out, np.nan, x)
         frame[var] = x
     return frame
+
+
+def check_weights(frame: pd.DataFrame, column: str | None, issues: Issues, decimal: str,
+                  kept: np.ndarray) -> None:
+    """The file's weight column: a blank, text or negative weight of a row that is ``kept``
+    stops the read, naming its line (the design would refuse it later without saying where in
+    the file it is). Rows excluded for other reasons (a blank row, a total row) do not count."""
+    if not column or column not in frame.columns:
+        return
+    cells = frame[column]
+    w = to_number(cells, decimal)
+    bad = (~np.isfinite(w) | (w < 0)) & kept
+    if bad.any():
+        issues.add(bad, column, cells, f"a non-negative number (the weight column {column!r})",
+                   f"weight blank, negative or not a number in column {column!r}", ERROR)
 
 
 def _got(col: pd.Series, mask: np.ndarray, before: str, after: str) -> np.ndarray:
@@ -347,3 +363,37 @@ def _typed(cells, odd, col: str, expected: str, issues: Issues) -> None:
     problem = np.full(len(cells), "", dtype=object)
     problem[rows] = [f"a {w} where a code is expected; set to missing" for w in what]
     issues.add(rows, col, cells, expected, problem, SET_MISSING)
+
+
+def repeated_header(raw: RawTable) -> np.ndarray:
+    """Data rows (0-based) that repeat the header: files joined with each one's header kept.
+
+    Only rows whose first named column holds that column's name are compared in full, so a
+    large file costs one column comparison.
+
+    >>> f = pd.DataFrame({"id": ["1", "id", "2"], "q1": ["3", "q1", "4"], "q2": ["5", "q2", "1"]})
+    >>> repeated_header(RawTable("f.csv", f, "text")).tolist()
+    [1]
+    """
+    names = [str(c) for c in raw.frame.columns]
+    first = next((j for j, c in enumerate(names) if c), None)
+    if first is None or raw.kind not in ("text", "excel") or raw.frame.empty:
+        return np.zeros(0, dtype=int)
+    rows = np.flatnonzero((raw.frame.iloc[:, first] == names[first]).to_numpy(bool))
+    if not len(rows):
+        return rows
+    sub = raw.frame.iloc[rows]
+    same = sum((sub.iloc[:, j].astype(str) == c).to_numpy(bool)
+               for j, c in enumerate(names) if c)
+    return rows[same >= max(2, 0.8 * sum(map(bool, names)))]
+
+
+def header_further_down(raw: RawTable, wanted: list[str], look: int = 10) -> int | None:
+    """The file line of a row among the first ``look`` that holds most ``wanted`` column names
+    (title rows or merged group cells above the variable names), else None."""
+    want = set(wanted)
+    for i in range(min(look, len(raw.frame))):
+        cells = {str(v).strip() for v in raw.frame.iloc[i].to_numpy(object) if pd.notna(v)}
+        if len(want & cells) >= max(1, len(want) // 2):
+            return raw.first_line + i
+    return None

@@ -10,19 +10,31 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from ..errors import WeightingError
+from ..errors import ResponseDataError, WeightingError
 from ..instrument import Instrument
-from .recode import normalise
+from .readers import read_table
+from .recode import normalise, to_number
+from .validate import cell_text
 
 
 def read_margins(source) -> pd.DataFrame:
-    """The margins table from a CSV path (or a DataFrame, returned as it is).
+    """The margins table from a file (or a DataFrame, returned as it is).
+
+    The file is read as response files are (:func:`~surveyindex.io.readers.read_table`): CSV in
+    UTF-8 or Windows-1252, ``;``-delimited with decimal commas as European Excel writes it, or
+    an Excel sheet. A share or count that is not a number is an error naming its line.
 
     >>> import surveyindex as si
     >>> list(read_margins(si.sample_paths()["margins"]).columns)
     ['country', 'variable', 'category', 'proportion']
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "m.csv"
+    >>> _ = p.write_text("variable;category;proportion\\ngender;1;0,48\\ngender;2;0,52\\n")
+    >>> read_margins(p)["proportion"].tolist()
+    [0.48, 0.52]
     """
     if isinstance(source, pd.DataFrame):
         return source
@@ -30,9 +42,26 @@ def read_margins(source) -> pd.DataFrame:
     if not path.exists():
         raise WeightingError(f"{path}: margins file not found")
     try:
-        return pd.read_csv(path, dtype={"category": str})
-    except Exception as exc:  # pandas raises many types; the user needs the file and the cause
+        raw = read_table(path)
+    except ResponseDataError as exc:
         raise WeightingError(f"{path}: cannot read margins ({exc})") from None
+    out = {}
+    for name, col in raw.frame.items():
+        if name == "category" or name in out:
+            out.setdefault(name, col.map(cell_text).astype(object))
+            continue
+        x = to_number(col, raw.decimal)
+        text = col.notna().to_numpy() & np.isnan(x)
+        if name in _AMOUNTS and text.any():
+            i = int(np.flatnonzero(text)[0])
+            raise WeightingError(f"{path}: line {raw.first_line + i}: {name} = "
+                                 f"{cell_text(col.iloc[i])!r}, expected a number "
+                                 f"({int(text.sum())} such cell(s) in column {name!r})")
+        out[name] = x if not text.any() else col.to_numpy(object)
+    return pd.DataFrame(out)
+
+
+_AMOUNTS = ("proportion", "count", "Freq", "total")
 
 
 def margin_codes(margins: pd.DataFrame, instrument: Instrument, source: str = "margins"
@@ -58,6 +87,11 @@ def margin_codes(margins: pd.DataFrame, instrument: Instrument, source: str = "m
         return margins
     lookup = _categories(instrument)
     out = margins.copy()
+    # Country codes as the responses are read: " arg" is ARG there, so it is ARG here too.
+    for var, d in instrument.demographics.items():
+        if d.type == "country" and var in out.columns:
+            text = out[var].astype(object)
+            out[var] = text.where(text.isna(), text.astype(str).str.strip().str.upper())
     var = out["variable"].astype(str).str.strip()
     cat = out["category"].astype(str).str.strip()
     bad = []

@@ -244,6 +244,8 @@ def read_responses(source: str | Path | pd.DataFrame, instrument: Instrument, *,
     found = issues.table()
     eligible = ~np.isin(np.arange(len(frame)) + 1,
                         found.loc[found["action"] == EXCLUDED, "row"].to_numpy(int))
+    checks.check_weights(frame, inst.layout.weight, issues, raw.decimal, eligible)
+    issues.raise_if()
     seconds = interview_seconds(frame, export_kind(frame.columns))
     if seconds is not None and DURATION not in frame.columns:
         frame = pd.concat([frame, pd.DataFrame({DURATION: seconds}, index=frame.index)], axis=1)
@@ -294,6 +296,17 @@ def _instrument_frame(source, inst: Instrument, *, sheet, layout, columns, patte
         raw = RawTable("<data frame>", clean_cells(frame), "frame", 2)
     else:
         raw = read_table(source, sheet=sheet, encoding=encoding, delimiter=delimiter)
+        if sheet not in (0, None) and raw.kind != "excel":
+            warnings.warn(f"{raw.name}: sheet={sheet!r} is for Excel workbooks; this "
+                          f"{Path(raw.name).suffix} file has no sheets, so it is ignored",
+                          stacklevel=4)
+    again = checks.repeated_header(raw)
+    if len(again):
+        shown = ", ".join(str(raw.first_line + r) for r in again[:5])
+        raise ResponseDataError(
+            f"{raw.name}: line{'s' * (len(again) > 1)} {shown}{' ...' if len(again) > 5 else ''} "
+            f"repeat{'s' * (len(again) == 1)} the header row (files joined with their headers?); "
+            f"delete {'it' if len(again) == 1 else 'them'} and read the file again")
     issues = Issues(raw.name, np.zeros(0, dtype=int), np.zeros(0, dtype=object))
     for note in raw.notes:
         issues.add_file("", None, "", f"read: {note}", NOTE)
@@ -317,6 +330,10 @@ def _instrument_frame(source, inst: Instrument, *, sheet, layout, columns, patte
         headline += (f" None of them is in the file{how} (its first columns: "
                      f"{[str(c)[:30] for c in frame.columns[:4]]}): is it the right file, "
                      "encoding and delimiter?")
+        below = checks.header_further_down(raw, checks.required_columns(inst))
+        if below is not None:
+            headline += (f" The column names are on line {below}: delete the "
+                         f"{below - 1} row{'s' * (below != 2)} above them (a title, merged group cells).")
     issues.raise_if(headline=headline)
     if frame.empty:
         raise ResponseDataError(f"{raw.name}: the file has a header but no data rows")

@@ -109,8 +109,11 @@ class Issues:
             raise ResponseValidationError(f"{headline}\n{text}" if headline else text, stop)
 
 
-def describe(report: pd.DataFrame, file: str, limit: int = 3) -> str:
+def describe(report: pd.DataFrame, file: str, limit: int = 3, problems: int = 8) -> str:
     """A readable summary of a report: each problem with its count and its first cases.
+
+    At most ``problems`` distinct problems are shown (a header row repeated as data is one
+    problem per column); the rest are counted, and the exception's ``.report`` holds them all.
 
     >>> rep = pd.DataFrame({"file": "f.csv", "row": [3], "line": [4], "resp_id": ["r2"],
     ...     "column": ["gender"], "value": ["5"], "expected": ["one of 1, 2"],
@@ -125,7 +128,8 @@ def describe(report: pd.DataFrame, file: str, limit: int = 3) -> str:
     n_rows = report["row"].dropna().nunique()
     lines = [f"{file}: {_count(len(report), 'problem')}"
              + (f" in {_count(n_rows, 'row')}" if n_rows else "")]
-    for (problem, action), grp in report.groupby(["problem", "action"], sort=False):
+    groups = list(report.groupby(["problem", "action"], sort=False))
+    for (problem, action), grp in groups[:problems]:
         lines.append(f"  {problem}: {_count(len(grp), 'case')}, {action}")
         for rec in grp.head(limit).itertuples():
             where = f"line {rec.line} (id {rec.resp_id}): " if pd.notna(rec.row) else ""
@@ -135,6 +139,10 @@ def describe(report: pd.DataFrame, file: str, limit: int = 3) -> str:
                 lines.append(f"    {where}{what}")
         if len(grp) > limit:
             lines.append(f"    ... and {len(grp) - limit} more")
+    if len(groups) > problems:
+        rest = sum(len(g) for _, g in groups[problems:])
+        lines.append(f"  ... and {len(groups) - problems} more problems ({_count(rest, 'case')}; "
+                     "the error's .report table lists every one)")
     return "\n".join(lines)
 
 

@@ -262,7 +262,15 @@ def _items(data, missing: str, weights, names=None):
             raise EstimationError(f"item columns must be numeric; {bad} are not")
         x = data.to_numpy(dtype=float)
     else:
-        x = np.asarray(data, dtype=float)
+        if not isinstance(data, (np.ndarray, list, tuple)):  # Responses, a design, a path...
+            raise EstimationError(
+                f"items must be a respondents x items table (a DataFrame or a 2-D array), not "
+                f"{type(data).__name__}; for Responses use si.reliability_table(responses) (every "
+                "dimension by country and target)")
+        try:
+            x = np.asarray(data, dtype=float)
+        except (TypeError, ValueError):
+            raise EstimationError("items must be numbers (a respondents x items table)") from None
         if x.ndim != 2:
             raise EstimationError(
                 f"items must be a 2-D array (respondents x items); got shape {x.shape}"

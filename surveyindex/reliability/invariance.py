@@ -177,6 +177,10 @@ def invariance(responses, by: str = "country", target: str | None = None,
     require(responses, Responses, "responses", "Responses (si.read_responses(...)); for a design pass "
             "design.responses", EstimationError)
     cut = _cutoffs(cutoffs)
+    if isinstance(min_n, bool) or not isinstance(min_n, (int, np.integer)) or min_n < 1:
+        raise EstimationError(f"min_n must be a whole number of respondents (at least 1), "
+                              f"not {min_n!r}")
+    dimensions = [dimensions] if isinstance(dimensions, str) else dimensions
     inst, resp = responses.instrument, responses.respondents
     if by not in resp.columns:
         raise EstimationError(f"by={by!r} is not a respondent column; columns: {list(resp.columns)}")

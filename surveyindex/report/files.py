@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import os
 import uuid
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -144,6 +145,8 @@ def check_writable(path: str | Path, *, folder: bool = False, suffix: str | None
                               f"{'a folder' if folder else 'a file'}")
         if not os.access(path, os.W_OK):
             raise ReportError(f"{path}: cannot write the {what}: no permission to write it")
+        if not folder:
+            _check_not_open(path, what)
     parent = path if folder and path.exists() else path.parent
     while not parent.exists() and parent != parent.parent:
         parent = parent.parent
@@ -152,3 +155,23 @@ def check_writable(path: str | Path, *, folder: bool = False, suffix: str | None
     if not os.access(parent, os.W_OK | os.X_OK):
         raise ReportError(f"{path}: cannot write the {what}: no permission to write in {parent}")
     return path
+
+
+def _check_not_open(path: Path, what: str) -> None:
+    """An existing file another program holds: Windows refuses to replace a workbook Excel has
+    open, which would otherwise be found only after the whole computation. Excel and LibreOffice
+    leave a lock file beside what they open (``~$report.xlsx``, ``.~lock.report.xlsx#``)."""
+    try:
+        with open(path, "r+b"):
+            pass
+    except PermissionError:
+        raise ReportError(f"{path}: cannot write the {what}: it is open in another program "
+                          "(Excel?); close it and run again") from None
+    except OSError:
+        return
+    for lock in (path.with_name("~$" + path.name), path.with_name(f".~lock.{path.name}#")):
+        if lock.exists():
+            warnings.warn(f"{path}: {lock.name} beside it says the file is open in another "
+                          "program (Excel, LibreOffice); close it, or writing it at the end of the "
+                          "run may fail (a lock file left by a crash can be deleted)", stacklevel=3)
+            return
