@@ -84,6 +84,7 @@ def main() -> None:
         return
     data_dir = Path(args.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
+    start = machine()  # the date and load when the measurements begin
     rows, lines = [], []
     for n in args.sizes:
         files = make_files(n, data_dir)
@@ -104,7 +105,7 @@ def main() -> None:
             lines.append(f"  {name:<9}{kind:<8}{res['seconds']:8.2f} s wall {res['cpu_seconds']:8.2f}"
                          f" s CPU  peak {res['peak_gib']:.2f} GiB   load {loads}")
             rows.append({"n": n, "task": name, "file": kind, "load": load, **res})
-    meta = {**machine(), "benchmark": "read",
+    meta = {**start, "benchmark": "read",
             "versions": versions(sys.executable, ["numpy", "pandas", "pyarrow"])}
     text = "\n".join(lines) + "\n"
     print(text)

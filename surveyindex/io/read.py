@@ -236,7 +236,11 @@ def read_responses(source: str | Path | pd.DataFrame, instrument: Instrument, *,
     sc = inst.scoring
     counted = (VALID, *([DONT_KNOW] if sc.dont_know_in_base else []),
                *([REFUSED] if sc.refused_in_base else []))
-    no_answer = ~np.logical_or.reduce([kind == c for c in counted]).any(axis=(1, 2))
+    if counted == (VALID,) and VALID == 0:  # a valid answer is a kind of 0: one counting pass
+        flat = kind.reshape(len(kind), -1)
+        no_answer = np.count_nonzero(flat, axis=1) == flat.shape[1]
+    else:
+        no_answer = ~np.logical_or.reduce([kind == c for c in counted]).any(axis=(1, 2))
     issues.add(no_answer, "(all items)", None, "at least one valid answer",
                "no valid answer to any item", EXCLUDED)
     if errors == "raise":
@@ -493,8 +497,9 @@ def _spread(values: list, where: np.ndarray):
     string dtype where it has one), typed once for the distinct values and then taken, rather
     than inferred over every cell.
 
-    >>> list(_spread(["1", "2"], np.array([1, -1, 0])))
-    ['2', nan, '1']
+    >>> s = pd.Series(_spread(["1", "2"], np.array([1, -1, 0])))
+    >>> s.isna().tolist(), s.dropna().tolist()
+    ([False, True, False], ['2', '1'])
     """
     table = pd.Series(np.array([*values, None], dtype=object))  # the dtype an object array gets
     return table.array.take(np.where(where < 0, len(values), where))
