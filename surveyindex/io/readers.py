@@ -234,8 +234,12 @@ def _read_text(path: Path, encoding: str | None, delimiter: str | None) -> RawTa
             raise ResponseDataError(f"{path}: the file is empty") from None
         short = _short_rows(text, sep, len(cells), cells.shape[1])
     frame = _with_header(cells, str(path))
+    del cells
     known: dict = {}
-    return RawTable(str(path), clean_cells(frame, known), "text", 2, notes=notes,
+    clean = clean_cells(frame, known)
+    del frame
+    _release_arrow_memory()  # the parsed text, now cells: not held beside the arrays to come
+    return RawTable(str(path), clean, "text", 2, notes=notes,
                     decimal="," if sep == ";" else ".", short_rows=np.flatnonzero(short),
                     encoding=used, delimiter=sep, factorized=known)
 
@@ -403,6 +407,18 @@ def _declared_missing(meta) -> dict[str, list]:
                          and lo <= v <= hi]
                 out.setdefault(col, []).extend(sorted({lo, hi, *inner}))
     return out
+
+
+def _release_arrow_memory() -> None:
+    """Give the memory Arrow freed back to the system now: its allocator keeps freed pages for
+    reuse, which at millions of rows would sit beside the (rows, targets, items) arrays."""
+    try:
+        import pyarrow as pa
+    except ImportError:
+        return
+    release = getattr(pa.default_memory_pool(), "release_unused", None)
+    if release is not None:
+        release()
 
 
 def _utf8_bytes(data: bytes, used: str) -> bytes | None:
