@@ -176,3 +176,16 @@ def test_margins_not_summing_to_one_say_how_to_fix(sample):
     with pytest.raises(WeightingError, match=r"sum to 1\.0002, not 1 \(a category left out\? if "
                                              r"they are rounded shares, divide each by their sum"):
         design.rake(m, by="country")
+
+
+def test_long_integer_ids_stay_distinct(tmp_path, sample):
+    # Before: 19-digit int64 ids (Parquet, Stata) were written with 15 significant digits, all
+    # became '7e+18', and every row but one was excluded as a duplicate.
+    df = sample.apply(lambda c: c if c.name in ("resp_id", "country") else
+                      pd.to_numeric(c.replace("", None)))
+    df["resp_id"] = np.arange(len(df), dtype=np.int64) + 7_000_000_000_000_000_001
+    df.to_parquet(tmp_path / "r.parquet")
+    r = si.read_responses(tmp_path / "r.parquet", INST)
+    assert r.respondents["resp_id"].iloc[0] == "7000000000000000001"
+    assert r.respondents["resp_id"].is_unique
+    assert r.ledger.rows_excluded == si.read_responses(_csv(tmp_path, sample), INST).ledger.rows_excluded
