@@ -148,3 +148,14 @@ def test_an_item_column_by_name_says_how_to_pass_the_answers():
     hinted = design.responses.to_frame(wide=True)[["USA_mor1"]]
     est = si.estimate_means(design, hinted, by="country").table()
     assert len(est) == 13 and est["estimate"].between(1, 5).all()
+
+
+@pytest.mark.parametrize("cell, shown", [("abc", "has 'abc'"), (None, "has a blank"),
+                                         ("-2", "has '-2'")])
+def test_a_bad_weight_column_quotes_the_cell(cell, shown):
+    # Before: "weights must be finite and non-negative; respondent 4 has nan".
+    df = pd.DataFrame({"resp_id": list("abcd"), "y": [1.0, 2, 3, 4],
+                       "w": pd.Series(["1", "2", cell, "1"], dtype=object)})
+    with pytest.raises(WeightingError, match=f"weight column 'w': respondent c {shown}, expected "
+                                             "a non-negative number"):
+        si.make_design(df, weights="w")

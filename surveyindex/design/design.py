@@ -282,6 +282,15 @@ def make_design(responses: Responses | pd.DataFrame, weights: str | np.ndarray |
         if weights not in data.columns:
             raise WeightingError(f"weight column {weights!r} not found; columns: {list(data.columns)}")
         w = pd.to_numeric(data[weights], errors="coerce").to_numpy(float)
+        bad = ~np.isfinite(w) | (w < 0)
+        if bad.any():  # name the column and quote the cell as it was (not "has nan")
+            i = int(np.flatnonzero(bad)[0])
+            who = f"respondent {data['resp_id'].iloc[i]}" if "resp_id" in data.columns else \
+                f"respondent number {i + 1}"
+            cell = data[weights].iloc[i]
+            raise WeightingError(f"weight column {weights!r}: {who} has "
+                                 f"{'a blank' if pd.isna(cell) else repr(cell)}, expected a "
+                                 f"non-negative number ({int(bad.sum())} such respondent(s))")
     else:
         w = np.asarray(weights, float)
     rep = None
