@@ -116,3 +116,38 @@ def test_write_report_refuses_a_workbook_not_named_xlsx(tmp_path):
     with pytest.raises(ReportError, match="the workbook must be an .xlsx file, not .csv"):
         si.write_report(res, tmp_path / "r.csv")
     assert not (tmp_path / "r.csv").exists()
+
+
+def _odk(tmp_path, change) -> Path:
+    import pandas as pd
+
+    src = ROOT / "examples/real-files/odk"
+    df = pd.read_csv(src / "submissions.csv", dtype=str, keep_default_na=False)
+    change(df)
+    df.to_csv(tmp_path / "submissions.csv", index=False)
+    (tmp_path / "project.yaml").write_text(
+        "instrument: softpower\nresponses: submissions.csv\nmargins: none\n"
+        "columns: {strata: stratum, psu: psu}\nreplicates: {method: JKn}\n")
+    return tmp_path / "project.yaml"
+
+
+def _blank_psu(df):
+    df.loc[3, "psu"] = ""
+
+
+def _one_psu(df):
+    first = df["stratum"] == df["stratum"].iloc[0]
+    df.loc[first, "psu"] = df.loc[first, "psu"].iloc[0]
+
+
+@pytest.mark.parametrize("change, message", [
+    (_blank_psu, "design column 'psu' has missing values (respondent "),
+    (_one_psu, "stratum DEU-1 has only one PSU"),
+])
+def test_validate_without_margins_builds_the_design_run_builds(tmp_path, change, message):
+    # Before: with `margins: none` validate said "ok" and run then stopped on the design.
+    project = _odk(tmp_path, change)
+    for command in ("validate", "run"):
+        out = _cli(command, project, *(["--no-progress"] if command == "run" else []))
+        assert out.returncode == 1, (command, out.stdout)
+        assert message in out.stderr, (command, out.stderr)

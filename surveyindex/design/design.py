@@ -346,7 +346,12 @@ def _codes(data: pd.DataFrame, column: str | None) -> np.ndarray | None:
         raise WeightingError(f"design column {column!r} not found; columns: {list(data.columns)}")
     codes, _ = pd.factorize(data[column], sort=True)
     if (codes < 0).any():
-        raise WeightingError(f"design column {column!r} has missing values")
+        blank = np.flatnonzero(codes < 0)
+        who = (f"respondent {data['resp_id'].iloc[blank[0]]}" if "resp_id" in data.columns
+               else f"respondent number {blank[0] + 1}")
+        raise WeightingError(f"design column {column!r} has missing values ({who}"
+                             f"{f' and {len(blank) - 1} more' if len(blank) > 1 else ''}); every "
+                             "respondent needs one")
     return codes
 
 
