@@ -151,3 +151,16 @@ def test_validate_without_margins_builds_the_design_run_builds(tmp_path, change,
         out = _cli(command, project, *(["--no-progress"] if command == "run" else []))
         assert out.returncode == 1, (command, out.stdout)
         assert message in out.stderr, (command, out.stderr)
+
+
+def test_write_report_takes_one_sheet_name_as_text(tmp_path):
+    # Before: sheets="Index" was read letter by letter: "no sheet 'I'".
+    import openpyxl
+
+    import surveyindex as si
+
+    res = si.run_pipeline(replicates=2, seed=1, progress=False)
+    out = si.write_report(res, tmp_path / "r.xlsx", sheets="Index")
+    visible = [ws.title for ws in openpyxl.load_workbook(out).worksheets
+               if ws.sheet_state == "visible"]
+    assert visible == ["Summary", "Index"]
