@@ -159,3 +159,13 @@ def test_a_bad_weight_column_quotes_the_cell(cell, shown):
     with pytest.raises(WeightingError, match=f"weight column 'w': respondent c {shown}, expected "
                                              "a non-negative number"):
         si.make_design(df, weights="w")
+
+
+def test_an_unknown_name_is_a_package_error_and_a_key_error(d):
+    from surveyindex.errors import UnknownNameError
+
+    est = si.estimate_means(d, "y", by="c")
+    with pytest.raises(SurveyIndexError) as got:
+        est["z"]
+    assert isinstance(got.value, KeyError) and isinstance(got.value, UnknownNameError)
+    assert str(got.value) == "'z' is not a variable of these estimates; variables: ['y']"
