@@ -3,6 +3,8 @@ researcher can act on, never an AttributeError or TypeError from deep inside (is
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -169,3 +171,20 @@ def test_an_unknown_name_is_a_package_error_and_a_key_error(d):
         est["z"]
     assert isinstance(got.value, KeyError) and isinstance(got.value, UnknownNameError)
     assert str(got.value) == "'z' is not a variable of these estimates; variables: ['y']"
+
+
+@pytest.mark.parametrize("bounds, said", [({"upper": 0.5}, "upper bound 0.5 is below the mean weight 1"),
+                                          ({"lower": 2}, "lower bound 2 is above the mean weight 1")])
+def test_trim_bounds_that_cannot_hold_are_a_warning(bounds, said):
+    # Before: upper=0.5 on weights averaging 1 (a ratio meant?) moved them about, quietly.
+    d = si.make_design(pd.DataFrame({"x": range(4)}), weights=np.array([0.2, 0.4, 0.6, 2.8]),
+                       strata=None)
+    with pytest.warns(UserWarning, match=said), contextlib.suppress(WeightingError):
+        si.trim(d, **bounds)  # lower=2 then makes a weight negative: the error follows the warning
+
+
+def test_sensible_trim_bounds_do_not_warn(recwarn):
+    d = si.make_design(pd.DataFrame({"x": range(4)}), weights=np.array([1.0, 1, 1, 5]),
+                       strata=None)
+    assert si.trim(d, upper=3).weights.round(4).tolist() == [1.6667, 1.6667, 1.6667, 3.0]
+    assert not [w for w in recwarn if "trim:" in str(w.message)]
