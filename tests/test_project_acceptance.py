@@ -86,6 +86,9 @@ def _project(tmp_path, extra: str) -> Path:
     ("outputs: {workbook: 5}", "line 5, outputs.workbook: expected a file path (got 5)"),
     ("weighting: {by: contry}", "weighting by 'contry' (by=, or weighting.by in a project file): "
                                 "not a column of the responses"),
+    # Before: validate said ok, run stopped after the weighting.
+    ("index: {weights: {morality: 2}}", "index.weights: give a weight for each dimension "
+                                        "['morality', 'competence',"),
 ])
 def test_project_mistakes_say_what_was_expected(tmp_path, extra, message):
     # Before: "Input is not a valid path for <class 'pathlib.Path'>"; "design column 'contry'
