@@ -410,7 +410,8 @@ def _ids(col: pd.Series) -> np.ndarray:
         out[other] = np.char.mod("%.15g", x[other])
         return out
     if pd.api.types.infer_dtype(col, skipna=True) == "string":  # text ids: vectorised
-        return col.str.strip().fillna("").to_numpy(object)
+        # every reader (and a data frame's path) strips text cells already (clean_cells)
+        return col.fillna("").to_numpy(object)
     return col.map(mapping._id_text).to_numpy(object)
 
 
