@@ -167,3 +167,33 @@ def test_write_report_takes_one_sheet_name_as_text(tmp_path):
     visible = [ws.title for ws in openpyxl.load_workbook(out).worksheets
                if ws.sheet_state == "visible"]
     assert visible == ["Summary", "Index"]
+
+
+@pytest.mark.parametrize("args, message", [
+    # Before: an internal error (exit 3) with a FileNotFoundError, after the plan was printed.
+    (["--n", 1000, "--margins", "no-such-margins.csv"], "no-such-margins.csv: margins file not found"),
+    # Before: a margin of error of NaN.
+    (["--n", 0], "--n is the planned sample per country, at least 1, not 0"),
+])
+def test_design_sample_input_errors(args, message):
+    out = _cli("design-sample", *args)
+    assert out.returncode == 1 and out.stdout == ""
+    assert out.stderr.strip() == f"surveyindex: error: {'design-sample: ' * (args[1] == 0)}{message}"
+
+
+def test_design_sample_reads_european_margins(tmp_path):
+    import pandas as pd
+
+    m = pd.read_csv(ROOT / "sample_data/margins.csv", dtype={"category": str})
+    m.assign(proportion=m["proportion"].map(lambda v: repr(v).replace(".", ","))).to_csv(
+        tmp_path / "m.csv", sep=";", index=False)
+    semi = _cli("design-sample", "--n", 1000, "--margins", tmp_path / "m.csv")
+    plain = _cli("design-sample", "--n", 1000, "--margins", ROOT / "sample_data/margins.csv")
+    assert semi.returncode == 0 and semi.stdout == plain.stdout
+
+
+def test_instrument_export_refuses_a_name_not_ending_xlsx(tmp_path):
+    # Before: `instrument export softpower --xlsform form.csv` wrote an Excel file named .csv.
+    out = _cli("instrument", "export", "softpower", "--xlsform", tmp_path / "form.csv")
+    assert out.returncode == 1 and not (tmp_path / "form.csv").exists()
+    assert "form.csv: the XLSForm workbook must be an .xlsx file, not .csv" in out.stderr
