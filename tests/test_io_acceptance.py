@@ -189,3 +189,19 @@ def test_long_integer_ids_stay_distinct(tmp_path, sample):
     assert r.respondents["resp_id"].iloc[0] == "7000000000000000001"
     assert r.respondents["resp_id"].is_unique
     assert r.ledger.rows_excluded == si.read_responses(_csv(tmp_path, sample), INST).ledger.rows_excluded
+
+
+def test_excel_sep_directive_line_is_read(tmp_path, sample):
+    # Before: "malformed delimited text (Expected 2 fields in line 2, saw 49)".
+    df = sample.copy()
+    df.loc[4, "age"] = "12"  # excluded: its line must be counted with the directive line
+    text = df.to_csv(sep=";", index=False, lineterminator="\r\n")
+    plain, directive = tmp_path / "plain.csv", tmp_path / "sep.csv"
+    plain.write_text(text, newline="")
+    directive.write_text("sep=;\r\n" + text, newline="")
+    a, b = si.read_responses(plain, INST), si.read_responses(directive, INST)
+    assert b.ledger.rows_in == a.ledger.rows_in == len(df)
+    assert (b.ledger.excluded["line"] == a.ledger.excluded["line"] + 1).all()
+    assert 7 in b.ledger.excluded["line"].tolist()
+    np.testing.assert_array_equal(a.values, b.values)
+    assert any("read as the delimiter" in p for p in b.ledger.report()["problem"])
