@@ -205,3 +205,11 @@ def test_excel_sep_directive_line_is_read(tmp_path, sample):
     assert 7 in b.ledger.excluded["line"].tolist()
     np.testing.assert_array_equal(a.values, b.values)
     assert any("read as the delimiter" in p for p in b.ledger.report()["problem"])
+
+
+def test_an_item_column_with_no_answers_is_a_visible_warning(tmp_path, sample):
+    # Before: only a note in the ledger's report; `validate` and `run` said nothing.
+    df = sample.assign(USA_mor1="")
+    with pytest.warns(UserWarning, match=r"r\.csv: column USA_mor1 has no answers at all"):
+        r = si.read_responses(_csv(tmp_path, df), INST)
+    assert r.ledger.rows_in == len(df)

@@ -316,6 +316,10 @@ def recode_checked(frame, col: str, scale, raw: RawTable, issues: Issues, scale_
     codes, kind, unknown = recode_column(cells, scale, raw.user_missing.get(col), raw.decimal)
     if len(cells) and cells.isna().all():
         issues.add_file(col, None, "some answers", "column has no answers at all", NOTE)
+        # A whole item empty is more often a column mix-up than a question nobody answered.
+        warnings.warn(f"{issues.file}: column {col} has no answers at all (is it the right "
+                      "column, or was the question not asked?); it counts as unanswered everywhere",
+                      stacklevel=5)
     _record_invalid(cells, kind, unknown, col, scale, raw, issues, scale_id, unknown_labels)
     return codes, kind
 
