@@ -197,3 +197,22 @@ def test_instrument_export_refuses_a_name_not_ending_xlsx(tmp_path):
     out = _cli("instrument", "export", "softpower", "--xlsform", tmp_path / "form.csv")
     assert out.returncode == 1 and not (tmp_path / "form.csv").exists()
     assert "form.csv: the XLSForm workbook must be an .xlsx file, not .csv" in out.stderr
+
+
+def test_validate_says_what_was_set_to_missing(tmp_path):
+    # Before: "4 answers outside the scale set to missing", whatever they were.
+    import pandas as pd
+
+    df = pd.read_csv(ROOT / "sample_data/softpower_sample.csv", dtype=str, keep_default_na=False)
+    df = df[df["country"] == "ARG"]
+    df.iloc[1, df.columns.get_loc("USA_mor2")] = "7"
+    df.iloc[9, df.columns.get_loc("USA_fav")] = "DK"
+    df.to_csv(tmp_path / "r.csv", index=False)
+    (tmp_path / "p.yaml").write_text(
+        f"instrument: softpower\nresponses: r.csv\nmargins: {ROOT / 'sample_data/margins.csv'}\n"
+        "replicates: {n: 2}\nreading: {unknown_labels: missing}\n")
+    out = _cli("validate", tmp_path / "p.yaml")
+    assert out.returncode == 0, out.stderr
+    assert ("1 x not a code of the scale 1-5 or a missing code [8, 9] (first: line 3, "
+            "USA_mor2 = '7'): set to missing") in out.stdout
+    assert "1 x 'DK' is not a label of scale favour11" in out.stdout

@@ -36,7 +36,17 @@ def run(args) -> int:
                           required=p.required, **p.reading.options())
     print(f"responses   {resp.ledger}")
     if len(resp.ledger.warnings):
-        print(f"            {len(resp.ledger.warnings)} answers outside the scale set to missing")
+        # Each kind with its count and first line (not all of them are answers outside the scale:
+        # an unknown label read as missing, a date in an item column, an optional demographic).
+        w = resp.ledger.warnings
+        kinds = w.groupby("problem", sort=False).agg(count=("line", "size"), line=("line", "first"),
+                                                     column=("column", "first"),
+                                                     value=("value", "first"))
+        for problem, k in kinds.sort_values("count", ascending=False).head(3).iterrows():
+            print(f"            {k['count']} x {problem.split('; set to missing')[0]} (first: line "
+                  f"{k['line']}, {k['column']} = {k['value']!r}): set to missing")
+        if len(kinds) > 3:
+            print(f"            ... and {len(kinds) - 3} more kinds (the ledger's report lists them)")
     by = p.weighting.by or inst.weighting.by
     if p.margins is None:
         # No weighting, but the same design and replicates as run (a blank PSU, a stratum with
