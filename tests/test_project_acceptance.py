@@ -216,3 +216,16 @@ def test_validate_says_what_was_set_to_missing(tmp_path):
     assert ("1 x not a code of the scale 1-5 or a missing code [8, 9] (first: line 3, "
             "USA_mor2 = '7'): set to missing") in out.stdout
     assert "1 x 'DK' is not a label of scale favour11" in out.stdout
+
+
+def test_getting_started_quotes_the_summary_sentence_as_written():
+    # The worked example quoted "USA rated higher than CHN ...; significantly in 8."; the
+    # Summary sheet writes the names and says Holm.
+    import surveyindex as si
+    from surveyindex.report import lead_sentences
+
+    res = si.run_project(ROOT / "examples/softpower_project.yaml", write=False, progress=False)
+    sentence = next(s for s in lead_sentences(res.index.leads, "95%", audience="all")
+                    if s.startswith("United States rated higher than China on the composite"))
+    doc = " ".join((ROOT / "docs/getting-started.md").read_text().split())
+    assert f'("{sentence}" for the bundled sample)' in doc
