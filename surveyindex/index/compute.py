@@ -170,7 +170,7 @@ def compute_index(design: SurveyDesign, audiences: list[str] | None = None, *,
         pooled=tables.pooled_table(arrays, settings), weights=tables.weights_table(arrays, level),
         factors=tables.factors_table(arrays, level),
         sensitivity=sens, sensitivity_indices=sens_idx,
-        favourability=favourability_table(design, masks, level, client=client),
+        favourability=favourability_table(design, masks, level),
     )
 
 

@@ -15,7 +15,7 @@ import pandas as pd
 from scipy.stats import norm
 
 from ..design import SurveyDesign
-from ..estimate import means_of_blocks, replicate_variance
+from ..estimate import means_of_blocks
 from .normalise import onto_index_scale
 
 _COLUMNS = ["country", "target", "audience", "item", "score", "se", "ci_low", "ci_high",
@@ -36,7 +36,7 @@ def favourable_codes(scale) -> list[int]:
 
 
 def favourability_table(design: SurveyDesign, masks: dict[str, np.ndarray],
-                        level: float = 0.95, client=None) -> pd.DataFrame:
+                        level: float = 0.95) -> pd.DataFrame:
     """Mean and % favourable of every single item per country x target x audience, with CIs.
 
     Parameters
@@ -47,9 +47,6 @@ def favourability_table(design: SurveyDesign, masks: dict[str, np.ndarray],
         Audience name -> boolean mask over respondents (:func:`.compute.audience_masks`).
     level : float
         Confidence level of the normal intervals.
-    client : a ``dask.distributed.Client``: the replicate means run on it as the index's do
-        (one task per country x block of replicates,
-        :func:`surveyindex.index.distributed.distributed_means`), SEs from the joined replicates.
 
     Returns
     -------
@@ -87,15 +84,8 @@ def favourability_table(design: SurveyDesign, masks: dict[str, np.ndarray],
     S, T = len(values), len(targets)
     out = []
     for name, mask in masks.items():
-        if client is not None and design.n_replicates:
-            from .distributed import distributed_means
-
-            est = distributed_means(design, (*values, *favourable), "country", mask, client)
-            se = np.sqrt(replicate_variance(design, est.estimate, est.replicates))
-        else:
-            est = means_of_blocks(design, (*values, *favourable), by="country", where=mask,
-                                  method="replicate" if design.n_replicates else "auto")
-            se = est.se
+        est = means_of_blocks(design, (*values, *favourable), by="country", where=mask,
+                              method="replicate" if design.n_replicates else "auto")
         present = est.n.sum(axis=1) > 0
         countries = est.domains["country"][present].astype(str).to_numpy()
         C = len(countries)
@@ -107,7 +97,7 @@ def favourability_table(design: SurveyDesign, masks: dict[str, np.ndarray],
         df = pd.DataFrame({"country": np.repeat(countries, T * S),
                            "target": np.tile(np.repeat(targets, S), C), "audience": name,
                            "item": np.tile([s.id for s in inst.single_items], C * T)})
-        df["mean"], df["mean_se"] = part(est.estimate, 0), part(se, 0)
+        df["mean"], df["mean_se"] = part(est.estimate, 0), part(est.se, 0)
         df["mean_ci_low"] = df["mean"] - z * df["mean_se"]
         df["mean_ci_high"] = df["mean"] + z * df["mean_se"]
         lo, hi = (np.tile([b[k] for b in bounds], C * T).astype(float) for k in (0, 1))
@@ -115,7 +105,7 @@ def favourability_table(design: SurveyDesign, masks: dict[str, np.ndarray],
         df["se"] = onto_index_scale(df["mean_se"].to_numpy(), lo, hi, scale, difference=True)
         df["ci_low"], df["ci_high"] = (onto_index_scale(df[c].to_numpy(), lo, hi, scale)
                                        for c in ("mean_ci_low", "mean_ci_high"))
-        df["pct_favourable"], df["pct_se"] = 100 * part(est.estimate, 1), 100 * part(se, 1)
+        df["pct_favourable"], df["pct_se"] = 100 * part(est.estimate, 1), 100 * part(est.se, 1)
         df["pct_ci_low"] = (df["pct_favourable"] - z * df["pct_se"]).clip(lower=0)
         df["pct_ci_high"] = (df["pct_favourable"] + z * df["pct_se"]).clip(upper=100)
         df["n"], df["n_eff"] = part(est.n, 0), part(est.n_eff, 0)
