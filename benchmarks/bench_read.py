@@ -2,14 +2,16 @@
 
     python benchmarks/bench_read.py                         # 200,000 and 2,000,000 respondents
     python benchmarks/bench_read.py --sizes 2000000 --no-pipeline
+    python benchmarks/bench_read.py --runs 3 --name read-2   # median of 3, <date>-read-2.md
 
 Data: the simulated soft-power survey (20 countries, 2 targets x 20 items + 2 favourability
 items = 42 item columns, 4 demographics), written once as Parquet and as CSV. Each measurement
 runs in its own process: ``read_responses`` from each file, and ``run_pipeline`` (read,
 validate, 200 bootstrap replicates, raking, index with intervals, reliability) plus
 ``write_report`` (the workbook) from each file, with wall and CPU seconds and the process's peak
-memory. Also pyarrow's own read of the Parquet file, the floor of any reader. Writes
-benchmarks/results/<date>-read.{json,md}.
+memory (the median of ``--runs`` processes, with the 1-minute load average before each). Also
+pyarrow's own read of the Parquet file, the floor of any reader. Writes
+benchmarks/results/<date>-<name>.{json,md} (name ``read`` unless ``--name`` says otherwise).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
-from _common import machine, run_json, versions, write_results  # noqa: E402
+from _common import machine, measure, versions, write_results  # noqa: E402
 
 COUNTRIES = 20
 
@@ -73,6 +75,8 @@ def main() -> None:
     ap.add_argument("--sizes", type=int, nargs="+", default=[200_000, 2_000_000])
     ap.add_argument("--no-pipeline", action="store_true")
     ap.add_argument("--data-dir", default="/tmp/bench-read")
+    ap.add_argument("--runs", type=int, default=1, help="processes per measurement (median)")
+    ap.add_argument("--name", default="read", help="results file: <date>-<name>.{json,md}")
     ap.add_argument("--task", nargs=3, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.task:
@@ -86,23 +90,26 @@ def main() -> None:
         todo = [("pyarrow", "parquet"), ("read", "parquet"), ("read", "csv")]
         if not args.no_pipeline:
             todo += [("pipeline", "parquet"), ("pipeline", "csv")]
-        lines.append(f"\nn = {n:,} respondents x 42 item columns (one process per line)")
+        how = "one process per line" if args.runs == 1 else \
+            f"median of {args.runs} processes per line, load before each"
+        lines.append(f"\nn = {n:,} respondents x 42 item columns ({how})")
         for name, kind in todo:
-            load = os.getloadavg()[0]
-            res = run_json([sys.executable, __file__, "--task", name, str(files[kind]),
-                            str(files["margins"])])
+            res = measure([sys.executable, __file__, "--task", name, str(files[kind]),
+                           str(files["margins"])], args.runs)
+            load = res.pop("load")
             if "error" in res:
                 lines.append(f"  {name:<9}{kind:<8} failed: {res['error'][:200]}")
                 continue
+            loads = "/".join(f"{x:.1f}" for x in load)
             lines.append(f"  {name:<9}{kind:<8}{res['seconds']:8.2f} s wall {res['cpu_seconds']:8.2f}"
-                         f" s CPU  peak {res['peak_gib']:.2f} GiB   load {load:.1f}")
+                         f" s CPU  peak {res['peak_gib']:.2f} GiB   load {loads}")
             rows.append({"n": n, "task": name, "file": kind, "load": load, **res})
     meta = {**machine(), "benchmark": "read",
             "versions": versions(sys.executable, ["numpy", "pandas", "pyarrow"])}
     text = "\n".join(lines) + "\n"
     print(text)
     body = f"# read benchmark {meta['date']}\n\nversions: {meta['versions']}\n```{text}```\n"
-    print(f"written {write_results('read', meta, rows, body)}")
+    print(f"written {write_results(args.name, meta, rows, body)}")
 
 
 if __name__ == "__main__":

@@ -70,8 +70,11 @@ class PipelineResult:
         c = c[c["audience"] == audience]
         cell = (c["score"].map("{:.1f}".format) + " (" + c["ci_low"].map("{:.1f}".format)
                 + "-" + c["ci_high"].map("{:.1f}".format) + ")")
+        # No estimate (a question not asked in a country, no respondent): "-", never "nan (nan-nan)"
+        cell = cell.where(c["score"].notna(), NO_ESTIMATE)
         table = c.assign(cell=cell).pivot(index="country", columns="target", values="cell")
-        return table[[t for t in self.instrument.target_codes if t in table.columns]]
+        table = table[[t for t in self.instrument.target_codes if t in table.columns]]
+        return table.fillna(NO_ESTIMATE)
 
     @property
     def plot(self):
@@ -92,6 +95,10 @@ class PipelineResult:
                 f"{self.responses.n} respondents, {len(self.summary())} countries x "
                 f"{len(s['targets'])} targets x {len(s['audiences'])} audiences, "
                 f"{self.design.n_replicates} replicates>")
+
+
+#: How :meth:`PipelineResult.summary` shows a country x target without an estimate.
+NO_ESTIMATE = "-"
 
 
 def run_pipeline(instrument: str | Path | Instrument = "softpower",
@@ -195,6 +202,9 @@ def base_design(resp: Responses, by: str | None = "country") -> SurveyDesign:
     'country'
     """
     lay = resp.instrument.layout
+    if by is not None and by not in resp.respondents.columns:
+        raise WeightingError(f"weighting by {by!r} (by=, or weighting.by in a project file): not a "
+                             f"column of the responses; columns: {list(resp.respondents.columns)}")
     return make_design(resp, weights=lay.weight, strata=lay.strata or by, psu=lay.psu,
                        fpc=lay.fpc)
 
@@ -427,10 +437,11 @@ def write_report(result: PipelineResult, path: str | Path, base_rule=None, *,
     """
     import datetime
 
-    from .report import BaseRule, Labels, ReportTables, write_workbook
+    from .report import BaseRule, Labels, ReportTables, check_writable, write_workbook
 
     require(result, PipelineResult, "the result", "a PipelineResult (si.run_pipeline(...))",
             ReportError)
+    check_writable(path, suffix=".xlsx", what="workbook")  # not an Excel file named .csv
     led = result.responses.ledger
     tables = ReportTables(
         title=title or result.instrument.title,
@@ -456,7 +467,7 @@ def write_report(result: PipelineResult, path: str | Path, base_rule=None, *,
         favourability=result.index.favourability,
         labels=Labels.from_instrument(result.instrument, language),
         run_date=run_date or datetime.date.today().isoformat(),
-        sheets=tuple(sheets or ()),
+        sheets=(sheets,) if isinstance(sheets, str) else tuple(sheets or ()),
         aligned_means=result.aligned_means,
     )
     return write_workbook(tables, path)

@@ -142,3 +142,50 @@ def test_margins_from_excel(tmp_path):
     got = si.io.read_margins(tmp_path / "m.xlsx")
     np.testing.assert_array_equal(got["proportion"].to_numpy(float), m["proportion"].to_numpy(float))
     assert got["category"].tolist() == m["category"].tolist()
+
+
+def test_zero_or_negative_interview_length_is_flagged(tmp_path):
+    # Before: a 0-second interview and one ending a month before it started passed unflagged
+    # (only positive lengths were compared with the median).
+    src = ROOT / "examples/real-files/kobo/kobo_export.csv"
+    df = pd.read_csv(src, sep=";", dtype=str, keep_default_na=False)
+    df.loc[2, "end"] = df.loc[2, "start"]
+    df.loc[3, "end"] = "2024-04-01T10:00:00.000+02:00"
+    p = tmp_path / "k.csv"
+    df.to_csv(p, sep=";", index=False)
+    r = si.read_responses(p, si.load_instrument("favourability"))
+    rep = r.ledger.report()
+    odd = rep[rep["problem"].str.startswith("interview length zero, negative")]
+    assert odd["line"].tolist() == [4, 5] and set(odd["action"]) == {"flagged"}
+    assert r.ledger.rows_kept == len(df)
+
+
+def test_margins_country_codes_read_as_the_responses_are():
+    # Before: " arg" in the margins was another country than ARG (read as ARG in the responses),
+    # and the error said ARG's age margin summed to 0.878599.
+    m = pd.read_csv(si.sample_paths()["margins"], dtype={"category": str})
+    lower = m.assign(country=m["country"].where(m.index != 0, " arg"))
+    got = si.io.margin_codes(lower, INST)
+    assert got["country"].tolist() == m["country"].tolist()
+
+
+def test_margins_not_summing_to_one_say_how_to_fix(sample):
+    m = pd.read_csv(si.sample_paths()["margins"], dtype={"category": str})
+    m.loc[(m["country"] == "ARG") & (m["variable"] == "gender"), "proportion"] = [0.5001, 0.5001]
+    design = si.make_design(si.read_responses(sample, INST))
+    with pytest.raises(WeightingError, match=r"sum to 1\.0002, not 1 \(a category left out\? if "
+                                             r"they are rounded shares, divide each by their sum"):
+        design.rake(m, by="country")
+
+
+def test_long_integer_ids_stay_distinct(tmp_path, sample):
+    # Before: 19-digit int64 ids (Parquet, Stata) were written with 15 significant digits, all
+    # became '7e+18', and every row but one was excluded as a duplicate.
+    df = sample.apply(lambda c: c if c.name in ("resp_id", "country") else
+                      pd.to_numeric(c.replace("", None)))
+    df["resp_id"] = np.arange(len(df), dtype=np.int64) + 7_000_000_000_000_000_001
+    df.to_parquet(tmp_path / "r.parquet")
+    r = si.read_responses(tmp_path / "r.parquet", INST)
+    assert r.respondents["resp_id"].iloc[0] == "7000000000000000001"
+    assert r.respondents["resp_id"].is_unique
+    assert r.ledger.rows_excluded == si.read_responses(_csv(tmp_path, sample), INST).ledger.rows_excluded

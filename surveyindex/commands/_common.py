@@ -72,7 +72,10 @@ def print_summary(res) -> None:
     level = f"{res.index.settings['level']:.0%}"
     print(res.responses.ledger)
     print(f"\nComposite index, 0-100 ({level} CI), audience all:")
-    print(res.summary().to_string())
+    table = res.summary()
+    print(table.to_string())
+    if (table == "-").any().any():
+        print("- : no estimate (the question was not asked there, or no respondent answered it)")
 
 
 def _sheet_list(text: str) -> list[str]:

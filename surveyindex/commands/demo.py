@@ -7,6 +7,8 @@ from pathlib import Path
 
 def register(sub) -> None:
     """Add the ``demo`` sub-command."""
+    from ._common import _positive
+
     demo = sub.add_parser(
         "demo", help="run the whole pipeline on the bundled soft-power sample",
         description="Read the bundled sample (13 countries rating the US and China), rake each "
@@ -14,7 +16,7 @@ def register(sub) -> None:
                     "index with intervals and reliability, and write an Excel report.")
     demo.add_argument("--output", "-o", type=Path, default=Path("reports/softpower_demo.xlsx"),
                       help="where to write the workbook (default: %(default)s)")
-    demo.add_argument("--replicates", type=int, default=200,
+    demo.add_argument("--replicates", type=_positive, default=200, metavar="N",
                       help="number of bootstrap replicates (default: %(default)s)")
     demo.add_argument("--seed", type=int, default=1, help="random seed (default: %(default)s)")
     from ._common import add_workbook_options
@@ -26,8 +28,10 @@ def register(sub) -> None:
 def run(args) -> int:
     """Run the demo and print the summary."""
     from ..pipeline import run_pipeline, write_report
+    from ..report import check_writable
     from ._common import workbook_overrides
 
+    check_writable(args.output, suffix=".xlsx", what="workbook")  # before the computation
     res = run_pipeline(replicates=args.replicates, seed=args.seed)
     out = write_report(res, args.output, **workbook_overrides(args))
     print(res.responses.ledger)

@@ -39,8 +39,14 @@ def run(args) -> int:
         print(f"            {len(resp.ledger.warnings)} answers outside the scale set to missing")
     by = p.weighting.by or inst.weighting.by
     if p.margins is None:
+        # No weighting, but the same design and replicates as run (a blank PSU, a stratum with
+        # one PSU under JKn stop run, so they must stop validate too).
+        design = base_design(resp, by).with_replicates(
+            p.replicates.method, n=p.replicates.n, seed=p.replicates.seed,
+            fay_rho=p.replicates.fay_rho)
         print(f"margins     none: the file's weights are used as they are "
-              f"({resp.instrument.layout.weight or 'equal weights'}): ok")
+              f"({resp.instrument.layout.weight or 'equal weights'}), "
+              f"{design.n_replicates} {p.replicates.method} replicates: ok")
     else:
         # The same weighting as run: replicates, collapse and trimming (a replicate that cannot
         # be raked stops run, so it must stop validate too).

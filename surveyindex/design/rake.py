@@ -415,7 +415,9 @@ def _normalise_margins(margins, by: str | None, group_names: list) -> pd.DataFra
         off = sums[(sums - 1).abs() > 1e-6]
         if len(off):
             (g, v), s = off.index[0], off.iloc[0]
-            raise WeightingError(f"{_where(by, g)}proportions of margin {v!r} sum to {s:.6g}, not 1")
+            raise WeightingError(f"{_where(by, g)}proportions of margin {v!r} sum to {s:.6g}, not 1 "
+                                 "(a category left out? if they are rounded shares, divide each by "
+                                 "their sum; population counts go in a 'count' column)")
     else:
         spread = sums.groupby(level=0).agg(lambda s: s.max() - s.min())
         off = spread[spread > 1e-6 * sums.groupby(level=0).max()]

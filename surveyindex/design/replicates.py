@@ -78,14 +78,19 @@ def bootstrap_replicates(design: SurveyDesign, n: int = 200, seed: int | None = 
     chunk = max(1, (1 << 23) // max(int(n_h.max()), 1))
     for h in range(len(n_h)):
         members, m = order[starts[h]:starts[h + 1]], int(n_h[h])
+        if m and members[-1] - members[0] + 1 == m and (np.diff(members) == 1).all():
+            members = slice(int(members[0]), int(members[-1]) + 1)  # a run of PSUs: no gather
         for c0 in range(0, n, chunk):
             c = min(chunk, n - c0)
-            # n_h - 1 draws with replacement per replicate, counted per PSU.
-            draws = rng.integers(0, m, size=(c, m - 1)) + (np.arange(c) * m)[:, None]
-            block = np.bincount(draws.ravel(), minlength=c * m).reshape(c, m).T
+            # n_h - 1 draws with replacement per replicate, counted per PSU (the offsets added
+            # in place and the counts narrowed before the transposed write: same numbers).
+            draws = rng.integers(0, m, size=(c, m - 1))
+            draws += (np.arange(c) * m)[:, None]
+            block = np.bincount(draws.ravel(), minlength=c * m)
+            del draws
             if block.max() > np.iinfo(counts.dtype).max:
                 counts = counts.astype(np.uint32)
-            counts[members, c0:c0 + c] = block
+            counts[members, c0:c0 + c] = block.astype(counts.dtype).reshape(c, m).T
     unit = (n_h / (n_h - 1.0))[stratum_of_psu][psu_of]
     rep = FactorReplicates(design.weights, unit, psu_of, counts)
     return design.with_weights(
@@ -240,10 +245,29 @@ def _psu_layout(design: SurveyDesign):
     n = design.n
     strata = design.strata if design.strata is not None else np.zeros(n, dtype=np.int64)
     psu = design.psu if design.psu is not None else np.arange(n)
-    key, psu_of = np.unique(np.column_stack([strata, psu]), axis=0, return_inverse=True)
-    stratum_of_psu = key[:, 0]
+    stratum_of_psu, psu_of = _pairs(strata, psu)
     n_h = np.bincount(stratum_of_psu, minlength=int(strata.max()) + 1).astype(float)
     return strata, psu_of.ravel(), stratum_of_psu, n_h
+
+
+def _pairs(strata: np.ndarray, psu: np.ndarray):
+    """The distinct (stratum, PSU) pairs in sorted order: each pair's stratum, and each row's
+    pair, as ``np.unique(np.column_stack([strata, psu]), axis=0, return_inverse=True)`` gives
+    them. Non-negative integer codes are sorted as one int64 key (a row-wise unique of an
+    (n, 2) array costs ten times more at millions of respondents).
+
+    >>> _pairs(np.array([1, 0, 1, 0]), np.array([5, 2, 5, 3]))
+    (array([0, 0, 1]), array([2, 0, 2, 1]))
+    """
+    if (strata.dtype.kind in "iu" and psu.dtype.kind in "iu" and len(strata)
+            and strata.min() >= 0 and psu.min() >= 0):
+        m = int(psu.max()) + 1
+        if (int(strata.max()) + 1) * m < 2**62:
+            key, inverse = np.unique(strata.astype(np.int64) * m + psu.astype(np.int64),
+                                     return_inverse=True)
+            return key // m, inverse.ravel()
+    key, inverse = np.unique(np.column_stack([strata, psu]), axis=0, return_inverse=True)
+    return key[:, 0], inverse.ravel()
 
 
 def _no_lonely(n_h, what: str, design) -> None:
@@ -265,8 +289,11 @@ def stratum_name(design, h: int) -> str:
     if design.strata is None or not isinstance(col, str) or col not in design.data.columns:
         return f"stratum {h + 1}"
     rows = np.flatnonzero(design.strata == h)
-    return f"stratum {col} {design.data[col].to_numpy()[rows[0]]}" if len(rows) else \
-        f"stratum {h + 1}"
+    if not len(rows):
+        return f"stratum {h + 1}"
+    value = design.data[col].to_numpy()[rows[0]]
+    # "stratum country ARG", but "stratum DEU-1" for a column named stratum (not "stratum stratum")
+    return f"stratum {value}" if col.casefold() in ("stratum", "strata") else f"stratum {col} {value}"
 
 
 def _with_dense(design, factor, kind, scale, rscales, extra=None) -> SurveyDesign:

@@ -62,10 +62,19 @@ class FactorReplicates:
         """Replicate columns ``start:stop`` for ``rows`` (all by default), as float64."""
         rows = slice(None) if rows is None else rows
         cols = slice(start, stop)
-        out = self.counts[self.psu_of[rows], cols].astype(float)
-        out *= (self.base[rows] * self.unit[rows])[:, None]
-        for cell_of, factor in self.layers:
-            out *= factor[cell_of[rows], cols]
+        psu, scale = self.psu_of[rows], self.base[rows] * self.unit[rows]
+        cells = [(cell_of[rows], factor) for cell_of, factor in self.layers]
+        out = np.empty((len(psu), len(range(*cols.indices(self.counts.shape[1])))))
+        # a few rows at a time, every step on them while they are in cache (the same products,
+        # cell by cell, as on the whole block at once)
+        step = max(1, _CELLS // max(out.shape[1], 1))
+        for r0 in range(0, len(psu), step):
+            r1 = r0 + step
+            o = out[r0:r1]
+            o[...] = self.counts[psu[r0:r1], cols]
+            o *= scale[r0:r1, None]
+            for cell_of, factor in cells:
+                o *= factor[cell_of[r0:r1], cols]
         return out
 
     def __array__(self, dtype=None, copy=None):
@@ -89,6 +98,10 @@ class FactorReplicates:
     def nbytes(self) -> int:
         return int(self.counts.nbytes + sum(f.nbytes + c.nbytes for c, f in self.layers)
                    + 3 * self.base.nbytes)
+
+
+#: Cells of replicate columns made at once (2 MB: 1,300 rows of 200 replicates).
+_CELLS = 1 << 18
 
 
 def replicate_block(rep, start: int, stop: int, rows=None) -> np.ndarray:

@@ -16,6 +16,20 @@ from ..errors import EstimationError, require
 from .variance import degrees_of_freedom
 
 
+def _item_hint(design, names) -> str:
+    """Item columns (``USA_mor1``) are answers, not respondent columns: say how to pass them."""
+    resp = design.responses
+    if resp is None:
+        return ""
+    inst = resp.instrument
+    items = {inst.column(t, i) for t in inst.target_codes for i in inst.item_ids}
+    found = [n for n in names if n in items]
+    if not found:
+        return ""
+    return (f". {found[0]!r} is an item: pass the answers, e.g. "
+            f"design.responses.to_frame(wide=True)[{found!r}] (recoded, in the design's row order)")
+
+
 def resolve_values(design, values):
     """The variables to estimate, as a numeric DataFrame (or array) aligned with the design.
 
@@ -33,7 +47,7 @@ def resolve_values(design, values):
         missing = [v for v in values if v not in design.data.columns]
         if missing:
             raise EstimationError(f"column(s) {missing} not in the design's data; columns: "
-                                  f"{list(design.data.columns)}")
+                                  f"{list(design.data.columns)}{_item_hint(design, missing)}")
         values = design.data[list(values)]
     if isinstance(values, np.ndarray) and not (np.issubdtype(values.dtype, np.number)
                                                or values.dtype == bool):

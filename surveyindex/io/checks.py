@@ -15,7 +15,7 @@ import pycountry
 
 from ..instrument import Instrument
 from .exports import country_codes
-from .readers import RawTable
+from .readers import RawTable, known_values
 from .recode import (
     BLANK,
     INVALID,
@@ -34,12 +34,27 @@ from .validate import ERROR, EXCLUDED, NOTE, SET_MISSING, Issues, cell_text
 _ISO3 = frozenset(c.alpha_3 for c in pycountry.countries)
 
 
+def _no_names(col: pd.Series) -> bool:
+    """True when no cell of a long text column is a country name (each distinct value looked
+    up once, as :func:`country_codes` looks up every cell); False when some is, or when the
+    column is not one to decide this way."""
+    if col.dtype != object or len(col) <= 1000:
+        return False
+    where, uniques = pd.factorize(col, use_na_sentinel=True)
+    if len(uniques) > len(col) // 2:
+        return False
+    values = pd.Series(np.asarray(uniques, dtype=object), dtype=object)
+    return not (country_codes(values) != values).any()
+
+
 def _country_names(col: pd.Series, var: str, issues: Issues, read: bool, labels=None):
     """Country names (Pew's ``sta`` as text, or the value labels of a SPSS/Stata country
     variable's codes), and which rows have one. Read as ISO codes when asked, each distinct name
     noted in the report and warned about once; else left to be excluded, with a warning saying
     how to read them."""
     source = col
+    if not labels and _no_names(col):
+        return col, np.zeros(len(col), dtype=bool)
     if labels:  # the codes' labels, matched as text: 5, 5.0 and "5" are the same code
         lookup = {k: str(v) for code, v in labels.items() for k in _code_texts(code)}
         text = col.astype(str).str.strip()
@@ -230,7 +245,9 @@ def recode_items(frame: pd.DataFrame, inst: Instrument, raw: RawTable, issues: I
     names = {(t, j): inst.column(target, item.id) for j, (_, item) in enumerate(pairs)
              for t, target in enumerate(targets)}
     plans = {tj: column_plan(frame[c], inst.scales[pairs[tj[1]][0].scale],
-                             raw.user_missing.get(c), raw.decimal) for tj, c in names.items()}
+                             raw.user_missing.get(c), raw.decimal,
+                             known_values(frame[c], raw.factorized))
+             for tj, c in names.items()}
     filled, invalid = _fill_blocks(codes, kind, plans, [inst.scales[d.scale] for d, _ in pairs])
     for j, (dim, item) in enumerate(pairs):
         for t in range(len(targets)):

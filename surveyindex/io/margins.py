@@ -87,6 +87,11 @@ def margin_codes(margins: pd.DataFrame, instrument: Instrument, source: str = "m
         return margins
     lookup = _categories(instrument)
     out = margins.copy()
+    # Country codes as the responses are read: " arg" is ARG there, so it is ARG here too.
+    for var, d in instrument.demographics.items():
+        if d.type == "country" and var in out.columns:
+            text = out[var].astype(object)
+            out[var] = text.where(text.isna(), text.astype(str).str.strip().str.upper())
     var = out["variable"].astype(str).str.strip()
     cat = out["category"].astype(str).str.strip()
     bad = []

@@ -170,6 +170,13 @@ def _speeders(frame, inst, rules, eligible, record, file, decimal) -> None:
            f"at least {rules.speeder_fraction:g} x the median duration",
            "speeder: interview shorter than " + pd.Series(limit).round(1).astype(str).to_numpy(object)
            + f" ({rules.speeder_fraction:g} x median)", "speeder")
+    # A zero or negative length (a device clock set wrong, end before start) or text where a
+    # length is expected cannot be checked against the median: said, never passed over quietly.
+    filled = frame[col].notna().to_numpy()
+    odd = eligible & filled & ~(np.isfinite(d) & (d > 0))
+    record(odd, col, frame[col].to_numpy(object), "a positive interview length",
+           "interview length zero, negative or not a number (device clock?): cannot be checked "
+           "for speeding", "speeder")
 
 
 def _attention(frame, rules, record, file, decimal) -> None:

@@ -296,6 +296,10 @@ def _instrument_frame(source, inst: Instrument, *, sheet, layout, columns, patte
         raw = RawTable("<data frame>", clean_cells(frame), "frame", 2)
     else:
         raw = read_table(source, sheet=sheet, encoding=encoding, delimiter=delimiter)
+        if sheet not in (0, None) and raw.kind != "excel":
+            warnings.warn(f"{raw.name}: sheet={sheet!r} is for Excel workbooks; this "
+                          f"{Path(raw.name).suffix} file has no sheets, so it is ignored",
+                          stacklevel=4)
     again = checks.repeated_header(raw)
     if len(again):
         shown = ", ".join(str(raw.first_line + r) for r in again[:5])
@@ -384,12 +388,30 @@ def _ledger(name: str, rows_in: int, table: pd.DataFrame) -> Ledger:
 
 
 def _ids(col: pd.Series) -> np.ndarray:
-    """Respondent ids as text: 17.0 from SPSS or Excel becomes '17'; text is kept as it is."""
+    """Respondent ids as text: 17.0 from SPSS or Excel becomes '17'; text is kept as it is.
+
+    Whole numbers are written out in full, so 16- to 19-digit ids (int64 in Parquet or Stata)
+    stay distinct rather than all becoming '7e+18'.
+
+    >>> _ids(pd.Series([7_000_000_000_000_000_001, 7_000_000_000_000_000_002])).tolist()
+    ['7000000000000000001', '7000000000000000002']
+    >>> _ids(pd.Series([17.0, 2.5, float("nan"), 1234567890123456.0])).tolist()
+    ['17', '2.5', '', '1234567890123456']
+    """
     if col.dtype != object:
-        x = pd.to_numeric(col, errors="coerce").to_numpy(dtype=float)
-        return np.where(np.isnan(x), "", np.char.mod("%.15g", x)).astype(object)
+        num = pd.to_numeric(col, errors="coerce")
+        if pd.api.types.is_integer_dtype(num.dtype):  # int64, or nullable Int64: exact
+            return num.astype(object).where(num.notna(), "").astype(str).to_numpy(object)
+        x = num.to_numpy(dtype=float, na_value=np.nan)
+        whole = np.isfinite(x) & (np.floor(x) == x) & (np.abs(x) < 2.0 ** 63)
+        out = np.full(len(x), "", dtype=object)
+        out[whole] = x[whole].astype(np.int64).astype(str)
+        other = np.isfinite(x) & ~whole
+        out[other] = np.char.mod("%.15g", x[other])
+        return out
     if pd.api.types.infer_dtype(col, skipna=True) == "string":  # text ids: vectorised
-        return col.str.strip().fillna("").to_numpy(object)
+        # every reader (and a data frame's path) strips text cells already (clean_cells)
+        return col.fillna("").to_numpy(object)
     return col.map(mapping._id_text).to_numpy(object)
 
 

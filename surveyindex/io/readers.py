@@ -51,6 +51,8 @@ class RawTable:
     short_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=int))
     encoding: str = ""
     delimiter: str = ""
+    #: Text columns as :func:`clean_cells` factorised them, for the recoding to reuse.
+    factorized: dict = field(default_factory=dict, repr=False)
 
 
 def read_table(path: str | Path, *, sheet: str | int = 0, encoding: str | None = None,
@@ -203,14 +205,21 @@ def sniff_delimiter(text: str) -> str:
 # -- one reader per file type -------------------------------------------------------------------
 
 def _read_text(path: Path, encoding: str | None, delimiter: str | None) -> RawTable:
-    text, used = decode(path.read_bytes(), str(path), encoding)
+    data = path.read_bytes()
+    text, used = decode(data, str(path), encoding)
     if not text.strip():
         raise ResponseDataError(f"{path}: the file is empty (no text)")
     notes = [] if encoding or used in ("utf-8", "utf-8-sig") else [f"encoding {used} detected"]
     sep = delimiter or sniff_delimiter(text)
     if delimiter is None and sep != ",":
         notes.append(f"delimiter {sep!r} detected")
-    cells = _parse_fast(text, sep)
+    utf8 = _utf8_bytes(data, used)  # the file's own bytes when they are the text's UTF-8
+    if utf8 is not None:
+        del text  # not held while Arrow parses (hundreds of MB at millions of rows)
+    cells = _parse_fast(text if utf8 is None else utf8, sep)
+    if cells is None and utf8 is not None:
+        text = decode(data, str(path), encoding)[0]
+    del data, utf8
     short = np.zeros(0 if cells is None else len(cells) - 1, dtype=bool)  # Arrow: none short
     if cells is None:  # a file the Arrow parser refuses (short rows...): pandas' own parser
         try:
@@ -225,9 +234,10 @@ def _read_text(path: Path, encoding: str | None, delimiter: str | None) -> RawTa
             raise ResponseDataError(f"{path}: the file is empty") from None
         short = _short_rows(text, sep, len(cells), cells.shape[1])
     frame = _with_header(cells, str(path))
-    return RawTable(str(path), clean_cells(frame), "text", 2, notes=notes,
+    known: dict = {}
+    return RawTable(str(path), clean_cells(frame, known), "text", 2, notes=notes,
                     decimal="," if sep == ";" else ".", short_rows=np.flatnonzero(short),
-                    encoding=used, delimiter=sep)
+                    encoding=used, delimiter=sep, factorized=known)
 
 
 def _read_excel(path: Path, sheet: str | int) -> RawTable:
@@ -395,17 +405,38 @@ def _declared_missing(meta) -> dict[str, list]:
     return out
 
 
-def _parse_fast(text: str, sep: str) -> pd.DataFrame | None:
+def _utf8_bytes(data: bytes, used: str) -> bytes | None:
+    """``data`` as the UTF-8 encoding of its decoded text (without a byte-order mark), or None
+    when the file is in another encoding: valid UTF-8 decodes and encodes to the same bytes.
+
+    >>> _utf8_bytes(b"\\xef\\xbb\\xbfa,b", "utf-8-sig"), _utf8_bytes(b"a", "cp1252")
+    (b'a,b', None)
+    """
+    import codecs
+
+    try:
+        name = codecs.lookup(used).name
+    except LookupError:
+        return None
+    if name == "utf-8":
+        return data
+    if name == "utf-8-sig":
+        return data[3:] if data.startswith(codecs.BOM_UTF8) else data
+    return None
+
+
+def _parse_fast(text: str | bytes, sep: str) -> pd.DataFrame | None:
     """The cells by pandas' pyarrow engine (multi-threaded, several times faster than the C
     engine), every field as text and empty fields as ""; None when pyarrow is not installed or
     refuses the file (rows of another length, a quote left open), so that the C engine parses
-    it and reports what is wrong as before."""
+    it and reports what is wrong as before. ``text`` may be given as its UTF-8 bytes."""
     try:
         import pyarrow  # noqa: F401
     except ImportError:
         return None
     try:
-        cells = pd.read_csv(io.BytesIO(text.encode("utf-8")), sep=sep, header=None, dtype=str,
+        data = text if isinstance(text, bytes) else text.encode("utf-8")
+        cells = pd.read_csv(io.BytesIO(data), sep=sep, header=None, dtype=str,
                             keep_default_na=False, na_values=[], engine="pyarrow")
     except Exception:  # noqa: BLE001 - any refusal: the C engine gives the user's message
         return None
@@ -450,41 +481,77 @@ def typed(frame: pd.DataFrame) -> pd.DataFrame:
     return typed_frame
 
 
-def clean_cells(frame: pd.DataFrame) -> pd.DataFrame:
+def clean_cells(frame: pd.DataFrame, factorized: dict | None = None) -> pd.DataFrame:
     """Strip text cells and turn blank markers into NaN, column by column (names may repeat).
 
     Numeric columns pass untouched; text is cleaned once per distinct value, not per cell.
+    With ``factorized`` (a dict), each column cleaned per distinct value is recorded there with
+    its codes and cleaned values (see :func:`known_values`), so that later steps need not
+    factorise it again.
     """
-    out = {}
+    out, parts = {}, {}
     for j in range(frame.shape[1]):
-        s = frame.iloc[:, j]
+        s, part = frame.iloc[:, j], None
         if s.dtype != object and pd.api.types.is_string_dtype(s):
-            s = _clean_strings(s)
+            s, part = _clean_strings(s)
         elif s.dtype == object:
-            s = _clean_objects(s)
+            s, part = _clean_objects(s)
         out[j] = s.reset_index(drop=True)
+        if part is not None:
+            parts[j] = part
     # copy=False: untouched numeric columns are shared, not duplicated (a 2M-row file is ~1 GB)
     clean = pd.DataFrame(out, copy=False)
     clean.columns = list(frame.columns)
+    if factorized is not None:
+        for j, (codes, values) in parts.items():
+            cells = clean.iloc[:, j].to_numpy()
+            if cells.dtype == object:
+                factorized[_cells_key(cells)] = (cells, codes, values)
     return clean
 
 
-def _clean_strings(s: pd.Series) -> pd.Series:
+def _cells_key(cells: np.ndarray) -> tuple:
+    return (cells.__array_interface__["data"][0], cells.shape, cells.strides)
+
+
+def _small(codes: np.ndarray) -> np.ndarray:
+    """Codes (-1 for missing) in the smallest integer type that holds them."""
+    top = int(codes.max(initial=0))
+    for t in (np.int8, np.int16, np.int32):
+        if top <= np.iinfo(t).max:
+            return codes.astype(t)
+    return codes
+
+
+def known_values(col: pd.Series, factorized: dict | None):
+    """``(codes, values)`` of a column :func:`clean_cells` recorded in ``factorized``: row
+    ``i`` holds ``values[codes[i]]`` (-1: the cell as read was missing); ``values`` are the
+    cleaned distinct cells as read (so a value may repeat, and a blank marker is NaN). None
+    for any other column, or one whose cells are no longer the ones recorded."""
+    if not factorized or col.dtype != object:
+        return None
+    cells = col.to_numpy()
+    hit = factorized.get(_cells_key(cells))
+    # the recorded array is held, so no other array can have its memory: same key, same cells
+    return None if hit is None else hit[1:]
+
+
+def _clean_strings(s: pd.Series) -> tuple[pd.Series, tuple | None]:
     """A column of pandas' string dtype as cleaned object cells: per distinct value for codes
     and labels, vectorised for ids (whose factorisation alone would cost more). Both give the
     same cells (pandas' strip on its string dtypes strips what str.strip does), so the first
-    rows may choose."""
+    rows may choose. Also returns the codes and cleaned values when cleaned per value."""
     if len(s) <= 1000 or len(pd.unique(s.iloc[:2000])) <= 1000:
         codes, uniques = pd.factorize(s, use_na_sentinel=True)
         if len(uniques) <= len(s) // 2 or len(s) <= 1000:
-            clean = [_clean_cell(v) for v in uniques] + [np.nan]
-            return pd.Series(np.array(clean, dtype=object)[codes], dtype=object)
+            clean = np.array([_clean_cell(v) for v in uniques] + [np.nan], dtype=object)
+            return pd.Series(clean[codes], dtype=object), (_small(codes), clean[:-1])
     text = s.str.strip()  # vectorised on pandas' string dtype, then plain objects
     s = text.where(~text.isin(BLANK_MARKERS), None).astype(object)
-    return s.where(s.notna(), np.nan)
+    return s.where(s.notna(), np.nan), None
 
 
-def _clean_objects(s: pd.Series) -> pd.Series:
+def _clean_objects(s: pd.Series) -> tuple[pd.Series, tuple | None]:
     """An object column cleaned per distinct value: text stripped, blank markers NaN; other
     cells (numbers, dates) and missing cells as they were."""
     codes, uniques = pd.factorize(s, use_na_sentinel=True)
@@ -493,12 +560,13 @@ def _clean_objects(s: pd.Series) -> pd.Series:
     mixed = any(type(u) is not str for u in uniques)
     if mixed or (len(uniques) > len(s) // 2 and len(s) > 1000):  # or mostly distinct (ids)
         clean = np.array([_clean_cell(v) for v in s.to_numpy(object)], dtype=object)
-        return pd.Series(clean, index=s.index, dtype=object)
-    clean = np.array([_clean_cell(v) for v in uniques] + [None], dtype=object)[codes]
+        return pd.Series(clean, index=s.index, dtype=object), None
+    values = np.array([_clean_cell(v) for v in uniques] + [None], dtype=object)
+    clean = values[codes]
     missing = codes < 0
     if missing.any():  # None stays None and NaN stays NaN, as read
         clean[missing] = s.to_numpy(object)[missing]
-    return pd.Series(clean, index=s.index, dtype=object)
+    return pd.Series(clean, index=s.index, dtype=object), (_small(codes), values[:-1])
 
 
 def _clean_cell(v):

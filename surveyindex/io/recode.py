@@ -78,6 +78,33 @@ def missing_kind_of(label: str) -> int:
     return REFUSED if "refus" in label.casefold() else DONT_KNOW
 
 
+def per_value(col: pd.Series, fn, *args):
+    """``fn(col, *args)`` for a long object column of text with repeated values, worked out
+    once per distinct value and spread to the cells (``fn`` must work cell by cell and return arrays, or a tuple of
+    them); None for any other column. A missing cell is passed on as one NaN value, so ``fn``
+    sees the same set of values as in the column.
+
+    >>> per_value(pd.Series(["2", None, "2"] * 1000, dtype=object), to_number)[:3].tolist()
+    [2.0, nan, 2.0]
+    """
+    if col.dtype != object or len(col) <= _PER_VALUE_MIN \
+            or pd.api.types.infer_dtype(col, skipna=True) != "string":
+        return None
+    where, uniques = pd.factorize(col, use_na_sentinel=True)
+    if len(uniques) > len(col) // 2:  # mostly distinct: no gain (and fn's own column)
+        return None
+    values = np.asarray(uniques, dtype=object)
+    if (where < 0).any():
+        values = np.append(values, np.nan)
+        where = np.where(where < 0, len(uniques), where)
+    out = fn(pd.Series(values, dtype=object), *args)
+    return tuple(a[where] for a in out) if isinstance(out, tuple) else out[where]
+
+
+#: Shorter columns are converted cell by cell (factorising would not pay).
+_PER_VALUE_MIN = 1000
+
+
 def to_number(col: pd.Series, decimal: str = ".") -> np.ndarray:
     """Cells as floats; text that is not a number becomes NaN.
 
@@ -86,6 +113,9 @@ def to_number(col: pd.Series, decimal: str = ".") -> np.ndarray:
     >>> to_number(pd.Series(["2,5", None], dtype="string"), ",").tolist()
     [2.5, nan]
     """
+    once = per_value(col, to_number, decimal)  # text: parsed once per distinct value
+    if once is not None:
+        return once
     odd = odd_cells(col)
     if odd.any():
         col = col.where(~odd, np.nan).astype(object)
@@ -110,6 +140,9 @@ def codes_from_labels(col: pd.Series, labels: dict[int, str], decimal: str = "."
     >>> c.tolist(), bad.tolist()
     ([1.0, 2.0, 1.0, nan], [False, False, False, True])
     """
+    once = per_value(col, codes_from_labels, labels, decimal, translations)
+    if once is not None:
+        return once
     x = to_number(col, decimal)
     text = col.notna().to_numpy() & np.isnan(x)
     if text.any():
@@ -162,7 +195,8 @@ def recode_column(col: pd.Series, scale, declared: dict | None = None, decimal: 
     return _recode_cells(col, scale, declared, decimal)
 
 
-def column_plan(col: pd.Series, scale, declared: dict | None = None, decimal: str = "."):
+def column_plan(col: pd.Series, scale, declared: dict | None = None, decimal: str = ".",
+                known=None):
     """How :func:`recode_column` recodes ``col``, in a form a caller can apply to any block of
     rows: ``("number", values)`` for a column of plain numbers (numpy integers or floats, no
     declared missing values), whose kinds follow from the values alone; ``("text", where,
@@ -177,20 +211,33 @@ def column_plan(col: pd.Series, scale, declared: dict | None = None, decimal: st
     ('text', [0, 3, 1, 2], [4.0, 4.0, nan, nan], [0, 0, 4, 1])
     >>> column_plan(pd.Series([4.0, 9.0]), sc)[0]
     'number'
+
+    ``known`` is the ``(codes, values)`` factorisation the reader made of the column
+    (:func:`surveyindex.io.readers.known_values`), if any: the same plan without a second pass.
     """
     dtype = col.dtype
     if isinstance(dtype, np.dtype) and dtype.kind in "iuf" and not declared:
         return "number", col.to_numpy()
-    if pd.api.types.is_string_dtype(dtype) and (
+    if known is not None:
+        codes, values = known
+        filled = ~pd.isna(values)
+        if not filled.any():  # every cell missing: not a text column (as infer_dtype says)
+            return None
+        # the filled values (a value may repeat: each is recoded alike), the blank cell last
+        uniques = values[filled]
+        position = np.append(np.where(filled, np.cumsum(filled) - 1, len(uniques)), len(uniques))
+        where = position[codes]  # codes -1 (missing as read): the last entry
+    elif pd.api.types.is_string_dtype(dtype) and (
             dtype != object or pd.api.types.infer_dtype(col, skipna=True) == "string"):
         # Text is decoded and matched once per distinct value, then spread to the cells.
         where, uniques = pd.factorize(col, use_na_sentinel=True)
-        ux, ukind, uunknown = _recode_cells(pd.Series(uniques, dtype=dtype), scale, declared,
-                                            decimal)
         where = np.where(where < 0, len(uniques), where)  # the blank cell: the tables' last entry
-        return ("text", where, np.append(ux, np.nan), np.append(ukind, np.int8(BLANK)),
-                np.append(uunknown, False))
-    return None
+    else:
+        return None
+    ux, ukind, uunknown = _recode_cells(pd.Series(uniques, dtype=dtype), scale, declared, decimal)
+    small = np.int8 if len(uniques) < 127 else np.int16 if len(uniques) < 32767 else np.int32
+    return ("text", where.astype(small), np.append(ux, np.nan), np.append(ukind, np.int8(BLANK)),
+            np.append(uunknown, False))
 
 
 def recode_block(x: np.ndarray, lo: np.ndarray, hi: np.ndarray, missing) -> np.ndarray:

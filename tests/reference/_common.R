@@ -105,3 +105,46 @@ INDEX_X_SETUP <- paste(
   'X[, 2] <- round(0.6 * X[, 1] + 0.4 * X[, 2], 2)',
   'X[3, 1] <- X[5, 1]',
   sep = "\n")
+
+# lavaan fits as the CFA pins store them (lavaan_robust.R, lavaan_bfi.R): each helper runs its
+# code string in the script's `env` and returns the fit measures `fm_names`, the parameter
+# table, a lavTestLRT difference or the lavTestScore constraints mapped through parTable labels.
+fm_names <- c("chisq", "df", "pvalue", "chisq.scaled", "pvalue.scaled", "chisq.scaling.factor",
+              "baseline.chisq", "baseline.df", "baseline.chisq.scaled", "baseline.chisq.scaling.factor",
+              "cfi", "tli", "cfi.scaled", "tli.scaled", "cfi.robust", "tli.robust",
+              "rmsea", "rmsea.scaled", "rmsea.robust", "srmr", "npar", "ntotal", "logl")
+pe_list <- function(fit) {
+  pe <- parameterEstimates(fit)
+  list(lhs = I(pe$lhs), op = I(pe$op), rhs = I(pe$rhs),
+       group = I(if (is.null(pe$group)) rep(1, nrow(pe)) else pe$group),
+       est = I(pe$est), se = I(pe$se))
+}
+fit_case <- function(code) {
+  fit <- run(code, env)
+  fm <- fitMeasures(fit, fm_names)
+  list(call = code, converged = lavInspect(fit, "converged"),
+       meanstructure = lavInspect(fit, "meanstructure"),
+       group_labels = I(lavInspect(fit, "group.label")),
+       nobs = I(as.numeric(unlist(fit@SampleStats@nobs))),
+       fitMeasures = setNames(as.list(as.numeric(fm)), names(fm)),
+       parameters = pe_list(fit))
+}
+lrt_case <- function(code) {
+  lrt <- run(code, env)
+  list(call = code, models = I(rownames(lrt)), Df = I(as.numeric(lrt$Df)),
+       Chisq = I(as.numeric(lrt$Chisq)), Chisq_diff = as.numeric(lrt[["Chisq diff"]][2]),
+       Df_diff = as.numeric(lrt[["Df diff"]][2]), p_value = as.numeric(lrt[["Pr(>Chisq)"]][2]))
+}
+score_case <- function(fitname, code) {
+  st <- suppressWarnings(run(code, env))
+  fit <- get(fitname, envir = env)
+  pt <- parTable(fit)
+  where <- function(lab) {
+    i <- match(lab, pt$plabel)
+    paste(pt$group[i], pt$lhs[i], pt$op[i], pt$rhs[i])
+  }
+  list(call = code, total_X2 = st$test$X2, total_df = st$test$df,
+       lhs = I(st$uni$lhs), rhs = I(st$uni$rhs),
+       lhs_par = I(where(st$uni$lhs)), rhs_par = I(where(st$uni$rhs)),
+       X2 = I(st$uni$X2))
+}

@@ -14,10 +14,6 @@ m3 <- "visual =~ x1 + x2 + x3
 textual =~ x4 + x5 + x6
 speed =~ x7 + x8 + x9"'
 run(setup, env)
-fm_names <- c("chisq", "df", "pvalue", "chisq.scaled", "pvalue.scaled", "chisq.scaling.factor",
-              "baseline.chisq", "baseline.df", "baseline.chisq.scaled", "baseline.chisq.scaling.factor",
-              "cfi", "tli", "cfi.scaled", "tli.scaled", "cfi.robust", "tli.robust",
-              "rmsea", "rmsea.scaled", "rmsea.robust", "srmr", "npar", "ntotal", "logl")
 out <- list(meta = meta(c("lavaan")), setup = setup,
   notes = I(c(
     "lavaan 0.6.14 estimator='MLR' defaults: information='observed' (observed.information='hessian'), h1.information='structured', test='yuan.bentler.mplus', se='robust.huber.white', sampling.weights.normalization='total' (weights rescaled to sum to the total N; a group's N is its sum of rescaled weights).",
@@ -25,50 +21,15 @@ out <- list(meta = meta(c("lavaan")), setup = setup,
     "lavTestScore uses information='expected' (its default); lhs/rhs of each constraint are mapped to group/lhs/op/rhs through parTable labels (plabel).")),
   cases = list())
 
-pe_list <- function(fit) {
-  pe <- parameterEstimates(fit)
-  list(lhs = I(pe$lhs), op = I(pe$op), rhs = I(pe$rhs),
-       group = I(if (is.null(pe$group)) rep(1, nrow(pe)) else pe$group),
-       est = I(pe$est), se = I(pe$se))
-}
-fit_case <- function(code) {
-  fit <- run(code, env)
-  fm <- fitMeasures(fit, fm_names)
-  list(call = code, converged = lavInspect(fit, "converged"),
-       meanstructure = lavInspect(fit, "meanstructure"),
-       group_labels = I(lavInspect(fit, "group.label")),
-       nobs = I(as.numeric(unlist(fit@SampleStats@nobs))),
-       fitMeasures = setNames(as.list(as.numeric(fm)), names(fm)),
-       parameters = pe_list(fit))
-}
 out$cases$single_unweighted <- fit_case('fit.u <- cfa(m3, data=HS, estimator="MLR")')
 out$cases$single_weighted <- fit_case('fit.w <- cfa(m3, data=HS, estimator="MLR", sampling.weights="w")')
 out$cases$configural <- fit_case('fit.config <- cfa(m3, data=HS, group="school", estimator="MLR", sampling.weights="w")')
 out$cases$metric <- fit_case('fit.metric <- cfa(m3, data=HS, group="school", estimator="MLR", sampling.weights="w", group.equal="loadings")')
 out$cases$scalar <- fit_case('fit.scalar <- cfa(m3, data=HS, group="school", estimator="MLR", sampling.weights="w", group.equal=c("loadings","intercepts"))')
 
-lrt_case <- function(code) {
-  lrt <- run(code, env)
-  list(call = code, models = I(rownames(lrt)), Df = I(as.numeric(lrt$Df)),
-       Chisq = I(as.numeric(lrt$Chisq)), Chisq_diff = as.numeric(lrt[["Chisq diff"]][2]),
-       Df_diff = as.numeric(lrt[["Df diff"]][2]), p_value = as.numeric(lrt[["Pr(>Chisq)"]][2]))
-}
 out$cases$sb2001_config_metric <- lrt_case('lavTestLRT(fit.config, fit.metric, method="satorra.bentler.2001")')
 out$cases$sb2001_metric_scalar <- lrt_case('lavTestLRT(fit.metric, fit.scalar, method="satorra.bentler.2001")')
 
-score_case <- function(fitname, code) {
-  st <- suppressWarnings(run(code, env))
-  fit <- get(fitname, envir = env)
-  pt <- parTable(fit)
-  where <- function(lab) {
-    i <- match(lab, pt$plabel)
-    paste(pt$group[i], pt$lhs[i], pt$op[i], pt$rhs[i])
-  }
-  list(call = code, total_X2 = st$test$X2, total_df = st$test$df,
-       lhs = I(st$uni$lhs), rhs = I(st$uni$rhs),
-       lhs_par = I(where(st$uni$lhs)), rhs_par = I(where(st$uni$rhs)),
-       X2 = I(st$uni$X2))
-}
 run('fit.scalar.ml <- cfa(m3, data=HS, group="school", group.equal=c("loadings","intercepts"))', env)
 out$cases$score_ml <- score_case("fit.scalar.ml", 'lavTestScore(fit.scalar.ml)')
 out$cases$score_mlr <- score_case("fit.scalar", 'lavTestScore(fit.scalar)')
