@@ -213,3 +213,32 @@ def test_an_item_column_with_no_answers_is_a_visible_warning(tmp_path, sample):
     with pytest.warns(UserWarning, match=r"r\.csv: column USA_mor1 has no answers at all"):
         r = si.read_responses(_csv(tmp_path, df), INST)
     assert r.ledger.rows_in == len(df)
+
+
+def _long(tmp_path, extra: list[dict]) -> Path:
+    rows = [{"resp_id": f"r{i}", "country": "BRA", "age": 30 + i, "gender": 1 + i % 2,
+             "education": 1 + i % 3, "target": t, "item": "fav", "value": 1 + (i + k) % 4}
+            for i in range(20) for k, t in enumerate(["USA", "CHN", "RUS"])]
+    p = tmp_path / "long.csv"
+    pd.DataFrame(rows + extra).to_csv(p, index=False)
+    return p
+
+
+def test_long_file_conflicting_repeat_is_a_visible_warning(tmp_path):
+    # Before: only a note in the report; the first answer was kept without a word.
+    base = {"resp_id": "r0", "country": "BRA", "age": 30, "gender": 1, "education": 1,
+            "target": "USA", "item": "fav"}
+    inst = si.load_instrument("favourability")
+    with pytest.warns(UserWarning, match=r"1 repeated answer\(s\) differ from the respondent's "
+                                         r"first answer .*line 62, id r0: '4', first '1'"):
+        r = si.read_responses(_long(tmp_path, [{**base, "value": 4}]), inst, layout="long")
+    assert r.values[0, 0, 0] == 1
+
+
+def test_long_file_identical_repeat_is_only_a_note(tmp_path, recwarn):
+    base = {"resp_id": "r0", "country": "BRA", "age": 30, "gender": 1, "education": 1,
+            "target": "USA", "item": "fav"}
+    inst = si.load_instrument("favourability")
+    r = si.read_responses(_long(tmp_path, [{**base, "value": 1}]), inst, layout="long")
+    assert not [w for w in recwarn if "repeated answer" in str(w.message)]
+    assert "repeated answer; first kept, record ignored" in set(r.ledger.report()["problem"])
