@@ -242,3 +242,16 @@ def test_long_file_identical_repeat_is_only_a_note(tmp_path, recwarn):
     r = si.read_responses(_long(tmp_path, [{**base, "value": 1}]), inst, layout="long")
     assert not [w for w in recwarn if "repeated answer" in str(w.message)]
     assert "repeated answer; first kept, record ignored" in set(r.ledger.report()["problem"])
+
+
+def test_wrong_sheet_names_the_sheets(tmp_path, sample):
+    # Before: "is it the right file, encoding and delimiter?" for a workbook whose first sheet
+    # is a cover page.
+    with pd.ExcelWriter(tmp_path / "r.xlsx") as w:
+        pd.DataFrame({"About": ["Soft power survey", "wave 1"]}).to_excel(w, sheet_name="Cover",
+                                                                          index=False)
+        sample.head(20).to_excel(w, sheet_name="Data", index=False)
+    with pytest.raises(ResponseDataError, match=r"is it the right file, sheet\? \(read: sheet "
+                       r"'Cover' of \['Cover', 'Data'\]; choose one with sheet="):
+        si.read_responses(tmp_path / "r.xlsx", INST)
+    assert si.read_responses(tmp_path / "r.xlsx", INST, sheet="Data").ledger.rows_in == 20

@@ -327,9 +327,13 @@ def _instrument_frame(source, inst: Instrument, *, sheet, layout, columns, patte
     headline = checks.check_columns(frame, inst, issues)
     if headline and not set(checks.required_columns(inst)) & set(frame.columns):
         how = f" read as {raw.encoding} text with delimiter {raw.delimiter!r}" if raw.encoding else ""
+        ask = ("sheet? (read: " + next(n for n in raw.notes if n.startswith("sheet ")) +
+               "; choose one with sheet=, in a project file sheet:)"
+               if raw.kind == "excel" and any(n.startswith("sheet ") for n in raw.notes)
+               else "encoding and delimiter?" if raw.kind == "text" else "")
         headline += (f" None of them is in the file{how} (its first columns: "
-                     f"{[str(c)[:30] for c in frame.columns[:4]]}): is it the right file, "
-                     "encoding and delimiter?")
+                     f"{[str(c)[:30] for c in frame.columns[:4]]}): is it the right file"
+                     f"{', ' + ask if ask else '?'}")
         below = checks.header_further_down(raw, checks.required_columns(inst))
         if below is not None:
             headline += (f" The column names are on line {below}: delete the "
