@@ -255,3 +255,13 @@ def test_wrong_sheet_names_the_sheets(tmp_path, sample):
                        r"'Cover' of \['Cover', 'Data'\]; choose one with sheet="):
         si.read_responses(tmp_path / "r.xlsx", INST)
     assert si.read_responses(tmp_path / "r.xlsx", INST, sheet="Data").ledger.rows_in == 20
+
+
+def test_an_empty_numeric_item_column_warns_too(tmp_path, sample):
+    # Parquet: the column is numbers (all NaN), read by the block path, not the text one.
+    df = sample.apply(lambda c: c if c.name in ("resp_id", "country") else
+                      pd.to_numeric(c.replace("", None)))
+    df["USA_mor1"] = np.nan
+    df.to_parquet(tmp_path / "r.parquet")
+    with pytest.warns(UserWarning, match=r"column USA_mor1 has no answers at all"):
+        si.read_responses(tmp_path / "r.parquet", INST)

@@ -259,7 +259,7 @@ def recode_items(frame: pd.DataFrame, inst: Instrument, raw: RawTable, issues: I
             # as recode_checked records it, from the kinds already written
             cells = frame[col]
             if not filled[t, j]:
-                issues.add_file(col, None, "some answers", "column has no answers at all", NOTE)
+                _no_answers(col, issues, stacklevel=4)
             if invalid[t, j]:
                 unknown = plan[4][plan[1]] if plan[0] == "text" else np.zeros(n, dtype=bool)
                 _record_invalid(cells, kind[:, t, j], unknown, col, scale, raw, issues,
@@ -304,6 +304,15 @@ def _fill_blocks(codes: np.ndarray, kind: np.ndarray, plans: dict, scales: list)
     return filled, invalid
 
 
+def _no_answers(col: str, issues: Issues, stacklevel: int) -> None:
+    """A column with no answer at all: a note in the report and a warning, since a whole item
+    empty is more often a column mix-up than a question nobody answered."""
+    issues.add_file(col, None, "some answers", "column has no answers at all", NOTE)
+    warnings.warn(f"{issues.file}: column {col} has no answers at all (is it the right column, "
+                  "or was the question not asked?); it counts as unanswered everywhere",
+                  stacklevel=stacklevel)
+
+
 def recode_checked(frame, col: str, scale, raw: RawTable, issues: Issues, scale_id: str = "",
                    unknown_labels: str = "error"):
     """Recode one item column, recording its invalid cells and a column with no answers.
@@ -315,11 +324,7 @@ def recode_checked(frame, col: str, scale, raw: RawTable, issues: Issues, scale_
     cells = frame[col]
     codes, kind, unknown = recode_column(cells, scale, raw.user_missing.get(col), raw.decimal)
     if len(cells) and cells.isna().all():
-        issues.add_file(col, None, "some answers", "column has no answers at all", NOTE)
-        # A whole item empty is more often a column mix-up than a question nobody answered.
-        warnings.warn(f"{issues.file}: column {col} has no answers at all (is it the right "
-                      "column, or was the question not asked?); it counts as unanswered everywhere",
-                      stacklevel=5)
+        _no_answers(col, issues, stacklevel=5)
     _record_invalid(cells, kind, unknown, col, scale, raw, issues, scale_id, unknown_labels)
     return codes, kind
 
