@@ -210,7 +210,8 @@ def test_excel_sep_directive_line_is_read(tmp_path, sample):
 def test_an_item_column_with_no_answers_is_a_visible_warning(tmp_path, sample):
     # Before: only a note in the ledger's report; `validate` and `run` said nothing.
     df = sample.assign(USA_mor1="")
-    with pytest.warns(UserWarning, match=r"r\.csv: column USA_mor1 has no answers at all"):
+    with pytest.warns(UserWarning,
+                      match=r"r\.csv: 1 item column\(s\) have no answers at all \(USA_mor1\)"):
         r = si.read_responses(_csv(tmp_path, df), INST)
     assert r.ledger.rows_in == len(df)
 
@@ -263,5 +264,5 @@ def test_an_empty_numeric_item_column_warns_too(tmp_path, sample):
                       pd.to_numeric(c.replace("", None)))
     df["USA_mor1"] = np.nan
     df.to_parquet(tmp_path / "r.parquet")
-    with pytest.warns(UserWarning, match=r"column USA_mor1 has no answers at all"):
+    with pytest.warns(UserWarning, match=r"1 item column\(s\) have no answers at all \(USA_mor1\)"):
         si.read_responses(tmp_path / "r.parquet", INST)

@@ -231,6 +231,7 @@ def read_responses(source: str | Path | pd.DataFrame, instrument: Instrument, *,
                               s.scale, unknown_labels)[0]
         for t in inst.target_codes]) for s in inst.single_items}
     issues.raise_if()  # unknown labels and typed columns: the file says what the scale does not
+    checks.warn_no_answers(issues, stacklevel=2)
     # Where the instrument keeps don't know in the base (Pew's "% favourable"), a respondent who
     # answered only "don't know" still counts: dropping them would inflate every share.
     sc = inst.scoring
