@@ -28,6 +28,9 @@ def d():
 
 
 CASES = {
+    "quantiles of a text column": (lambda d: si.estimate_quantiles(d, "c"), EstimationError,
+                                   "quantiles need numeric variables; ['c'] are text or "
+                                   "categorical"),
     "level as text": (lambda d: si.estimate_means(d, "y", level="95%"), EstimationError,
                       "level must be between 0 and 1 (e.g. 0.95), not '95%'"),
     "variable as a number": (lambda d: si.estimate_means(d, 5), EstimationError,
