@@ -39,6 +39,18 @@ class ProjectError(SurveyIndexError):
     """The project file (``surveyindex run PROJECT.yaml``) is missing, malformed or inconsistent."""
 
 
+class UnknownNameError(SurveyIndexError, KeyError):
+    """A name looked up that is not there (``est["agee"]``, a dimension): a ``KeyError`` too, so
+    ``except KeyError`` and ``in`` style code keep working, with the message shown as it is.
+
+    >>> err = UnknownNameError("'agee' is not a variable of these estimates; variables: ['age']")
+    >>> isinstance(err, KeyError), str(err)
+    (True, "'agee' is not a variable of these estimates; variables: ['age']")
+    """
+
+    __str__ = Exception.__str__
+
+
 class MissingDependencyError(SurveyIndexError, ImportError):
     """An optional dependency is needed; the message names the extra to install."""
 

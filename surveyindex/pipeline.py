@@ -467,7 +467,7 @@ def write_report(result: PipelineResult, path: str | Path, base_rule=None, *,
         favourability=result.index.favourability,
         labels=Labels.from_instrument(result.instrument, language),
         run_date=run_date or datetime.date.today().isoformat(),
-        sheets=tuple(sheets or ()),
+        sheets=(sheets,) if isinstance(sheets, str) else tuple(sheets or ()),
         aligned_means=result.aligned_means,
     )
     return write_workbook(tables, path)

@@ -480,15 +480,20 @@ def check_inputs(p: Project) -> None:
         path = getattr(p, key)
         if path is not None and not path.exists():
             raise ProjectError(f"{p.source or 'project'}: {key}: file not found: {path}")
-    if p.index.audiences:
-        from .instrument import load_instrument
+    weights = p.index.weights if isinstance(p.index.weights, dict) else None
+    if not p.index.audiences and weights is None:
+        return
+    from .instrument import load_instrument
 
-        inst = load_instrument(p.instrument)
-        unknown = [a for a in p.index.audiences if a != "all" and a not in inst.audiences]
-        if unknown:
-            raise ProjectError(f"{p.source or 'project'}: index.audiences: {unknown} not defined "
-                               f"in the instrument (defined: "
-                               f"{list(dict.fromkeys(['all', *inst.audiences]))})")
+    inst = load_instrument(p.instrument)
+    unknown = [a for a in p.index.audiences or () if a != "all" and a not in inst.audiences]
+    if unknown:
+        raise ProjectError(f"{p.source or 'project'}: index.audiences: {unknown} not defined "
+                           f"in the instrument (defined: "
+                           f"{list(dict.fromkeys(['all', *inst.audiences]))})")
+    if weights is not None and set(weights) != set(inst.dimension_ids):
+        raise ProjectError(f"{p.source or 'project'}: index.weights: give a weight for each "
+                           f"dimension {inst.dimension_ids}; got {sorted(weights)}")
 
 
 def check_outputs(p: Project) -> None:

@@ -3,6 +3,8 @@ researcher can act on, never an AttributeError or TypeError from deep inside (is
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -26,6 +28,9 @@ def d():
 
 
 CASES = {
+    "quantiles of a text column": (lambda d: si.estimate_quantiles(d, "c"), EstimationError,
+                                   "quantiles need numeric variables; ['c'] are text or "
+                                   "categorical"),
     "level as text": (lambda d: si.estimate_means(d, "y", level="95%"), EstimationError,
                       "level must be between 0 and 1 (e.g. 0.95), not '95%'"),
     "variable as a number": (lambda d: si.estimate_means(d, 5), EstimationError,
@@ -148,3 +153,41 @@ def test_an_item_column_by_name_says_how_to_pass_the_answers():
     hinted = design.responses.to_frame(wide=True)[["USA_mor1"]]
     est = si.estimate_means(design, hinted, by="country").table()
     assert len(est) == 13 and est["estimate"].between(1, 5).all()
+
+
+@pytest.mark.parametrize("cell, shown", [("abc", "has 'abc'"), (None, "has a blank"),
+                                         ("-2", "has '-2'")])
+def test_a_bad_weight_column_quotes_the_cell(cell, shown):
+    # Before: "weights must be finite and non-negative; respondent 4 has nan".
+    df = pd.DataFrame({"resp_id": list("abcd"), "y": [1.0, 2, 3, 4],
+                       "w": pd.Series(["1", "2", cell, "1"], dtype=object)})
+    with pytest.raises(WeightingError, match=f"weight column 'w': respondent c {shown}, expected "
+                                             "a non-negative number"):
+        si.make_design(df, weights="w")
+
+
+def test_an_unknown_name_is_a_package_error_and_a_key_error(d):
+    from surveyindex.errors import UnknownNameError
+
+    est = si.estimate_means(d, "y", by="c")
+    with pytest.raises(SurveyIndexError) as got:
+        est["z"]
+    assert isinstance(got.value, KeyError) and isinstance(got.value, UnknownNameError)
+    assert str(got.value) == "'z' is not a variable of these estimates; variables: ['y']"
+
+
+@pytest.mark.parametrize("bounds, said", [({"upper": 0.5}, "upper bound 0.5 is below the mean weight 1"),
+                                          ({"lower": 2}, "lower bound 2 is above the mean weight 1")])
+def test_trim_bounds_that_cannot_hold_are_a_warning(bounds, said):
+    # Before: upper=0.5 on weights averaging 1 (a ratio meant?) moved them about, quietly.
+    d = si.make_design(pd.DataFrame({"x": range(4)}), weights=np.array([0.2, 0.4, 0.6, 2.8]),
+                       strata=None)
+    with pytest.warns(UserWarning, match=said), contextlib.suppress(WeightingError):
+        si.trim(d, **bounds)  # lower=2 then makes a weight negative: the error follows the warning
+
+
+def test_sensible_trim_bounds_do_not_warn(recwarn):
+    d = si.make_design(pd.DataFrame({"x": range(4)}), weights=np.array([1.0, 1, 1, 5]),
+                       strata=None)
+    assert si.trim(d, upper=3).weights.round(4).tolist() == [1.6667, 1.6667, 1.6667, 3.0]
+    assert not [w for w in recwarn if "trim:" in str(w.message)]

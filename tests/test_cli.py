@@ -208,3 +208,22 @@ def _help(command: str, capsys) -> str:
     with pytest.raises(SystemExit):
         main([command, "--help"])
     return capsys.readouterr().out
+
+
+def test_demo_takes_no_progress_and_the_workbook_options(tmp_path, capsys, monkeypatch):
+    seen = {}
+    real = si.run_pipeline
+
+    def spy(**kwargs):
+        seen.update(kwargs)
+        return real(**kwargs)
+
+    monkeypatch.setattr("surveyindex.pipeline.run_pipeline", spy)
+    out = tmp_path / "d.xlsx"
+    assert main(["demo", "--replicates", "5", "--no-progress", "-o", str(out),
+                 "--title", "Demo run", "--sheets", "Index"]) == 0
+    assert seen["progress"] is False
+    book = openpyxl.load_workbook(out)
+    assert book["Summary"]["A1"].value == "Demo run"
+    assert [ws.title for ws in book.worksheets if ws.sheet_state == "visible"] == \
+        ["Summary", "Index"]

@@ -176,3 +176,93 @@ def test_margins_not_summing_to_one_say_how_to_fix(sample):
     with pytest.raises(WeightingError, match=r"sum to 1\.0002, not 1 \(a category left out\? if "
                                              r"they are rounded shares, divide each by their sum"):
         design.rake(m, by="country")
+
+
+def test_long_integer_ids_stay_distinct(tmp_path, sample):
+    # Before: 19-digit int64 ids (Parquet, Stata) were written with 15 significant digits, all
+    # became '7e+18', and every row but one was excluded as a duplicate.
+    df = sample.apply(lambda c: c if c.name in ("resp_id", "country") else
+                      pd.to_numeric(c.replace("", None)))
+    df["resp_id"] = np.arange(len(df), dtype=np.int64) + 7_000_000_000_000_000_001
+    df.to_parquet(tmp_path / "r.parquet")
+    r = si.read_responses(tmp_path / "r.parquet", INST)
+    assert r.respondents["resp_id"].iloc[0] == "7000000000000000001"
+    assert r.respondents["resp_id"].is_unique
+    assert r.ledger.rows_excluded == si.read_responses(_csv(tmp_path, sample), INST).ledger.rows_excluded
+
+
+def test_excel_sep_directive_line_is_read(tmp_path, sample):
+    # Before: "malformed delimited text (Expected 2 fields in line 2, saw 49)".
+    df = sample.copy()
+    df.loc[4, "age"] = "12"  # excluded: its line must be counted with the directive line
+    text = df.to_csv(sep=";", index=False, lineterminator="\r\n")
+    plain, directive = tmp_path / "plain.csv", tmp_path / "sep.csv"
+    plain.write_text(text, newline="")
+    directive.write_text("sep=;\r\n" + text, newline="")
+    a, b = si.read_responses(plain, INST), si.read_responses(directive, INST)
+    assert b.ledger.rows_in == a.ledger.rows_in == len(df)
+    assert (b.ledger.excluded["line"] == a.ledger.excluded["line"] + 1).all()
+    assert 7 in b.ledger.excluded["line"].tolist()
+    np.testing.assert_array_equal(a.values, b.values)
+    assert any("read as the delimiter" in p for p in b.ledger.report()["problem"])
+
+
+def test_an_item_column_with_no_answers_is_a_visible_warning(tmp_path, sample):
+    # Before: only a note in the ledger's report; `validate` and `run` said nothing.
+    df = sample.assign(USA_mor1="")
+    with pytest.warns(UserWarning,
+                      match=r"r\.csv: 1 item column\(s\) have no answers at all \(USA_mor1\)"):
+        r = si.read_responses(_csv(tmp_path, df), INST)
+    assert r.ledger.rows_in == len(df)
+
+
+def _long(tmp_path, extra: list[dict]) -> Path:
+    rows = [{"resp_id": f"r{i}", "country": "BRA", "age": 30 + i, "gender": 1 + i % 2,
+             "education": 1 + i % 3, "target": t, "item": "fav", "value": 1 + (i + k) % 4}
+            for i in range(20) for k, t in enumerate(["USA", "CHN", "RUS"])]
+    p = tmp_path / "long.csv"
+    pd.DataFrame(rows + extra).to_csv(p, index=False)
+    return p
+
+
+def test_long_file_conflicting_repeat_is_a_visible_warning(tmp_path):
+    # Before: only a note in the report; the first answer was kept without a word.
+    base = {"resp_id": "r0", "country": "BRA", "age": 30, "gender": 1, "education": 1,
+            "target": "USA", "item": "fav"}
+    inst = si.load_instrument("favourability")
+    with pytest.warns(UserWarning, match=r"1 repeated answer\(s\) differ from the respondent's "
+                                         r"first answer .*line 62, id r0: '4', first '1'"):
+        r = si.read_responses(_long(tmp_path, [{**base, "value": 4}]), inst, layout="long")
+    assert r.values[0, 0, 0] == 1
+
+
+def test_long_file_identical_repeat_is_only_a_note(tmp_path, recwarn):
+    base = {"resp_id": "r0", "country": "BRA", "age": 30, "gender": 1, "education": 1,
+            "target": "USA", "item": "fav"}
+    inst = si.load_instrument("favourability")
+    r = si.read_responses(_long(tmp_path, [{**base, "value": 1}]), inst, layout="long")
+    assert not [w for w in recwarn if "repeated answer" in str(w.message)]
+    assert "repeated answer; first kept, record ignored" in set(r.ledger.report()["problem"])
+
+
+def test_wrong_sheet_names_the_sheets(tmp_path, sample):
+    # Before: "is it the right file, encoding and delimiter?" for a workbook whose first sheet
+    # is a cover page.
+    with pd.ExcelWriter(tmp_path / "r.xlsx") as w:
+        pd.DataFrame({"About": ["Soft power survey", "wave 1"]}).to_excel(w, sheet_name="Cover",
+                                                                          index=False)
+        sample.head(20).to_excel(w, sheet_name="Data", index=False)
+    with pytest.raises(ResponseDataError, match=r"is it the right file, sheet\? \(read: sheet "
+                       r"'Cover' of \['Cover', 'Data'\]; choose one with sheet="):
+        si.read_responses(tmp_path / "r.xlsx", INST)
+    assert si.read_responses(tmp_path / "r.xlsx", INST, sheet="Data").ledger.rows_in == 20
+
+
+def test_an_empty_numeric_item_column_warns_too(tmp_path, sample):
+    # Parquet: the column is numbers (all NaN), read by the block path, not the text one.
+    df = sample.apply(lambda c: c if c.name in ("resp_id", "country") else
+                      pd.to_numeric(c.replace("", None)))
+    df["USA_mor1"] = np.nan
+    df.to_parquet(tmp_path / "r.parquet")
+    with pytest.warns(UserWarning, match=r"1 item column\(s\) have no answers at all \(USA_mor1\)"):
+        si.read_responses(tmp_path / "r.parquet", INST)

@@ -19,6 +19,7 @@ def register(sub) -> None:
     demo.add_argument("--replicates", type=_positive, default=200, metavar="N",
                       help="number of bootstrap replicates (default: %(default)s)")
     demo.add_argument("--seed", type=int, default=1, help="random seed (default: %(default)s)")
+    demo.add_argument("--no-progress", action="store_true", help="do not show a progress bar")
     from ._common import add_workbook_options
 
     add_workbook_options(demo)
@@ -32,7 +33,8 @@ def run(args) -> int:
     from ._common import workbook_overrides
 
     check_writable(args.output, suffix=".xlsx", what="workbook")  # before the computation
-    res = run_pipeline(replicates=args.replicates, seed=args.seed)
+    res = run_pipeline(replicates=args.replicates, seed=args.seed,
+                       progress=False if args.no_progress else None)
     out = write_report(res, args.output, **workbook_overrides(args))
     print(res.responses.ledger)
     print("\nComposite soft-power index, 0-100 (95% CI), all adults:")

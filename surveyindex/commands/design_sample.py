@@ -47,6 +47,13 @@ def run(args) -> int:
     if args.moe is None and args.n is None:
         raise SurveyIndexError("design-sample: give --moe (to size the sample) or --n (to get "
                                "its margin of error), or both")
+    if args.n is not None and args.n < 1:
+        raise SurveyIndexError(f"design-sample: --n is the planned sample per country, at least 1, "
+                               f"not {args.n}")
+    from ..io import read_margins
+
+    # Read first: a missing or unreadable margins file is said before any plan is printed.
+    margins = None if args.margins is None else read_margins(args.margins)
     shares = _shares(args.audience)
     targets, k = 1, None
     if args.instrument:
@@ -79,8 +86,7 @@ def run(args) -> int:
                          "moe": round(moe, 4)})
         print(f"\nMargin of error with n = {args.n} per country:")
         print(pd.DataFrame(rows).to_string(index=False))
-    if args.margins is not None:
-        margins = pd.read_csv(args.margins, dtype={"category": str})
+    if margins is not None:
         quotas = quota_targets(margins, n)
         print(f"\nQuota targets for n = {n} per country:")
         print(quotas.to_string(index=False))

@@ -36,11 +36,27 @@ def run(args) -> int:
                           required=p.required, **p.reading.options())
     print(f"responses   {resp.ledger}")
     if len(resp.ledger.warnings):
-        print(f"            {len(resp.ledger.warnings)} answers outside the scale set to missing")
+        # Each kind with its count and first line (not all of them are answers outside the scale:
+        # an unknown label read as missing, a date in an item column, an optional demographic).
+        w = resp.ledger.warnings
+        kinds = w.groupby("problem", sort=False).agg(count=("line", "size"), line=("line", "first"),
+                                                     column=("column", "first"),
+                                                     value=("value", "first"))
+        for problem, k in kinds.sort_values("count", ascending=False).head(3).iterrows():
+            print(f"            {k['count']} x {problem.split('; set to missing')[0]} (first: line "
+                  f"{k['line']}, {k['column']} = {k['value']!r}): set to missing")
+        if len(kinds) > 3:
+            print(f"            ... and {len(kinds) - 3} more kinds (the ledger's report lists them)")
     by = p.weighting.by or inst.weighting.by
     if p.margins is None:
+        # No weighting, but the same design and replicates as run (a blank PSU, a stratum with
+        # one PSU under JKn stop run, so they must stop validate too).
+        design = base_design(resp, by).with_replicates(
+            p.replicates.method, n=p.replicates.n, seed=p.replicates.seed,
+            fay_rho=p.replicates.fay_rho)
         print(f"margins     none: the file's weights are used as they are "
-              f"({resp.instrument.layout.weight or 'equal weights'}): ok")
+              f"({resp.instrument.layout.weight or 'equal weights'}), "
+              f"{design.n_replicates} {p.replicates.method} replicates: ok")
     else:
         # The same weighting as run: replicates, collapse and trimming (a replicate that cannot
         # be raked stops run, so it must stop validate too).

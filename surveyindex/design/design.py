@@ -282,6 +282,15 @@ def make_design(responses: Responses | pd.DataFrame, weights: str | np.ndarray |
         if weights not in data.columns:
             raise WeightingError(f"weight column {weights!r} not found; columns: {list(data.columns)}")
         w = pd.to_numeric(data[weights], errors="coerce").to_numpy(float)
+        bad = ~np.isfinite(w) | (w < 0)
+        if bad.any():  # name the column and quote the cell as it was (not "has nan")
+            i = int(np.flatnonzero(bad)[0])
+            who = f"respondent {data['resp_id'].iloc[i]}" if "resp_id" in data.columns else \
+                f"respondent number {i + 1}"
+            cell = data[weights].iloc[i]
+            raise WeightingError(f"weight column {weights!r}: {who} has "
+                                 f"{'a blank' if pd.isna(cell) else repr(cell)}, expected a "
+                                 f"non-negative number ({int(bad.sum())} such respondent(s))")
     else:
         w = np.asarray(weights, float)
     rep = None
@@ -337,7 +346,12 @@ def _codes(data: pd.DataFrame, column: str | None) -> np.ndarray | None:
         raise WeightingError(f"design column {column!r} not found; columns: {list(data.columns)}")
     codes, _ = pd.factorize(data[column], sort=True)
     if (codes < 0).any():
-        raise WeightingError(f"design column {column!r} has missing values")
+        blank = np.flatnonzero(codes < 0)
+        who = (f"respondent {data['resp_id'].iloc[blank[0]]}" if "resp_id" in data.columns
+               else f"respondent number {blank[0] + 1}")
+        raise WeightingError(f"design column {column!r} has missing values ({who}"
+                             f"{f' and {len(blank) - 1} more' if len(blank) > 1 else ''}); every "
+                             "respondent needs one")
     return codes
 
 

@@ -289,8 +289,11 @@ def stratum_name(design, h: int) -> str:
     if design.strata is None or not isinstance(col, str) or col not in design.data.columns:
         return f"stratum {h + 1}"
     rows = np.flatnonzero(design.strata == h)
-    return f"stratum {col} {design.data[col].to_numpy()[rows[0]]}" if len(rows) else \
-        f"stratum {h + 1}"
+    if not len(rows):
+        return f"stratum {h + 1}"
+    value = design.data[col].to_numpy()[rows[0]]
+    # "stratum country ARG", but "stratum DEU-1" for a column named stratum (not "stratum stratum")
+    return f"stratum {value}" if col.casefold() in ("stratum", "strata") else f"stratum {col} {value}"
 
 
 def _with_dense(design, factor, kind, scale, rscales, extra=None) -> SurveyDesign:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from ..errors import WeightingError, require
@@ -32,7 +34,8 @@ def trim(design: SurveyDesign, upper: float = np.inf, lower: float = -np.inf,
             raise WeightingError(f"{name} must be a number (a weight bound), not {bound!r}")
     if not lower < upper:
         raise WeightingError(f"trim needs lower < upper, got lower={lower}, upper={upper}")
-    groups, _ = _group_codes(design.data, by, "trim")
+    groups, names = _group_codes(design.data, by, "trim")
+    _warn_impossible(design.weights, groups, names, lower, upper, by)
     new = _trim(design.weights[:, None], groups, lower, upper, strict)[:, 0]
     rep = design.replicate_weights
     if rep is not None:
@@ -40,6 +43,22 @@ def trim(design: SurveyDesign, upper: float = np.inf, lower: float = -np.inf,
     step = {"step": "trim", "lower": lower, "upper": upper, "strict": strict, "by": by,
             "trimmed": int(((design.weights < lower) | (design.weights > upper)).sum())}
     return design.with_weights(new, rep, step)
+
+
+def _warn_impossible(w, groups, names, lower, upper, by) -> None:
+    """Bounds that cannot hold with the total kept (an upper bound below a group's mean weight,
+    a lower one above it) are a mistake to say, not to carry out quietly: the weights would come
+    out near equal, or outside the bounds. The trimming itself is R's, unchanged."""
+    mean = np.bincount(groups, weights=w) / np.maximum(np.bincount(groups), 1)
+    for g in np.flatnonzero((mean > upper) | (mean < lower)):
+        where = f" in {by} {names[g]}" if by else ""
+        side, bound, rel = (("upper", upper, "below") if mean[g] > upper else
+                            ("lower", lower, "above"))
+        warnings.warn(f"trim: the {side} bound {bound:g} is {rel} the mean weight "
+                      f"{mean[g]:.3g}{where}, so the weights cannot all lie within the bounds and "
+                      "keep their total; bounds are weights, not ratios to the mean (R "
+                      "trimWeights): e.g. upper=5 for weights that average 1", stacklevel=3)
+        return
 
 
 def _trim(W, groups, lower, upper, strict) -> np.ndarray:

@@ -30,8 +30,11 @@ def _item_hint(design, names) -> str:
             f"design.responses.to_frame(wide=True)[{found!r}] (recoded, in the design's row order)")
 
 
-def resolve_values(design, values):
+def resolve_values(design, values, numeric_only: str | None = None):
     """The variables to estimate, as a numeric DataFrame (or array) aligned with the design.
+
+    A text or ``category`` column becomes its category indicators (R's factor), unless
+    ``numeric_only`` names the estimator that needs numbers: then it is an error.
 
     >>> import pandas as pd, surveyindex as si
     >>> d = si.make_design(pd.DataFrame({"y": [1.0, 2.0, 3.0], "g": ["b", "a", None]}))
@@ -56,6 +59,11 @@ def resolve_values(design, values):
     if isinstance(values, pd.Series):
         values = values.to_frame(name=values.name if values.name is not None else "V1")
     if isinstance(values, pd.DataFrame):
+        cats = [str(c) for c in values.columns if is_categorical(values[c])]
+        if numeric_only and cats:
+            raise EstimationError(f"{numeric_only} need numeric variables; {cats} are text or "
+                                  "categorical (for their shares use si.estimate_means or "
+                                  "si.estimate_proportions)")
         return expand_categories(values)
     if not isinstance(values, (np.ndarray, list, tuple)):
         raise EstimationError("the variables must be a column name, a list of names, a DataFrame, a "

@@ -53,7 +53,7 @@ def estimate_quantiles(design, values, probs=(0.25, 0.5, 0.75), by=None, where=N
     >>> float(r.loc[0, "estimate"]), round(float(r.loc[0, "se"]), 4), int(r.loc[0, "df"])
     (2.0, 0.866, 3)
     """
-    names, Y = as_matrix(resolve_values(design, values), design.n)
+    names, Y = as_matrix(resolve_values(design, values, numeric_only="quantiles"), design.n)
     method = resolve_method(design, method)
     if df is not None and df != "design":
         df = resolve_df(design, df)

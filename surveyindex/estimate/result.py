@@ -16,7 +16,7 @@ import pandas as pd
 from scipy.stats import norm
 from scipy.stats import t as student_t
 
-from ..errors import EstimationError
+from ..errors import EstimationError, UnknownNameError
 
 _KINDS = {"mean": "Means", "total": "Totals", "ratio": "Ratios", "proportion": "Proportions",
           "quantile": "Quantiles"}
@@ -162,7 +162,7 @@ class DomainEstimates:
             table = self.table()
             if key in table.columns:
                 return table[key]
-            raise KeyError(f"{key!r} is not a variable of these estimates; variables: "
+            raise UnknownNameError(f"{key!r} is not a variable of these estimates; variables: "
                            f"{list(dict.fromkeys(self.variables))}")
         if isinstance(key, (list, tuple)) and all(isinstance(k, str) for k in key):
             cols = [j for k in key for j in self.columns_of(k) or self._missing(k)]
@@ -175,7 +175,7 @@ class DomainEstimates:
         return exact or [j for j, v in enumerate(self.variables) if v.startswith(f"{name}=")]
 
     def _missing(self, name):
-        raise KeyError(f"{name!r} is not a variable of these estimates; variables: "
+        raise UnknownNameError(f"{name!r} is not a variable of these estimates; variables: "
                        f"{list(dict.fromkeys(self.variables))}")
 
     def _subset(self, cols: list[int]) -> DomainEstimates:

@@ -11,7 +11,7 @@ import pandas as pd
 from openpyxl import Workbook
 
 from ..errors import ReportError
-from ..report import finish_sheet, write_table
+from ..report import check_writable, finish_sheet, write_table
 
 
 def write_sheets(tables: dict[str, pd.DataFrame], path: str | Path, what: str) -> Path:
@@ -27,7 +27,7 @@ def write_sheets(tables: dict[str, pd.DataFrame], path: str | Path, what: str) -
     >>> cell.value, cell.data_type
     ('=1+1', 's')
     """
-    path = Path(path)
+    path = check_writable(path, suffix=".xlsx", what=f"{what} workbook")  # not Excel named .csv
     wb = Workbook()
     wb.remove(wb.active)
     for name, df in tables.items():

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
+from ..errors import UnknownNameError
 from .parts import (
     Audience,
     Condition,
@@ -236,7 +237,7 @@ class Instrument(_Frozen):
         """
         dim = next((d for d in self.dimensions if d.id == dimension), None)
         if dim is None:
-            raise KeyError(f"no dimension {dimension!r}; dimensions are {self.dimension_ids}")
+            raise UnknownNameError(f"no dimension {dimension!r}; dimensions are {self.dimension_ids}")
         raw = {it.id: 1.0 if it.weight is None else it.weight for it in dim.items}
         total = sum(raw.values())
         return {k: v / total for k, v in raw.items()}

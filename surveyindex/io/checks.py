@@ -259,7 +259,7 @@ def recode_items(frame: pd.DataFrame, inst: Instrument, raw: RawTable, issues: I
             # as recode_checked records it, from the kinds already written
             cells = frame[col]
             if not filled[t, j]:
-                issues.add_file(col, None, "some answers", "column has no answers at all", NOTE)
+                _no_answers(col, issues)
             if invalid[t, j]:
                 unknown = plan[4][plan[1]] if plan[0] == "text" else np.zeros(n, dtype=bool)
                 _record_invalid(cells, kind[:, t, j], unknown, col, scale, raw, issues,
@@ -304,6 +304,27 @@ def _fill_blocks(codes: np.ndarray, kind: np.ndarray, plans: dict, scales: list)
     return filled, invalid
 
 
+NO_ANSWERS = "column has no answers at all"
+
+
+def _no_answers(col: str, issues: Issues) -> None:
+    """A column with no answer at all: a note in the report (:func:`warn_no_answers` says it)."""
+    issues.add_file(col, None, "some answers", NO_ANSWERS, NOTE)
+
+
+def warn_no_answers(issues: Issues, stacklevel: int = 3) -> None:
+    """One warning naming the item columns with no answer at all: a whole item empty is more
+    often a column mix-up than a question nobody answered (with planned missingness, a target
+    nobody was asked about)."""
+    tab = issues.table()
+    cols = tab.loc[tab["problem"] == NO_ANSWERS, "column"].tolist()
+    if cols:
+        shown = ", ".join(cols[:6]) + (f" and {len(cols) - 6} more" if len(cols) > 6 else "")
+        warnings.warn(f"{issues.file}: {len(cols)} item column(s) have no answers at all "
+                      f"({shown}): the right columns, or questions nobody was asked? They count "
+                      "as unanswered everywhere", stacklevel=stacklevel + 1)
+
+
 def recode_checked(frame, col: str, scale, raw: RawTable, issues: Issues, scale_id: str = "",
                    unknown_labels: str = "error"):
     """Recode one item column, recording its invalid cells and a column with no answers.
@@ -315,7 +336,7 @@ def recode_checked(frame, col: str, scale, raw: RawTable, issues: Issues, scale_
     cells = frame[col]
     codes, kind, unknown = recode_column(cells, scale, raw.user_missing.get(col), raw.decimal)
     if len(cells) and cells.isna().all():
-        issues.add_file(col, None, "some answers", "column has no answers at all", NOTE)
+        _no_answers(col, issues)
     _record_invalid(cells, kind, unknown, col, scale, raw, issues, scale_id, unknown_labels)
     return codes, kind
 

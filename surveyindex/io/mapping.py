@@ -157,6 +157,18 @@ def long_to_wide(frame: pd.DataFrame, raw: RawTable, inst: Instrument,
     rep = use & key.duplicated(keep="first").to_numpy()
     rec.add(rep, "value", frame["value"], "one answer per respondent, target and item",
             "repeated answer; first kept, record ignored", NOTE)
+    if rep.any():  # a repeat that disagrees with the first answer is a conflict to show
+        text = frame["value"].astype(str).str.strip().to_numpy(object)
+        first_of = pd.Series(text[use]).groupby(key[use].to_numpy()).transform("first")
+        seen = np.full(len(frame), None, dtype=object)
+        seen[np.flatnonzero(use)] = first_of.to_numpy(object)
+        differ = np.flatnonzero(rep & (text != seen))
+        if len(differ):
+            i = differ[0]
+            warnings.warn(f"{issues.file}: {len(differ)} repeated answer(s) differ from the "
+                          f"respondent's first answer to the same target and item (line "
+                          f"{lines[i]}, id {ids[i]}: {text[i]!r}, first {seen[i]!r}); the first "
+                          "answer is kept", stacklevel=5)
     issues.extend(_record_level(rec.table(with_reason=True)))
     use &= ~rep
 

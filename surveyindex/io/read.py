@@ -231,6 +231,7 @@ def read_responses(source: str | Path | pd.DataFrame, instrument: Instrument, *,
                               s.scale, unknown_labels)[0]
         for t in inst.target_codes]) for s in inst.single_items}
     issues.raise_if()  # unknown labels and typed columns: the file says what the scale does not
+    checks.warn_no_answers(issues, stacklevel=2)
     # Where the instrument keeps don't know in the base (Pew's "% favourable"), a respondent who
     # answered only "don't know" still counts: dropping them would inflate every share.
     sc = inst.scoring
@@ -331,9 +332,13 @@ def _instrument_frame(source, inst: Instrument, *, sheet, layout, columns, patte
     headline = checks.check_columns(frame, inst, issues)
     if headline and not set(checks.required_columns(inst)) & set(frame.columns):
         how = f" read as {raw.encoding} text with delimiter {raw.delimiter!r}" if raw.encoding else ""
+        ask = ("sheet? (read: " + next(n for n in raw.notes if n.startswith("sheet ")) +
+               "; choose one with sheet=, in a project file sheet:)"
+               if raw.kind == "excel" and any(n.startswith("sheet ") for n in raw.notes)
+               else "encoding and delimiter?" if raw.kind == "text" else "")
         headline += (f" None of them is in the file{how} (its first columns: "
-                     f"{[str(c)[:30] for c in frame.columns[:4]]}): is it the right file, "
-                     "encoding and delimiter?")
+                     f"{[str(c)[:30] for c in frame.columns[:4]]}): is it the right file"
+                     f"{', ' + ask if ask else '?'}")
         below = checks.header_further_down(raw, checks.required_columns(inst))
         if below is not None:
             headline += (f" The column names are on line {below}: delete the "
@@ -392,10 +397,27 @@ def _ledger(name: str, rows_in: int, table: pd.DataFrame) -> Ledger:
 
 
 def _ids(col: pd.Series) -> np.ndarray:
-    """Respondent ids as text: 17.0 from SPSS or Excel becomes '17'; text is kept as it is."""
+    """Respondent ids as text: 17.0 from SPSS or Excel becomes '17'; text is kept as it is.
+
+    Whole numbers are written out in full, so 16- to 19-digit ids (int64 in Parquet or Stata)
+    stay distinct rather than all becoming '7e+18'.
+
+    >>> _ids(pd.Series([7_000_000_000_000_000_001, 7_000_000_000_000_000_002])).tolist()
+    ['7000000000000000001', '7000000000000000002']
+    >>> _ids(pd.Series([17.0, 2.5, float("nan"), 1234567890123456.0])).tolist()
+    ['17', '2.5', '', '1234567890123456']
+    """
     if col.dtype != object:
-        x = pd.to_numeric(col, errors="coerce").to_numpy(dtype=float)
-        return np.where(np.isnan(x), "", np.char.mod("%.15g", x)).astype(object)
+        num = pd.to_numeric(col, errors="coerce")
+        if pd.api.types.is_integer_dtype(num.dtype):  # int64, or nullable Int64: exact
+            return num.astype(object).where(num.notna(), "").astype(str).to_numpy(object)
+        x = num.to_numpy(dtype=float, na_value=np.nan)
+        whole = np.isfinite(x) & (np.floor(x) == x) & (np.abs(x) < 2.0 ** 63)
+        out = np.full(len(x), "", dtype=object)
+        out[whole] = x[whole].astype(np.int64).astype(str)
+        other = np.isfinite(x) & ~whole
+        out[other] = np.char.mod("%.15g", x[other])
+        return out
     if pd.api.types.infer_dtype(col, skipna=True) == "string":  # text ids: vectorised
         # every reader (and a data frame's path) strips text cells already (clean_cells)
         return col.fillna("").to_numpy(object)

@@ -210,10 +210,17 @@ def _read_text(path: Path, encoding: str | None, delimiter: str | None) -> RawTa
     if not text.strip():
         raise ResponseDataError(f"{path}: the file is empty (no text)")
     notes = [] if encoding or used in ("utf-8", "utf-8-sig") else [f"encoding {used} detected"]
-    sep = delimiter or sniff_delimiter(text)
-    if delimiter is None and sep != ",":
+    # Excel's "sep=;" first line names the delimiter; the header is on the line after it.
+    directive = re.match(r"sep=(.)[ \t]*\r?\n", text)
+    first = 2
+    if directive:
+        text, first = text[directive.end():], 3
+        notes.append(f"first line {directive.group(0).strip()!r} read as the delimiter")
+    sep = delimiter or (directive.group(1) if directive else sniff_delimiter(text))
+    if delimiter is None and sep != "," and not directive:
         notes.append(f"delimiter {sep!r} detected")
-    utf8 = _utf8_bytes(data, used)  # the file's own bytes when they are the text's UTF-8
+    # the file's own bytes when they are the text's UTF-8 (not with a directive line cut off)
+    utf8 = None if directive else _utf8_bytes(data, used)
     if utf8 is not None:
         del text  # not held while Arrow parses (hundreds of MB at millions of rows)
     cells = _parse_fast(text if utf8 is None else utf8, sep)
@@ -239,7 +246,7 @@ def _read_text(path: Path, encoding: str | None, delimiter: str | None) -> RawTa
     clean = clean_cells(frame, known)
     del frame
     _release_arrow_memory()  # the parsed text, now cells: not held beside the arrays to come
-    return RawTable(str(path), clean, "text", 2, notes=notes,
+    return RawTable(str(path), clean, "text", first, notes=notes,
                     decimal="," if sep == ";" else ".", short_rows=np.flatnonzero(short),
                     encoding=used, delimiter=sep, factorized=known)
 
