@@ -4,6 +4,7 @@ each is an error naming file, line, column and value, or a ledger entry, never a
 from __future__ import annotations
 
 import subprocess
+import warnings
 import sys
 from pathlib import Path
 
@@ -266,3 +267,21 @@ def test_an_empty_numeric_item_column_warns_too(tmp_path, sample):
     df.to_parquet(tmp_path / "r.parquet")
     with pytest.warns(UserWarning, match=r"1 item column\(s\) have no answers at all \(USA_mor1\)"):
         si.read_responses(tmp_path / "r.parquet", INST)
+
+
+def test_a_label_that_reads_like_a_blank_cell_is_warned_about(tmp_path, sample):
+    # "None" as a scale label (a trust scale's lowest answer) cannot be told from Excel/SPSS's
+    # "None" for an empty cell: the readers take it as blank, so the read says so.
+    text = (ROOT / "instruments" / "softpower.yaml").read_text()
+    scale = text.index("labels:", text.index("scales:"))
+    first = text.index("1: ", scale)
+    end = text.index("\n", first)
+    path = tmp_path / "inst.yaml"
+    path.write_text(text[:first] + "1: None" + text[end:])
+    inst = si.load_instrument(path)
+    with pytest.warns(UserWarning, match=r"r.csv: the instrument labels scale \w+ code 1 'None' "
+                                         r"read like a blank cell"):
+        si.read_responses(_csv(tmp_path, sample), inst)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        si.read_responses(_csv(tmp_path, sample), INST)  # the bundled labels: no warning

@@ -16,7 +16,7 @@ from . import checks, mapping
 from .exports import DURATION, country_codes, export_kind, interview_seconds
 from .ledger import Ledger
 from .quality import QualityRules, flag_quality
-from .readers import RawTable, clean_cells, read_table
+from .readers import BLANK_MARKERS, RawTable, clean_cells, read_table
 from .recode import BLANK, DONT_KNOW, INVALID, REFUSED, VALID, to_number
 from .validate import EXCLUDED, NOTE, SET_MISSING, Issues, ResponseValidationError, describe
 
@@ -259,6 +259,7 @@ def read_responses(source: str | Path | pd.DataFrame, instrument: Instrument, *,
     flag_quality(frame, codes, kind, inst, quality, eligible, issues, raw.decimal)
 
     _note_empty_countries(frame, inst, issues)
+    _warn_blank_like_labels(inst, issues.file)
     ledger = _ledger(name, len(frame), issues.table(with_reason=True))
     if ledger.rows_kept == 0:
         raise ResponseValidationError(
@@ -347,6 +348,27 @@ def _instrument_frame(source, inst: Instrument, *, sheet, layout, columns, patte
     if frame.empty:
         raise ResponseDataError(f"{raw.name}: the file has a header but no data rows")
     return raw, frame, lines, issues
+
+
+def _warn_blank_like_labels(inst: Instrument, file: str) -> None:
+    """A label that reads like a blank cell ("None", "NA") cannot be told from one: the readers
+    take such cells as blank before any label is matched, so say so rather than lose them."""
+    found = []
+    for sid, sc in inst.scales.items():
+        for lang, labels in [("", {**sc.labels, **sc.missing}), *sc.translations.items()]:
+            found += [(f"scale {sid}", code, text, lang) for code, text in labels.items()
+                      if str(text).strip() in BLANK_MARKERS]
+    for var, d in inst.demographics.items():
+        for lang, labels in [("", d.codes or {}),
+                             *((k, t.codes) for k, t in d.translations.items())]:
+            found += [(var, code, text, lang) for code, text in labels.items()
+                      if str(text).strip() in BLANK_MARKERS]
+    if found:
+        shown = "; ".join(f"{where} code {code} {text!r}{f' ({lang})' if lang else ''}"
+                          for where, code, text, lang in found[:5])
+        warnings.warn(f"{file}: the instrument labels {shown} read like a blank cell: cells with "
+                      "that text are read as missing, not as the code. Reword the label in the "
+                      "instrument, or deliver the answers as codes", stacklevel=3)
 
 
 def _note_empty_countries(frame: pd.DataFrame, inst: Instrument, issues: Issues) -> None:
