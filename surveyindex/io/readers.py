@@ -568,7 +568,8 @@ def _clean_strings(s: pd.Series) -> tuple[pd.Series, tuple | None]:
         codes, uniques = pd.factorize(s, use_na_sentinel=True)
         if len(uniques) <= len(s) // 2 or len(s) <= 1000:
             clean = np.array([_clean_cell(v) for v in uniques] + [np.nan], dtype=object)
-            return pd.Series(clean[codes], dtype=object), (_small(codes), clean[:-1])
+            # a new array: copy=False spares pandas' own copy (its increfs: 1.5 s at 2M rows)
+            return pd.Series(clean[codes], dtype=object, copy=False), (_small(codes), clean[:-1])
     text = s.str.strip()  # vectorised on pandas' string dtype, then plain objects
     s = text.where(~text.isin(BLANK_MARKERS), None).astype(object)
     return s.where(s.notna(), np.nan), None
