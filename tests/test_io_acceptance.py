@@ -285,3 +285,16 @@ def test_a_label_that_reads_like_a_blank_cell_is_warned_about(tmp_path, sample):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         si.read_responses(_csv(tmp_path, sample), INST)  # the bundled labels: no warning
+
+
+def test_a_blank_row_is_excluded_as_one(tmp_path, sample):
+    # Excel's "save as CSV" of a sheet with an emptied row writes a line of bare delimiters
+    blank = pd.DataFrame([[""] * sample.shape[1]], columns=sample.columns)
+    df = pd.concat([sample.iloc[:5], blank, sample.iloc[5:]], ignore_index=True)
+    r = si.read_responses(_csv(tmp_path, df), INST)
+    row = r.ledger.excluded.set_index("row").loc[6]
+    assert row["reason"] == "blank row (no cell filled)"
+    assert row["line"] == 7
+    assert r.ledger.rows_in == len(df) and r.ledger.rows_excluded >= 1
+    # the checks it failed stay in the validation report
+    assert (r.ledger.report().query("row == 6")["action"] == "row excluded").sum() > 1

@@ -260,7 +260,8 @@ def read_responses(source: str | Path | pd.DataFrame, instrument: Instrument, *,
 
     _note_empty_countries(frame, inst, issues)
     _warn_blank_like_labels(inst, issues.file)
-    ledger = _ledger(name, len(frame), issues.table(with_reason=True))
+    found = issues.table(with_reason=True)
+    ledger = _ledger(name, len(frame), found, _blank_rows(frame, found))
     if ledger.rows_kept == 0:
         raise ResponseValidationError(
             f"{name}: every one of the {ledger.rows_in} rows is excluded, so nothing is left to "
@@ -403,12 +404,23 @@ def _export_id(frame: pd.DataFrame, inst: Instrument, issues) -> pd.DataFrame:
     return frame.assign(**{idcol: frame[fallback]})
 
 
-def _ledger(name: str, rows_in: int, table: pd.DataFrame) -> Ledger:
+def _blank_rows(frame: pd.DataFrame, table: pd.DataFrame) -> np.ndarray:
+    """The excluded rows (1-based) in which no cell holds anything: a blank line or an
+    export's empty record, said as such rather than as every check it fails."""
+    rows = np.unique(table.loc[table["action"] == EXCLUDED, "row"].dropna().to_numpy(int))
+    if not len(rows):
+        return rows
+    return rows[frame.iloc[rows - 1].isna().all(axis=1).to_numpy()]
+
+
+def _ledger(name: str, rows_in: int, table: pd.DataFrame, blank_rows=()) -> Ledger:
     exc = table[table["action"] == EXCLUDED]
     excluded = (exc.groupby("row", sort=True)
                 .agg(line=("line", "first"), resp_id=("resp_id", "first"),
                      reason=("reason", "; ".join))
                 .reset_index())
+    if len(blank_rows):  # the checks it fails stay in the report
+        excluded.loc[excluded["row"].isin(blank_rows), "reason"] = "blank row (no cell filled)"
     excluded["row"] = excluded["row"].astype(int)
     excluded["line"] = excluded["line"].astype(int)
     bad_rows = set(excluded["row"])
