@@ -12,11 +12,11 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import reference, reference_data
+from lavaan_checks import check_fit_measures, check_sb2001, matched_parameters
 
 from surveyindex.errors import EstimationError
 from surveyindex.reliability import fit_cfa
 from surveyindex.reliability.partial import partial_search, score_tests
-from surveyindex.reliability.robust import sb2001_difference
 
 REF = reference("lavaan_robust.json")["cases"]
 M3 = {"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"], "speed": ["x7", "x8", "x9"]}
@@ -40,26 +40,14 @@ def fits(hs):
 
 @pytest.mark.parametrize("case", ["single_unweighted", "single_weighted", *MODELS])
 def test_mlr_fit_measures_match_lavaan(fits, case):
-    fit, ref = fits[case], REF[case]["fitMeasures"]
+    fit = fits[case]
     assert fit.groups == (REF[case]["group_labels"] or [None])
-    np.testing.assert_allclose(fit.n, REF[case]["nobs"], rtol=1e-12)  # weights rescaled to N
-    assert fit.fit["chisq"] == pytest.approx(ref["chisq"], rel=1e-8)
-    assert fit.fit["baseline_chisq_scaling_factor"] == pytest.approx(
-        ref["baseline.chisq.scaling.factor"], rel=1e-9)
-    for key in ["chisq_scaled", "chisq_scaling_factor", "pvalue_scaled", "baseline_chisq_scaled",
-                "cfi_scaled", "tli_scaled", "cfi_robust", "tli_robust", "rmsea_scaled",
-                "rmsea_robust"]:
-        assert fit.fit[key] == pytest.approx(ref[key.replace("_", ".")], rel=2e-6), key
-    assert fit.fit["srmr"] == pytest.approx(ref["srmr"], abs=1e-6)
+    check_fit_measures(fit, REF[case])
 
 
 @pytest.mark.parametrize("case", ["single_unweighted", "single_weighted", "configural", "scalar"])
 def test_robust_standard_errors_match_lavaan(fits, case):
-    fit, ref = fits[case], pd.DataFrame(REF[case]["parameters"])
-    t = fit.parameters.copy()
-    t["gi"] = [fit.groups.index(g) + 1 for g in t["group"]]
-    m = ref.merge(t, left_on=["group", "lhs", "op", "rhs"], right_on=["gi", "lhs", "op", "rhs"])
-    assert len(m) == len(ref)  # every lavaan row found
+    m = matched_parameters(fits[case], REF[case])
     np.testing.assert_allclose(m["est_y"], m["est_x"], atol=1e-5)
     np.testing.assert_allclose(m["se_y"], m["se_x"], atol=1e-5, rtol=1e-5)
 
@@ -67,12 +55,7 @@ def test_robust_standard_errors_match_lavaan(fits, case):
 @pytest.mark.parametrize("case, a, b", [("sb2001_config_metric", "configural", "metric"),
                                         ("sb2001_metric_scalar", "metric", "scalar")])
 def test_satorra_bentler_2001_difference(fits, case, a, b):
-    f0, f1 = fits[a].fit, fits[b].fit
-    r = sb2001_difference(f0["chisq"], f0["df"], f0["chisq_scaling_factor"],
-                          f1["chisq"], f1["df"], f1["chisq_scaling_factor"])
-    assert r["chisq_diff"] == pytest.approx(REF[case]["Chisq_diff"], rel=1e-5)
-    assert r["df_diff"] == REF[case]["Df_diff"]
-    assert r["pvalue"] == pytest.approx(REF[case]["p_value"], rel=1e-4)
+    check_sb2001(fits[a].fit, fits[b].fit, REF[case])
 
 
 @pytest.mark.parametrize("case, kw", [("score_ml", {}), ("score_mlr", {"weights": "w"})])
