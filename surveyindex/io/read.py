@@ -16,7 +16,7 @@ from . import checks, mapping
 from .exports import DURATION, country_codes, export_kind, interview_seconds
 from .ledger import Ledger
 from .quality import QualityRules, flag_quality
-from .readers import BLANK_MARKERS, RawTable, clean_cells, read_table
+from .readers import BLANK_FORMS, RawTable, clean_cells, read_table
 from .recode import BLANK, DONT_KNOW, INVALID, REFUSED, VALID, to_number
 from .validate import EXCLUDED, NOTE, SET_MISSING, Issues, ResponseValidationError, describe
 
@@ -358,12 +358,12 @@ def _warn_blank_like_labels(inst: Instrument, file: str) -> None:
     for sid, sc in inst.scales.items():
         for lang, labels in [("", {**sc.labels, **sc.missing}), *sc.translations.items()]:
             found += [(f"scale {sid}", code, text, lang) for code, text in labels.items()
-                      if str(text).strip() in BLANK_MARKERS]
+                      if str(text).strip() in BLANK_FORMS]
     for var, d in inst.demographics.items():
         for lang, labels in [("", d.codes or {}),
                              *((k, t.codes) for k, t in d.translations.items())]:
             found += [(var, code, text, lang) for code, text in labels.items()
-                      if str(text).strip() in BLANK_MARKERS]
+                      if str(text).strip() in BLANK_FORMS]
     if found:
         shown = "; ".join(f"{where} code {code} {text!r}{f' ({lang})' if lang else ''}"
                           for where, code, text, lang in found[:5])

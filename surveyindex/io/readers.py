@@ -1,7 +1,7 @@
 """Read a response file of any supported type into a :class:`RawTable`: cells plus metadata.
 
 Every reader returns the cells untouched apart from stripping text and turning the usual blank
-markers into missing; column names come from the file's first row as they are (duplicates kept,
+markers (``N/A``, ``NULL``, ``None``... in any case: :data:`BLANK_FORMS`) into missing; column names come from the file's first row as they are (duplicates kept,
 so they can be reported instead of being renamed silently as pandas does). What SPSS and Stata
 files know beyond the cells (variable labels, value labels, user-defined missing values) is kept
 in the metadata so the mapping stage can check and use it.
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,11 @@ from ..errors import MissingDependencyError, ResponseDataError
 
 #: Cell texts that agencies and export tools use for "no answer" (SPSS writes #NULL! and ".").
 BLANK_MARKERS = frozenset({"", "NA", "N/A", "#N/A", "NULL", "#NULL!", ".", "nan", "NaN", "None"})
+#: Every casing of the markers ("n/a", "Null", "NONE", "nAn"): a stripped cell is blank when it is
+#: one of them. Matching is case-insensitive by an exact lookup in this set (70 texts), which
+#: costs what a lookup of the markers alone costs; a casefold of every cell would not.
+BLANK_FORMS = frozenset("".join(chars) for m in BLANK_MARKERS
+                        for chars in itertools.product(*({c.lower(), c.upper()} for c in m)))
 _TEXT = (".csv", ".txt", ".tsv", ".tab")
 _EXCEL = (".xlsx", ".xlsm")
 _READSTAT = (".sav", ".zsav", ".dta")
@@ -262,7 +268,10 @@ def _read_excel(path: Path, sheet: str | int) -> RawTable:
         raise ResponseDataError(f"{path}: no sheet number {sheet}; the workbook has {names}")
     if isinstance(sheet, str) and sheet not in names:
         raise ResponseDataError(f"{path}: no sheet named {sheet!r}; the workbook has {names}")
-    cells = pd.read_excel(book, sheet_name=sheet, header=None, dtype=object)
+    # Only an empty cell is missing here: pandas' own list of NA texts ("n/a", "<NA>", "-nan"...)
+    # would make the blank markers differ from the other readers'; clean_cells applies ours.
+    cells = pd.read_excel(book, sheet_name=sheet, header=None, dtype=object,
+                          keep_default_na=False, na_values=[""])
     if _PANDAS_MAJOR < 3:
         _restore_booleans(cells, path, names[sheet] if isinstance(sheet, int) else sheet)
     if cells.empty:
@@ -571,7 +580,7 @@ def _clean_strings(s: pd.Series) -> tuple[pd.Series, tuple | None]:
             # a new array: copy=False spares pandas' own copy (its increfs: 1.5 s at 2M rows)
             return pd.Series(clean[codes], dtype=object, copy=False), (_small(codes), clean[:-1])
     text = s.str.strip()  # vectorised on pandas' string dtype, then plain objects
-    s = text.where(~text.isin(BLANK_MARKERS), None).astype(object)
+    s = text.where(~text.isin(BLANK_FORMS), None).astype(object)
     return s.where(s.notna(), np.nan), None
 
 
@@ -596,7 +605,7 @@ def _clean_objects(s: pd.Series) -> tuple[pd.Series, tuple | None]:
 def _clean_cell(v):
     if isinstance(v, str):
         v = v.strip()
-        return np.nan if v in BLANK_MARKERS else v
+        return np.nan if v in BLANK_FORMS else v
     return v
 
 
