@@ -82,3 +82,59 @@ def test_text_that_only_contains_a_marker_is_not_blank(tmp_path):
     df.loc[0, "USA_fav"] = "n/a yet"
     with pytest.raises(ResponseDataError, match=r"'n/a yet' is not a label of scale fav4"):
         si.read_responses(_write(df, tmp_path / "r.csv"), FAV)
+
+
+# -- 4. a declared encoding that is not the file's -------------------------------------------------
+
+def _even(path: Path) -> Path:
+    """The file with an even number of bytes, which a UTF-16 decoder takes without complaint."""
+    if path.stat().st_size % 2:
+        path.write_bytes(path.read_bytes() + b"\n")
+    return path
+
+
+@pytest.mark.parametrize("n, encoding", [(10, "utf-16"), (3000, "utf-16"), (3000, "utf-16-be")])
+def test_utf16_declared_for_a_utf8_file_names_the_encoding_it_reads_as(tmp_path, n, encoding):
+    # Before: "cannot be read as a .csv file (Error: field larger than field limit (131072))"
+    # for a file of a few thousand rows; for a small one, every column "missing" under names in
+    # Chinese characters.
+    path = _even(_write(_fav(n), tmp_path / "r.csv"))
+    with pytest.raises(ResponseDataError) as got:
+        si.read_responses(path, FAV, encoding=encoding)
+    msg = str(got.value)
+    assert msg.startswith(f"{path}: read as {encoding} (the declared encoding), the file has no "
+                          "line break")
+    assert "it reads as utf-8 text: omit encoding= to have it detected" in msg
+    assert "field limit" not in msg and "missing" not in msg
+
+
+def test_a_project_file_declaring_the_wrong_encoding_is_one_line(tmp_path):
+    _even(_write(_fav(3000), tmp_path / "r.csv"))
+    (tmp_path / "p.yaml").write_text("instrument: favourability\nresponses: r.csv\n"
+                                     "margins: none\nreading: {encoding: utf-16}\n")
+    out = subprocess.run([sys.executable, "-m", "surveyindex", "validate",
+                          str(tmp_path / "p.yaml")], cwd=ROOT, capture_output=True, text=True)
+    assert out.returncode == 1, out.stdout
+    assert "read as utf-16 (the declared encoding)" in out.stderr
+    assert "the reading: encoding: line" in out.stderr
+    assert "Traceback" not in out.stderr and "field limit" not in out.stderr
+
+
+def test_an_8bit_encoding_declared_for_utf16_without_bom_says_utf16(tmp_path):
+    # UTF-16 of ASCII text is valid UTF-8 and cp1252: it was read, NULs and all, and every
+    # column was "missing"
+    path = tmp_path / "r.csv"
+    path.write_bytes(_fav().to_csv(index=False).encode("utf-16-le"))
+    for declared in ("utf-8", "cp1252"):
+        with pytest.raises(ResponseDataError, match=rf"read as {declared} \(the declared "
+                           r"encoding\), its text holds NUL characters \(line 1\).* pass "
+                           r"encoding='utf-16-le'"):
+            si.read_responses(path, FAV, encoding=declared)
+    assert si.read_responses(path, FAV, encoding="utf-16-le").n == 10
+
+
+def test_a_declared_encoding_that_fails_suggests_the_detected_one(tmp_path):
+    path = _write(_fav(), tmp_path / "r.csv")
+    with pytest.raises(ResponseDataError, match=r"not valid utf-32 text \(byte 0x72 on line 1\); "
+                                                r"it reads as utf-8 text: omit encoding="):
+        si.read_responses(path, FAV, encoding="utf-32")

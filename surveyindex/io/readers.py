@@ -136,16 +136,21 @@ def decode(data: bytes, name: str, encoding: str | None) -> tuple[str, str]:
     """
     if encoding is not None:
         try:
-            return data.decode(encoding), encoding
+            text = data.decode(encoding)
         except LookupError:
             raise ResponseDataError(f"{name}: unknown encoding {encoding!r}") from None
         except UnicodeDecodeError as exc:
             line = data[: exc.start].count(b"\n") + 1
             raise ResponseDataError(
                 f"{name}: not valid {encoding} text (byte 0x{data[exc.start]:02x} on line {line}); "
-                "pass the file's encoding, e.g. encoding='cp1252' for a Windows export, or omit "
-                "encoding= to detect it"
+                f"{_encoding_hint(data, name, encoding)}"
             ) from None
+        wrong = _misread(data, text)
+        if wrong:
+            raise ResponseDataError(f"{name}: read as {encoding} (the declared encoding), {wrong}, "
+                                    f"so {encoding} is not its encoding; "
+                                    f"{_encoding_hint(data, name, encoding)}")
+        return text, encoding
     if data.startswith(b"\xef\xbb\xbf"):
         return _strict(data[3:], "utf-8", name, "it starts with a UTF-8 byte-order mark"), "utf-8-sig"
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -168,6 +173,43 @@ def decode(data: bytes, name: str, encoding: str | None) -> tuple[str, str]:
             "in two encodings are pasted together; re-save it in one encoding (UTF-8), or pass "
             "encoding= to read every line in one encoding")
     return _strict(data, "cp1252", name, "it is not UTF-8, so Windows-1252 was tried"), "cp1252"
+
+
+def _misread(data: bytes, text: str) -> str | None:
+    """What shows that ``text`` is not what ``data`` says in some encoding, or None: the line
+    breaks of the bytes gone (a UTF-16 encoding declared for an 8-bit file: pairs of bytes read
+    as one character each), or NUL characters in the text (UTF-16 read as an 8-bit encoding).
+    Left unsaid, the first gives one field of the whole file ("field larger than field limit")
+    and the second column names with a NUL between every letter."""
+    if b"\n" in data and "\n" not in text and "\r" not in text:
+        return (f"the file has no line break: its {len(text)} characters make one line, "
+                f"beginning {text[:12]!r}")
+    nul = text.find("\x00", 0, 4096)
+    if nul >= 0:
+        return f"its text holds NUL characters (line {text.count(chr(10), 0, nul) + 1})"
+    return None
+
+
+def _encoding_hint(data: bytes, name: str, declared: str) -> str:
+    """How to read a file that the declared encoding does not fit: the encoding detected
+    without it when there is one (and it differs), else how to find it."""
+    import codecs
+
+    try:
+        _, found = decode(data, name, None)
+    except ResponseDataError:
+        found = None
+    if found is not None and codecs.lookup(found).name != codecs.lookup(declared).name:
+        return (f"it reads as {found} text: omit encoding= to have it detected (in a project "
+                f"file, the reading: encoding: line), or pass encoding={found!r}")
+    head = data[:4096]
+    if found is None and b"\x00" in head:  # UTF-16 without a byte-order mark: ASCII's NULs
+        guess = "utf-16-le" if head[1::2].count(0) > head[0::2].count(0) else "utf-16-be"
+        if codecs.lookup(guess).name != codecs.lookup(declared).name:
+            return (f"its NUL bytes are those of UTF-16 without a byte-order mark: pass "
+                    f"encoding={guess!r}")
+    return ("pass the file's encoding, e.g. encoding='cp1252' for a Windows export, or omit "
+            "encoding= to detect it (in a project file, the reading: encoding: line)")
 
 
 # A multi-byte UTF-8 character (2- or 3-byte forms): Windows-1252 text almost never has one.
@@ -479,8 +521,11 @@ def _parse_fast(text: str | bytes, sep: str) -> pd.DataFrame | None:
 
 def _short_rows(text: str, sep: str, n_records: int, n_fields: int) -> np.ndarray:
     """Data rows with fewer fields than the header (pandas pads them silently with "")."""
-    counts = np.fromiter((len(r) for r in csv.reader(io.StringIO(text), delimiter=sep) if r),
-                         dtype=int)
+    try:
+        counts = np.fromiter((len(r) for r in csv.reader(io.StringIO(text), delimiter=sep) if r),
+                             dtype=int)
+    except csv.Error:  # a field over csv's size limit, which pandas read: do not guess either
+        return np.zeros(0, dtype=bool)
     if len(counts) != n_records:  # records split differently from pandas: do not guess
         return np.zeros(0, dtype=bool)
     return counts[1:] < n_fields
