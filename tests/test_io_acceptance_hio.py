@@ -138,3 +138,56 @@ def test_a_declared_encoding_that_fails_suggests_the_detected_one(tmp_path):
     with pytest.raises(ResponseDataError, match=r"not valid utf-32 text \(byte 0x72 on line 1\); "
                                                 r"it reads as utf-8 text: omit encoding="):
         si.read_responses(path, FAV, encoding="utf-32")
+
+
+# -- 3. one respondent id written two ways --------------------------------------------------------
+
+def _ids(ids: list[str]) -> pd.DataFrame:
+    df = _fav(len(ids))
+    df["resp_id"] = ids
+    return df
+
+
+@pytest.mark.parametrize("a, b", [("6", "6.0"), ("6", "6.00"), ("1.5", "1.50"), ("006", "6.0")])
+def test_an_id_and_its_decimal_form_are_an_error_naming_both_lines(tmp_path, a, b):
+    # Before: '6' and '6.0' were two respondents, without a word (a float column of one
+    # export pasted under another's integers).
+    ids = [f"x{i}" for i in range(10)]
+    ids[3], ids[8] = a, b
+    with pytest.raises(ResponseDataError) as got:
+        si.read_responses(_write(_ids(ids), tmp_path / "r.csv"), FAV)
+    msg = str(got.value)
+    assert f"line 10 (id {b}): resp_id = '{b}'" in msg
+    assert f"respondent id '{b}' and the id '{a}' of line 5 are one number written two ways" in msg
+
+
+def test_an_id_with_leading_zeros_beside_the_plain_one_is_a_warning(tmp_path):
+    ids = [str(i) for i in range(10)]
+    ids[8] = "006"
+    with pytest.warns(UserWarning, match=r"r.csv: 1 respondent id\(s\) differ from another "
+                      r"row's id only by leading zeros \(line 10: respondent id '006' is the id "
+                      r"'6' of line 8 with leading zeros\); they are read as different"):
+        r = si.read_responses(_write(_ids(ids), tmp_path / "r.csv"), FAV)
+    assert r.n == 10 and {"6", "006"} <= set(r.respondents["resp_id"])  # not merged
+    note = r.ledger.report().query("column == 'resp_id'")
+    assert note[["line", "value", "action"]].values.tolist() == [[10, "006", "note"]]
+
+
+@pytest.mark.parametrize("ids", [[f"{i:04d}" for i in range(10)],            # zero-padded
+                                 [f"{i}.0" for i in range(10)],              # all floats
+                                 [f"a.{i}" for i in range(10)],              # text with dots
+                                 ["0", "1", "2", "0.5", "10", "01a", "7", "8", "9", "3"]])
+def test_ids_written_one_way_read_quietly(tmp_path, ids):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        r = si.read_responses(_write(_ids(ids), tmp_path / "r.csv"), FAV)
+    assert r.respondents["resp_id"].tolist() == ids
+
+
+def test_long_file_id_and_its_decimal_form_are_an_error(tmp_path):
+    rows = [{"resp_id": str(i), "country": "BRA", "age": 30, "gender": 1, "education": 1,
+             "target": t, "item": "fav", "value": 2} for i in range(5) for t in ("USA", "CHN", "RUS")]
+    rows[-3:] = [{**r, "resp_id": "2.0"} for r in rows[-3:]]  # respondent 4 as 2.0
+    pd.DataFrame(rows).to_csv(tmp_path / "long.csv", index=False)
+    with pytest.raises(ResponseDataError, match=r"line 14 \(id 2\.0\): resp_id = '2\.0'"):
+        si.read_responses(tmp_path / "long.csv", FAV, layout="long")

@@ -139,6 +139,7 @@ def check_rows(frame: pd.DataFrame, inst: Instrument, issues: Issues, decimal: s
         first = ids.reset_index().groupby(0)["index"].transform("min").to_numpy() + 1
         issues.add(dup, idcol, ids, "a respondent id not used before", "duplicate respondent id",
                    EXCLUDED, "duplicate respondent id (first at row " + first.astype(str).astype(object) + ")")
+    check_id_forms(issues.ids, idcol, issues)
     frame = frame.copy(deep=False)  # copy-on-write: only the replaced columns are new
     for var, spec in inst.demographics.items():
         if var not in frame.columns:  # a demographic the file may lack (required: false)
@@ -192,6 +193,129 @@ def check_rows(frame: pd.DataFrame, inst: Instrument, issues: Issues, decimal: s
             x = np.where(out, np.nan, x)
         frame[var] = x
     return frame
+
+
+def _leading_zero(joined: str) -> bool:
+    """Whether an id of the ids joined by \\x1f starts with 0 and a digit (str.find is a C
+    scan; a regular expression over the whole text would take longer than the join)."""
+    at = 0 if joined.startswith("0") else joined.find("\x1f0")
+    while at >= 0:
+        start = at + (joined[at] == "\x1f")
+        if joined[start + 1:start + 2] in _DIGITS:
+            return True
+        at = joined.find("\x1f0", start + 1)
+    return False
+
+
+_DIGITS = frozenset("0123456789")
+_DIGITS_ID = r"^[0-9]+(?:\.[0-9]*)?$"  # an id that writes a number: digits, at most one dot
+
+
+def _number_text(v: str) -> str:
+    """A number's plain text, without leading zeros or trailing decimal zeros.
+
+    >>> _number_text("006"), _number_text("6.0"), _number_text("1.50"), _number_text("0.0")
+    ('6', '6', '1.5', '0')
+    """
+    whole, _, frac = v.partition(".")
+    frac = frac.rstrip("0")
+    return (whole.lstrip("0") or "0") + ("." + frac if frac else "")
+
+
+def _number_forms(ids: np.ndarray) -> pd.DataFrame:
+    """The rows whose ids write one number in more than one way ('6', '6.0', '006'): columns
+    ``row``, ``form`` (the id) and ``number`` (its plain form, '6'), by row.
+
+    The plain forms are made by Arrow's string kernels where pyarrow is installed (a file
+    may have millions of decimal ids: '17.0' for every respondent, from a float column), and
+    only the rows whose plain form repeats are looked at further.
+    """
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+    except ImportError:
+        s = pd.Series(ids, dtype=object)
+        rows = np.flatnonzero(s.str.match(_DIGITS_ID).to_numpy(bool))
+        number = pd.Series([_number_text(v) for v in ids[rows]], dtype=object)
+        again = number.duplicated(keep=False).to_numpy()
+        rows, number = rows[again], number.to_numpy(object)[again]
+    else:
+        text = pa.array(ids, pa.string())
+        digits = pc.match_substring_regex(text, _DIGITS_ID)
+        rows = np.flatnonzero(digits.to_numpy(zero_copy_only=False))
+        form = text.filter(digits)
+        # _number_text, vectorised: leading zeros off; with a dot, trailing zeros and the dot
+        plain = pc.utf8_ltrim(form, characters="0")
+        plain = pc.if_else(pc.match_substring(form, "."),
+                           pc.utf8_rtrim(pc.utf8_rtrim(plain, characters="0"), characters="."),
+                           plain)
+        plain = pc.if_else(pc.or_(pc.equal(plain, ""), pc.starts_with(plain, ".")),
+                           pc.binary_join_element_wise("0", plain, ""), plain)
+        counts = pc.value_counts(plain)
+        repeated = counts.field("values").filter(pc.greater(counts.field("counts"), 1))
+        again = pc.is_in(plain, value_set=repeated).to_numpy(zero_copy_only=False)
+        rows, number = rows[again], plain.filter(again).to_numpy(zero_copy_only=False)
+    forms = pd.DataFrame({"row": rows, "form": ids[rows], "number": np.asarray(number, object)})
+    return forms[forms.groupby("number")["form"].transform("nunique").to_numpy() > 1]
+
+
+def check_id_forms(ids: np.ndarray, column: str, issues: Issues) -> None:
+    """Respondent ids that are one number written two ways in one file ('6' and '6.0', '6' and
+    '006'): read as text, they would be two respondents; merged, two interviews would be one.
+    Neither is done quietly. A decimal form ('6.0': an id passed through a spreadsheet or a
+    float column) is an error naming both lines and ids; leading zeros, which an id scheme may
+    mean ('006' and '6' as two codes), are a warning and a note, and the ids stay apart.
+
+    Most files have no id with a dot or a leading zero, or only zero-padded ids of one width,
+    which one scan of the joined ids (and one of their lengths) shows; only other files have
+    their ids' forms worked out (vectorised).
+    """
+    if not len(ids):
+        return
+    joined = "\x1f".join(ids)  # one C-level scan instead of a Python loop over the ids
+    dot = "." in joined
+    if not dot and not _leading_zero(joined):
+        return
+    if not dot:
+        width = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
+        width = width[width > 0]
+        if (width == width[0]).all():  # zero-padded to one width: no two forms of one number
+            return
+    forms = _number_forms(ids)
+    if forms.empty:  # '17.0' for every respondent: one form of each number, nothing to tell apart
+        return
+    plain = set(forms.loc[forms["form"] == forms["number"], "form"])
+    first = forms.drop_duplicates("form")  # each form at its first row
+    by_number = first.groupby("number", sort=False)
+    decimal = by_number["form"].agg(lambda f: any("." in v for v in f))
+    problem = np.full(len(ids), "", dtype=object)
+    error = np.zeros(len(ids), dtype=bool)
+    zeros = np.zeros(len(ids), dtype=bool)
+    # each number's forms with their first rows, its plain form first (the one to name)
+    seen = {n: sorted(zip(g["form"], g["row"]), key=lambda fr: fr[0] != n) for n, g in by_number}
+    for row, form, number in forms.itertuples(index=False):
+        if form in plain:  # the plain '6' itself: the other forms' rows say it
+            continue
+        other, at = next((f, r) for f, r in seen[number] if f != form)
+        where = f"the id {other!r} of line {issues.lines[at]}"
+        if decimal[number]:
+            problem[row] = f"respondent id {form!r} and {where} are one number written two ways"
+            error[row] = True
+        else:
+            problem[row] = (f"respondent id {form!r} is {where} with leading zeros; read as "
+                            "another respondent")
+            zeros[row] = True
+    issues.add(error, column, ids, "one way of writing each id (the same respondent twice, or "
+               "ids written by two programs?): make them consistent in the file", problem, ERROR)
+    issues.add(zeros, column, ids, "one way of writing each id", problem, NOTE)
+    if zeros.any():
+        rows = np.flatnonzero(zeros)
+        shown = "; ".join(f"line {issues.lines[i]}: {problem[i].split('; ')[0]}"
+                          for i in rows[:3])
+        warnings.warn(f"{issues.file}: {len(rows)} respondent id(s) differ from another row's "
+                      f"id only by leading zeros ({shown}{'; ...' if len(rows) > 3 else ''}); "
+                      "they are read as different respondents. If they are one respondent, "
+                      "write the ids alike in the file", stacklevel=4)
 
 
 def check_weights(frame: pd.DataFrame, column: str | None, issues: Issues, decimal: str,
