@@ -191,3 +191,59 @@ def test_long_file_id_and_its_decimal_form_are_an_error(tmp_path):
     pd.DataFrame(rows).to_csv(tmp_path / "long.csv", index=False)
     with pytest.raises(ResponseDataError, match=r"line 14 \(id 2\.0\): resp_id = '2\.0'"):
         si.read_responses(tmp_path / "long.csv", FAV, layout="long")
+
+
+# -- 2. KoboToolbox/ODK timestamps that are not dates and times -----------------------------------
+
+def _kobo(tmp_path, **cells) -> Path:
+    src = ROOT / "examples/real-files/kobo/kobo_export.csv"
+    df = pd.read_csv(src, sep=";", dtype=str, keep_default_na=False)
+    for key, value in cells.items():
+        col, row = key.rsplit("_", 1)
+        df.loc[int(row), col] = value
+    p = tmp_path / "k.csv"
+    df.to_csv(p, sep=";", index=False)
+    return p
+
+
+def test_unreadable_start_or_end_is_warned_and_flagged_as_unknown_length(tmp_path):
+    # Before: '03/05/2024 10:00' (a date as a spreadsheet writes it) gave interview_seconds NaN,
+    # and the speeder rule passed the row as if it had been checked: no warning, no flag.
+    p = _kobo(tmp_path, start_2="03/05/2024 10:00", start_6="soon", end_9="garbage")
+    with pytest.warns(UserWarning) as got:
+        r = si.read_responses(p, FAV)
+    said = [str(w.message) for w in got if "not a date and time" in str(w.message)]
+    assert said == [
+        f"{p}: start: 2 cells not a date and time (first: line 4, '03/05/2024 10:00'), so the "
+        "interview length (interview_seconds) is unknown; those rows are flagged as 'interview "
+        "length unknown', not checked for speeding",
+        f"{p}: end: 1 cell not a date and time (first: line 11, 'garbage'), so the interview "
+        "length (interview_seconds) is unknown; that row is flagged as 'interview length "
+        "unknown', not checked for speeding"]
+    rep = r.ledger.report()
+    unknown = rep[rep["problem"].str.startswith("interview length unknown")]
+    assert unknown[["line", "column", "value", "action"]].values.tolist() == [
+        [4, "start", "03/05/2024 10:00", "flagged"], [8, "start", "soon", "flagged"],
+        [11, "end", "garbage", "flagged"]]
+    assert r.ledger.rows_kept == r.ledger.rows_in  # flagged, not excluded, by default
+    summary = dict(r.ledger.summary().values.tolist())
+    assert summary["  flagged, kept: interview length unknown"] == 3
+    # excluding speeders excludes what cannot be checked too, as for a zero length
+    with pytest.warns(UserWarning, match=r"(those rows are|that row is) excluded \(speeders are "
+                                         r"excluded\) as 'interview length unknown'"):
+        strict = si.read_responses(p, FAV, quality=si.io.QualityRules(exclude={"speeder"}))
+    assert {4, 8, 11} <= set(strict.ledger.excluded["line"])
+
+
+def test_unreadable_timestamps_with_another_duration_column_only_warn(tmp_path):
+    p = _kobo(tmp_path, end_3="garbage")
+    with pytest.warns(UserWarning, match=r"end: 1 cell not a date and time \(first: line 5, "
+                                         r"'garbage'\).* interview_seconds is blank there"):
+        r = si.read_responses(p, FAV, quality=si.io.QualityRules(duration="_index"))
+    assert not r.ledger.report()["problem"].str.startswith("interview length unknown").any()
+
+
+def test_readable_timestamps_say_nothing(tmp_path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        si.read_responses(_kobo(tmp_path, end_3=""), FAV)  # a blank end: length blank, no flag

@@ -128,13 +128,34 @@ def interview_seconds(frame: pd.DataFrame, kind: str | None) -> np.ndarray | Non
     >>> interview_seconds(f, "kobo").tolist()
     [750.0]
     """
+    found = interview_length(frame)
+    return None if found is None else found[0]
+
+
+def interview_length(frame: pd.DataFrame) -> tuple[np.ndarray, dict[str, np.ndarray]] | None:
+    """Seconds from ``start`` to ``end`` (or to the submission time), and for each of the two
+    columns the rows whose cell is filled but not a date and time (NaN seconds there: the
+    length is unknown, which the read warns about and the speeder rule flags); None without
+    the columns. A blank cell leaves the length blank, as a blank duration cell does.
+
+    >>> f = pd.DataFrame({"start": ["2024-05-01T10:00:00+02:00", "05/01/2024 10:00"],
+    ...                   "end": ["2024-05-01T10:12:30+02:00", "2024-05-01T10:12:30+02:00"]})
+    >>> seconds, bad = interview_length(f)
+    >>> seconds.tolist(), {c: m.tolist() for c, m in bad.items()}
+    ([750.0, nan], {'start': [False, True]})
+    """
     stop = next((c for c in ("end", "_submission_time", "SubmissionDate") if c in frame.columns),
                 None)
     if "start" not in frame.columns or stop is None:
         return None
-    t0 = pd.to_datetime(frame["start"], errors="coerce", utc=True, format="ISO8601")
-    t1 = pd.to_datetime(frame[stop], errors="coerce", utc=True, format="ISO8601")
-    return ((t1 - t0).dt.total_seconds()).to_numpy(dtype=float)
+    times, bad = {}, {}
+    for col in ("start", stop):
+        times[col] = pd.to_datetime(frame[col], errors="coerce", utc=True, format="ISO8601")
+        unread = (times[col].isna() & frame[col].notna()).to_numpy()
+        if unread.any():
+            bad[col] = unread
+    seconds = (times[stop] - times["start"]).dt.total_seconds().to_numpy(dtype=float)
+    return seconds, bad
 
 
 def country_codes(col: pd.Series) -> pd.Series:

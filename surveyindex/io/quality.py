@@ -87,12 +87,14 @@ _BLOCK = 1 << 13
 
 def flag_quality(frame: pd.DataFrame, codes: np.ndarray, kind: np.ndarray, inst,
                  rules: QualityRules, eligible: np.ndarray, issues: Issues,
-                 decimal: str = ".") -> None:
+                 decimal: str = ".", unknown_length: dict | None = None) -> None:
     """Record quality flags (or exclusions) for the ``eligible`` rows in ``issues``.
 
     ``codes`` and ``kind`` are (rows, targets, items) arrays of answers before reverse keying.
     Medians of durations are taken over eligible rows only, so rows already excluded for bad
-    data do not shift the speeder threshold.
+    data do not shift the speeder threshold. ``unknown_length`` maps the columns the
+    duration was computed from (an export's ``start`` and ``end``) to the rows whose cell
+    there is not a date and time: their length is unknown, and they are flagged as such.
     """
     def record(mask, column, values, expected, problem, flag):
         action = EXCLUDED if flag in rules.exclude else FLAGGED
@@ -134,7 +136,7 @@ def flag_quality(frame: pd.DataFrame, codes: np.ndarray, kind: np.ndarray, inst,
            f"at most {rules.max_nonresponse:.0%} of items unanswered",
            "high item nonresponse", "nonresponse")
 
-    _speeders(frame, inst, rules, eligible, record, issues.file, decimal)
+    _speeders(frame, inst, rules, eligible, record, issues.file, decimal, unknown_length)
     _attention(frame, rules, record, issues.file, decimal)
 
 
@@ -153,10 +155,17 @@ def _straight_text(straight: np.ndarray, targets) -> tuple[np.ndarray, np.ndarra
     return np.array(names, dtype=object)[where], np.array(problems, dtype=object)[where]
 
 
-def _speeders(frame, inst, rules, eligible, record, file, decimal) -> None:
+def _speeders(frame, inst, rules, eligible, record, file, decimal, unknown_length=None) -> None:
     col = rules.duration or getattr(inst.layout, "duration", None)
     if col is None:
         return
+    # Timestamps that are not dates and times leave the length unknown (NaN): flagged as
+    # unknown, never passed as if the interview had been checked.
+    for stamp, rows in (unknown_length or {}).items():
+        record(rows, stamp, frame[stamp].to_numpy(object),
+               "a date and time (ISO 8601, as KoboToolbox and ODK Central write them)",
+               f"interview length unknown: {stamp} is not a date and time, so it cannot be "
+               "checked for speeding", "speeder")
     if col not in frame.columns:
         raise ResponseDataError(f"{file}: the duration column {col!r} is not in the file")
     d = to_number(frame[col], decimal)

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from ..errors import ResponseDataError, require
 from ..instrument import ROLES, Instrument, Layout
 from . import checks, mapping
-from .exports import DURATION, country_codes, export_kind, interview_seconds
+from .exports import DURATION, country_codes, export_kind, interview_length
 from .ledger import Ledger
 from .quality import QualityRules, flag_quality
 from .readers import BLANK_FORMS, RawTable, clean_cells, read_table
@@ -251,12 +251,15 @@ def read_responses(source: str | Path | pd.DataFrame, instrument: Instrument, *,
                         found.loc[found["action"] == EXCLUDED, "row"].to_numpy(int))
     checks.check_weights(frame, inst.layout.weight, issues, raw.decimal, eligible)
     issues.raise_if()
-    seconds = interview_seconds(frame, export_kind(frame.columns))
-    if seconds is not None and DURATION not in frame.columns:
-        frame = pd.concat([frame, pd.DataFrame({DURATION: seconds}, index=frame.index)], axis=1)
-        if quality.duration is None and inst.layout.duration is None:
+    length, unknown = interview_length(frame), None
+    if length is not None and DURATION not in frame.columns:
+        frame = pd.concat([frame, pd.DataFrame({DURATION: length[0]}, index=frame.index)], axis=1)
+        used = quality.duration is None and inst.layout.duration is None
+        if used:
             quality = replace(quality, duration=DURATION)
-    flag_quality(frame, codes, kind, inst, quality, eligible, issues, raw.decimal)
+        _warn_unread_times(frame, length[1], issues, used, "speeder" in quality.exclude)
+        unknown = length[1] if used else None
+    flag_quality(frame, codes, kind, inst, quality, eligible, issues, raw.decimal, unknown)
 
     _note_empty_countries(frame, inst, issues)
     _warn_blank_like_labels(inst, issues.file)
@@ -349,6 +352,22 @@ def _instrument_frame(source, inst: Instrument, *, sheet, layout, columns, patte
     if frame.empty:
         raise ResponseDataError(f"{raw.name}: the file has a header but no data rows")
     return raw, frame, lines, issues
+
+
+def _warn_unread_times(frame: pd.DataFrame, bad: dict, issues: Issues, used: bool,
+                       exclude: bool) -> None:
+    """An export's start/end cell that is not a date and time: said once per column, with the
+    first line and value, as the interview length of those rows is unknown (NaN)."""
+    for col, rows in bad.items():
+        i = int(np.flatnonzero(rows)[0])
+        n = int(rows.sum())
+        rows_are = "that row is" if n == 1 else "those rows are"
+        what = "excluded (speeders are excluded)" if exclude else "flagged"
+        then = (f"{rows_are} {what} as 'interview length unknown', not checked for speeding"
+                if used else f"{DURATION} is blank there")
+        warnings.warn(f"{issues.file}: {col}: {n} cell{'s' * (n != 1)} not a date and time "
+                      f"(first: line {issues.lines[i]}, {frame[col].iloc[i]!r}), so the "
+                      f"interview length ({DURATION}) is unknown; {then}", stacklevel=3)
 
 
 def _warn_blank_like_labels(inst: Instrument, file: str) -> None:
