@@ -318,12 +318,14 @@ def _methodology(inst, resp, design, index, responses, margins, seed) -> dict[st
     rake_step = next((s for s in design.steps if s.get("step") == "rake"), {})
     s = index.settings
     led = resp.ledger
+    who = ("" if led.respondents is None else  # a long file: its rows are respondents' records
+           f"records of {led.respondents} respondents, {led.respondents_kept} kept; ")
     weights = ", ".join(f"{k} {v:.3g}" for k, v in s["dimension_weights"].items())
     return {
         "Instrument": f"{inst.title} ({inst.id}, version {inst.version})",
         "Response data": f"{resp.source} ({_file_hash(responses)})",
         "Rows": f"{led.rows_in} read, {led.rows_kept} kept, {led.rows_excluded} excluded "
-                "(see the Exclusions sheet)",
+                f"({who}see the Exclusions sheet)",
         "Population margins": "none: the file's weights are final and used as they are"
                               if margins is None else
                               f"{margins if not isinstance(margins, pd.DataFrame) else 'data frame'}"

@@ -247,3 +247,73 @@ def test_readable_timestamps_say_nothing(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         si.read_responses(_kobo(tmp_path, end_3=""), FAV)  # a blank end: length blank, no flag
+
+
+# -- 5. a long file's ledger counts its rows ------------------------------------------------------
+
+def _long_rows(n: int = 20) -> list[dict]:
+    return [{"resp_id": f"r{i}", "country": ("BRA", "NGA")[i % 2], "age": 18 + (i * 7) % 60,
+             "gender": 1 + i % 2, "education": 1 + i % 3, "target": t, "item": "fav",
+             "value": 1 + (i + k) % 4} for i in range(n) for k, t in enumerate(["USA", "CHN", "RUS"])]
+
+
+def test_long_file_ledger_counts_records_and_says_how_many_respondents(tmp_path):
+    # Before: "20 rows in = 19 kept + 1 excluded" for a file of 63 rows: the records ignored
+    # (unknown target, no id, a repeat) were in no count, nor the excluded respondent's others.
+    rows = _long_rows()
+    rows[0]["age"] = 5                           # r0 excluded: its 3 records are
+    rows[4]["value"] = 7                         # r1's CHN answer off the scale, on line 6
+    rows += [{**rows[3], "target": "FRA"},       # line 62: unknown target
+             {**rows[3], "resp_id": None},       # line 63: no respondent id
+             {**rows[6]}]                        # line 64: r2's USA answer again
+    p = tmp_path / "long.csv"
+    pd.DataFrame(rows).to_csv(p, index=False)
+    r = si.read_responses(p, FAV, layout="long")
+    led = r.ledger
+    assert str(led) == (f"{p}: 63 rows in = 57 kept + 6 excluded, records of 20 respondents "
+                        "(19 kept); 1 cell warnings")
+    assert led.rows_in == len(rows) == led.rows_kept + led.rows_excluded
+    assert (led.respondents, led.respondents_kept, r.n) == (20, 19, 19)
+    assert led.excluded[["line", "resp_id", "reason"]].values.tolist() == [
+        [2, "r0", "age outside 18-99 (got 5)"], [3, "r0", "age outside 18-99 (got 5)"],
+        [4, "r0", "age outside 18-99 (got 5)"], [62, "r1", "unknown target (record ignored)"],
+        [63, "", "missing respondent id (record ignored)"],
+        [64, "r2", "repeated answer (record ignored, the first kept)"]]
+    # a cell is located at the record that holds it, not at its respondent's first line
+    assert led.warnings[["row", "line", "column", "value"]].values.tolist() == [[5, 6, "CHN_fav", "7"]]
+    summary = dict(led.summary().values.tolist())
+    assert summary["respondents in (the rows' records)"] == 20
+    assert summary["respondents kept"] == 19 and summary["  excluded: age outside 18-99"] == 3
+    assert summary["  excluded: unknown target"] == summary["  excluded: repeated answer"] == 1
+    assert summary["notes on reading the file"] >= 3
+    # every report row is a file data row, at its file line
+    rep = led.report().dropna(subset=["row"])
+    assert (rep["line"] == rep["row"] + 1).all()
+
+
+def test_wide_file_ledger_still_counts_respondents_as_rows(tmp_path):
+    r = si.read_responses(_write(_fav(), tmp_path / "r.csv"), FAV)
+    assert r.ledger.respondents is None and r.ledger.respondents_kept == r.ledger.rows_kept == 10
+    assert "respondents" not in str(r.ledger)
+
+
+def test_long_file_methodology_says_records_and_respondents(tmp_path):
+    rows = _long_rows(40)
+    rows[0]["age"] = 5
+    pd.DataFrame(rows).to_csv(tmp_path / "long.csv", index=False)
+    res = si.run_pipeline("favourability", tmp_path / "long.csv", None, replicates=5,
+                          progress=False, read_options={"layout": "long"})
+    assert res.methodology["Rows"] == ("120 read, 117 kept, 3 excluded (records of 40 "
+                                       "respondents, 39 kept; see the Exclusions sheet)")
+
+
+def test_long_file_cut_short_excludes_the_record(tmp_path):
+    # Before: the last record, cut after 'fav,', gave r39 a blank RUS answer, without a word
+    # (short rows were only checked in wide files).
+    p = tmp_path / "long.csv"
+    pd.DataFrame(_long_rows(40)).to_csv(p, index=False)
+    p.write_text(p.read_text().rstrip("\n")[:-2] + "\n")
+    r = si.read_responses(p, FAV, layout="long")
+    assert r.ledger.excluded[["line", "resp_id", "reason"]].values.tolist() == [
+        [121, "r39", "row has fewer fields than the header (record ignored)"]]
+    assert r.ledger.rows_in == 120 and r.n == 40

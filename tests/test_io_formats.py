@@ -209,12 +209,18 @@ def test_long_platform_export(inst, tmp_path):
     r = si.read_responses(path, inst, layout="long")
     order = [long["resp_id"].drop_duplicates().tolist().index(i) for i in df["resp_id"]]
     assert np.array_equal(r.values[order], expected_values(inst, df))
-    assert r.ledger.rows_in == 3 and r.ledger.rows_excluded == 0
+    # the ledger counts the file's rows (records), and the respondents they form
+    led = r.ledger
+    assert led.rows_in == len(long) and led.respondents == led.respondents_kept == 3
+    assert led.excluded[["row", "line", "reason"]].values.tolist() == [
+        [len(long) - 1, len(long), "unknown target (record ignored)"],
+        [len(long), len(long) + 1, "unknown item (record ignored)"]]
     rep = r.ledger.report()
     assert set(rep["problem"]) >= {"unknown target; record ignored", "unknown item; record ignored"}
     assert rep.loc[rep["problem"] == "unknown target; record ignored", "line"].tolist() == [len(long)]
     differs = rep[rep["problem"].str.startswith("value differs")]
-    assert differs[["row", "column", "resp_id"]].values.tolist() == [[None, "age", "R002"]]
+    first = int(long.index[long["resp_id"] == "R002"][0]) + 1  # R002's first record
+    assert differs[["row", "column", "resp_id"]].values.tolist() == [[first, "age", "R002"]]
     assert r.respondents.set_index("resp_id").loc["R002", "age"] == 35
     with pytest.raises(ResponseValidationError, match="a long file has the columns"):
         si.read_responses(long.drop(columns="item"), inst, layout="long")

@@ -17,11 +17,17 @@ class Ledger:
     not counted; ``line`` is the line in a CSV file), ``warnings`` one row per cell-level problem
     that did not exclude the row (e.g. an out-of-range answer set to missing).
 
+    In a long file (one row per respondent x target x item) the rows are the file's records:
+    ``respondents`` says how many respondents they form and ``respondents_excluded`` how many
+    of those were excluded; a record is excluded when it is not used (an unknown target, a
+    repeated answer...) or when its respondent is, each with its reason. In a wide file each
+    row is a respondent and ``respondents`` is None.
+
     >>> import pandas as pd
     >>> led = Ledger("f.csv", 3, pd.DataFrame({"row": [2], "line": [3], "resp_id": ["b"],
     ...     "reason": ["duplicate respondent id"]}), Ledger.empty_warnings())
-    >>> led.rows_kept, led.rows_excluded
-    (2, 1)
+    >>> led.rows_kept, led.rows_excluded, led.respondents_kept
+    (2, 1, 2)
     """
 
     source: str
@@ -31,11 +37,16 @@ class Ledger:
     #: The full validation report (see :mod:`surveyindex.io.validate`): every problem found,
     #: including quality flags and notes on how the file was read; None when not available.
     issues: pd.DataFrame | None = None
+    #: Respondents the rows form (a long file's records); None when each row is one.
+    respondents: int | None = None
+    #: Of those, respondents excluded (every record of theirs is then excluded).
+    respondents_excluded: int = 0
 
     def __post_init__(self) -> None:
         rows = self.excluded["row"] if len(self.excluded) else pd.Series(dtype=int)
         if self.rows_kept < 0 or rows.duplicated().any() or (
-                len(rows) and not rows.between(1, self.rows_in).all()):
+                len(rows) and not rows.between(1, self.rows_in).all()) or not (
+                0 <= self.respondents_kept <= self.rows_kept):
             raise ResponseDataError(
                 f"{self.source}: ledger does not balance ({self.rows_in} rows in, "
                 f"{self.rows_excluded} excluded, each excluded row listed once)"
@@ -57,6 +68,18 @@ class Ledger:
         """Number of input rows kept (``rows_in - rows_excluded``)."""
         return self.rows_in - self.rows_excluded
 
+    @property
+    def respondents_in(self) -> int:
+        """Number of respondents the rows form (``rows_in`` when each row is one)."""
+        return self.rows_in if self.respondents is None else self.respondents
+
+    @property
+    def respondents_kept(self) -> int:
+        """Number of respondents kept: those the responses hold."""
+        if self.respondents is None:
+            return self.rows_kept
+        return self.respondents - self.respondents_excluded
+
     def summary(self) -> pd.DataFrame:
         """Counts of rows in, kept and excluded, and of excluded rows per reason.
 
@@ -70,6 +93,10 @@ class Ledger:
         )
         rows = [("rows in", self.rows_in), ("rows kept", self.rows_kept),
                 ("rows excluded", self.rows_excluded)]
+        if self.respondents is not None:  # a long file: its records form the respondents
+            rows += [("respondents in (the rows' records)", self.respondents),
+                     ("respondents kept", self.respondents_kept),
+                     ("respondents excluded", self.respondents_excluded)]
         rows += [(f"  excluded: {r}", int(n)) for r, n in reasons.items()]
         rows += [("cell warnings (answer set to missing)", len(self.warnings))]
         if self.issues is not None and len(self.issues):
@@ -109,12 +136,17 @@ class Ledger:
     def _repr_html_(self) -> str:
         from ..display import card
 
-        return card("Ledger", [("source", self.source), ("rows in", self.rows_in),
-                               ("kept", self.rows_kept), ("excluded", self.rows_excluded),
-                               ("cell warnings", len(self.warnings))],
+        facts = [("source", self.source), ("rows in", self.rows_in),
+                 ("kept", self.rows_kept), ("excluded", self.rows_excluded),
+                 ("cell warnings", len(self.warnings))]
+        if self.respondents is not None:
+            facts.insert(4, ("respondents", f"{self.respondents} ({self.respondents_kept} kept)"))
+        return card("Ledger", facts,
                     tables=[("Summary", self.summary()), ("Excluded rows", self.excluded)],
                     note=".summary(), .excluded, .warnings, .report(), .describe()")
 
     def __str__(self) -> str:
+        who = ("" if self.respondents is None else f", records of {self.respondents} "
+               f"respondents ({self.respondents_kept} kept)")
         return (f"{self.source}: {self.rows_in} rows in = {self.rows_kept} kept + "
-                f"{self.rows_excluded} excluded; {len(self.warnings)} cell warnings")
+                f"{self.rows_excluded} excluded{who}; {len(self.warnings)} cell warnings")

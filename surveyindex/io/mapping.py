@@ -10,6 +10,7 @@ import difflib
 import re
 import warnings
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -118,13 +119,58 @@ def _item_and_id_columns(inst: Instrument) -> list[str]:
                                                    *(s.id for s in inst.single_items)])]
 
 
+@dataclass(frozen=True, eq=False)
+class LongRecords:
+    """The records (rows) of a long file, for the ledger to count and the report to locate.
+
+    ``lines[k]``, ``ids[k]``: record ``k``'s file line and respondent id; ``respondent[k]``: the
+    wide row (0-based) of its respondent, -1 for a record without an id; ``ignored[k]``: why
+    the record is not used ("" when it is); ``first[r]``: respondent ``r``'s first record.
+    ``keys`` (sorted) and ``source`` say which record each answer came from: key
+    ``r * len(columns) + j`` for respondent ``r``'s answer in ``columns[j]``. ``report``: the
+    problems found in records, with their record's row and line.
+    """
+
+    lines: np.ndarray
+    ids: np.ndarray
+    respondent: np.ndarray
+    ignored: np.ndarray
+    first: np.ndarray
+    columns: list
+    keys: np.ndarray
+    source: np.ndarray
+    report: pd.DataFrame
+
+    def record_of(self, rows: np.ndarray, columns) -> np.ndarray:
+        """The record (0-based) behind respondent rows ``rows`` (0-based) in ``columns``: the
+        one that gave the answer, for an answer column, else the respondent's first record.
+
+        >>> rec = LongRecords(np.array([2, 3, 4]), np.array(["a", "a", "b"], dtype=object),
+        ...                   np.array([0, 0, 1]), np.array(["", "", ""], dtype=object),
+        ...                   np.array([0, 2]), ["USA_fav"], np.array([0, 1]), np.array([1, 2]),
+        ...                   pd.DataFrame())
+        >>> rec.record_of(np.array([0, 0, 1]), ["USA_fav", "age", "USA_fav"]).tolist()
+        [1, 0, 2]
+        """
+        out = self.first[rows].copy()
+        j = pd.Index(self.columns).get_indexer(pd.Index(columns, dtype=object))
+        answer = j >= 0
+        if answer.any() and len(self.keys):
+            key = rows[answer] * len(self.columns) + j[answer]
+            at = np.minimum(np.searchsorted(self.keys, key), len(self.keys) - 1)
+            hit = self.keys[at] == key
+            out[np.flatnonzero(answer)[hit]] = self.source[at[hit]]
+        return out
+
+
 def long_to_wide(frame: pd.DataFrame, raw: RawTable, inst: Instrument,
-                 issues: Issues) -> tuple[pd.DataFrame, np.ndarray]:
+                 issues: Issues) -> tuple[pd.DataFrame, np.ndarray, LongRecords]:
     """Pivot a long file (one row per respondent x target x item) to one row per respondent.
 
     Respondent-level columns (demographics, weight, duration) are taken from each respondent's
     first record; records naming an unknown target or item, or repeating an answer, are listed
-    in the report and ignored. Returns the wide frame and each respondent's first line.
+    in the report and ignored (the ledger counts them as rows excluded). Returns the wide
+    frame, each respondent's first line, and the records (:class:`LongRecords`).
     """
     idcol = inst.layout.respondent_id
     need = [idcol, *LONG_COLUMNS]
@@ -142,12 +188,21 @@ def long_to_wide(frame: pd.DataFrame, raw: RawTable, inst: Instrument,
     tmap = {t.upper(): t for t in inst.target_codes}
     imap = {i.casefold(): i for i in [*inst.item_ids, *(s.id for s in inst.single_items)]}
     t_ok, i_ok = target.isin(tmap).to_numpy(), item.isin(imap).to_numpy()
+    # the reasons the ledger gives the records (without "; ", which joins a row's reasons)
     rec.add(~t_ok, "target", frame["target"], f"one of {inst.target_codes}",
-            "unknown target; record ignored", NOTE)
+            "unknown target; record ignored", NOTE, "unknown target (record ignored)")
     rec.add(t_ok & ~i_ok, "item", frame["item"], "an item id of the instrument",
-            "unknown item; record ignored", NOTE)
+            "unknown item; record ignored", NOTE, "unknown item (record ignored)")
     blank_id = frame[idcol].isna().to_numpy()
-    rec.add(blank_id, idcol, None, "a respondent id", "missing respondent id; record ignored", NOTE)
+    rec.add(blank_id, idcol, None, "a respondent id", "missing respondent id; record ignored", NOTE,
+            "missing respondent id (record ignored)")
+    # a record cut short (a truncated file) may have lost its value: not read as a blank answer
+    short = np.zeros(len(frame), dtype=bool)
+    short[raw.short_rows[raw.short_rows < len(frame)]] = True
+    rec.add(short, "(row)", None, f"{raw.frame.shape[1]} fields, as in the header",
+            "row has fewer fields than the header (file truncated?); record ignored", NOTE,
+            "row has fewer fields than the header (record ignored)")
+    blank_id = blank_id | short  # nor does it give its respondent's demographics
     use = t_ok & i_ok & ~blank_id
     # a unit separator, not NUL: pandas < 3 hashes object strings as C strings, cut at NUL
     sep = "\x1f"
@@ -156,7 +211,8 @@ def long_to_wide(frame: pd.DataFrame, raw: RawTable, inst: Instrument,
     key = pd.Series(ids) + sep + pd.Series(col)
     rep = use & key.duplicated(keep="first").to_numpy()
     rec.add(rep, "value", frame["value"], "one answer per respondent, target and item",
-            "repeated answer; first kept, record ignored", NOTE)
+            "repeated answer; first kept, record ignored", NOTE,
+            "repeated answer (record ignored, the first kept)")
     if rep.any():  # a repeat that disagrees with the first answer is a conflict to show
         text = frame["value"].astype(str).str.strip().to_numpy(object)
         first_of = pd.Series(text[use]).groupby(key[use].to_numpy()).transform("first")
@@ -169,31 +225,44 @@ def long_to_wide(frame: pd.DataFrame, raw: RawTable, inst: Instrument,
                           f"respondent's first answer to the same target and item (line "
                           f"{lines[i]}, id {ids[i]}: {text[i]!r}, first {seen[i]!r}); the first "
                           "answer is kept", stacklevel=5)
-    issues.extend(_record_level(rec.table(with_reason=True)))
+    ignored = _ignored(rec.table(with_reason=True), len(frame))
     use &= ~rep
 
-    people = frame.loc[~blank_id].drop(columns=list(LONG_COLUMNS))
-    first = ~pd.Series(ids[~blank_id]).duplicated().to_numpy()
+    named = np.flatnonzero(~blank_id)  # the records that have a respondent
+    people = frame.iloc[named].drop(columns=list(LONG_COLUMNS))
+    respondent = np.full(len(frame), -1, dtype=np.int64)
+    respondent[named] = pd.factorize(ids[named])[0]  # wide rows in order of first record
+    first = ~pd.Series(ids[named]).duplicated().to_numpy()
     # Respondent-level columns should repeat unchanged; where they do not, the first is kept.
-    varying = people.groupby(ids[~blank_id], sort=False).nunique(dropna=False)
+    varying = people.groupby(ids[named], sort=False).nunique(dropna=False)
     for c in varying.columns[(varying > 1).any()]:
         who = varying.index[varying[c] > 1]
-        rows = np.flatnonzero(first & np.isin(ids[~blank_id], who))
-        rec2 = Issues(issues.file, lines[~blank_id], ids[~blank_id])
-        rec2.add(rows, c, people[c], "the same value in every record of a respondent",
-                 "value differs between a respondent's records; first kept", NOTE)
-        issues.extend(_record_level(rec2.table(with_reason=True)))
+        rec.add(named[first & np.isin(ids[named], who)], c, frame[c],
+                "the same value in every record of a respondent",
+                "value differs between a respondent's records; first kept", NOTE)
     wide = people.loc[first].reset_index(drop=True)
-    first_lines = lines[~blank_id][first]
-    resp_codes, uniq = pd.factorize(pd.Series(ids[use]))
-    position = pd.Series(np.arange(len(wide)), index=wide[idcol].map(_id_text).to_numpy())
+    first_lines = lines[named][first]
     cols = [inst.column(t, i) for t in inst.target_codes
             for i in [*inst.item_ids, *(s.id for s in inst.single_items)]]
     cell = np.full((len(wide), len(cols)), np.nan, dtype=object)
     cidx = pd.Index(cols).get_indexer(col[use])
-    cell[position.loc[uniq].to_numpy()[resp_codes], cidx] = frame["value"].to_numpy(object)[use]
+    cell[respondent[use], cidx] = frame["value"].to_numpy(object)[use]
     wide = pd.concat([wide, pd.DataFrame(cell, columns=cols)], axis=1)
-    return wide, first_lines
+    keys = respondent[use] * len(cols) + cidx
+    order = np.argsort(keys, kind="stable")
+    records = LongRecords(lines, ids, respondent, ignored, named[first], cols, keys[order],
+                          np.flatnonzero(use)[order], rec.table(with_reason=True))
+    return wide, first_lines, records
+
+
+def _ignored(table: pd.DataFrame, n: int) -> np.ndarray:
+    """Per record, why it is not used ('unknown target; record ignored'...), "" when it is."""
+    out = np.full(n, "", dtype=object)
+    gone = table[table["problem"].str.endswith("record ignored")]
+    if len(gone):
+        why = gone.groupby("row", sort=True)["reason"].agg("; ".join)
+        out[why.index.to_numpy(int) - 1] = why.to_numpy(object)
+    return out
 
 
 def drop_header_rows(frame: pd.DataFrame, raw: RawTable, inst: Instrument,
@@ -380,11 +449,6 @@ def _deduplicate(raw: RawTable, issues: Issues) -> pd.DataFrame:
                             f"duplicated column name (columns {', '.join(map(str, where + 1))}) "
                             "with different contents", ERROR)
     return frame.loc[:, keep]
-
-
-def _record_level(table: pd.DataFrame) -> pd.DataFrame:
-    # In a long file the ledger's rows are respondents; a record is located by its line only.
-    return table.assign(row=None)
 
 
 def _words(text: str) -> str:

@@ -143,7 +143,9 @@ def read_responses(source: str | Path | pd.DataFrame, instrument: Instrument, *,
         ``"wide"``: one row per respondent, item columns named by the instrument's
         ``layout.item_column`` (e.g. ``USA_mor1``) or by ``pattern``. ``"long"``: one row per
         respondent x target x item with columns ``resp_id``, ``target``, ``item``, ``value``
-        (plus the demographics); the ledger then counts respondents, each at its first line.
+        (plus the demographics); the ledger then counts the file's rows (records), says how
+        many respondents they form, and excludes the records it does not use and those of
+        excluded respondents.
     columns : dict, DataFrame or path, optional
         Column mapping, file name -> instrument name, or a table with ``file_column`` and
         ``column`` (or ``target`` and ``item``) columns.
@@ -215,7 +217,7 @@ def read_responses(source: str | Path | pd.DataFrame, instrument: Instrument, *,
     quality = QualityRules() if quality is None else quality
     inst = with_required(with_roles(instrument, roles), required)
     columns = _role_columns(inst, columns)
-    raw, frame, lines, issues = _instrument_frame(
+    raw, frame, lines, issues, records = _instrument_frame(
         source, inst, sheet=sheet, layout=layout, columns=columns, pattern=pattern,
         encoding=encoding, delimiter=delimiter, header_rows=header_rows, value_labels=value_labels)
     name = raw.name
@@ -264,12 +266,16 @@ def read_responses(source: str | Path | pd.DataFrame, instrument: Instrument, *,
     _note_empty_countries(frame, inst, issues)
     _warn_blank_like_labels(inst, issues.file)
     found = issues.table(with_reason=True)
-    ledger = _ledger(name, len(frame), found, _blank_rows(frame, found))
-    if ledger.rows_kept == 0:
+    blank = _blank_rows(frame, found)
+    ledger = (_ledger(name, len(frame), found, blank) if records is None
+              else _long_ledger(name, records, found))
+    if ledger.respondents_kept == 0:
         raise ResponseValidationError(
             f"{name}: every one of the {ledger.rows_in} rows is excluded, so nothing is left to "
             f"analyse\n{describe(ledger.report(), name)}", ledger.report())
-    keep = ~np.isin(np.arange(len(frame)) + 1, ledger.excluded["row"].to_numpy(int))
+    # the respondents (rows of frame) excluded: the ledger's rows, or a long file's respondents
+    gone = found.loc[found["action"] == EXCLUDED, "row"].dropna().to_numpy(int)
+    keep = ~np.isin(np.arange(len(frame)) + 1, gone)
     # At 2M rows each (rows, targets, items) array is ~0.6 GB: reverse keying works in place and
     # rows are selected only when some were excluded, so no second or third copy is made.
     _reverse_in_place(codes, inst)
@@ -286,8 +292,9 @@ def read_responses(source: str | Path | pd.DataFrame, instrument: Instrument, *,
         ledger=ledger,
         source=name,
     )
-    if resp.n != ledger.rows_kept:  # the ledger's promise, checked rather than assumed
-        raise ResponseDataError(f"{name}: {resp.n} rows kept but the ledger says {ledger.rows_kept}")
+    if resp.n != ledger.respondents_kept:  # the ledger's promise, checked rather than assumed
+        raise ResponseDataError(f"{name}: {resp.n} respondents kept but the ledger says "
+                                f"{ledger.respondents_kept}")
     return resp
 
 
@@ -297,8 +304,9 @@ def _instrument_frame(source, inst: Instrument, *, sheet, layout, columns, patte
                       delimiter, header_rows, value_labels="error"):
     """Read the file and give it the instrument's columns, one row per respondent.
 
-    Returns the raw table, the frame, each row's file line and the issues collected so far;
-    stops with the report on problems with the file as a whole.
+    Returns the raw table, the frame, each row's file line, the issues collected so far and,
+    for a long file, its records (:class:`~surveyindex.io.mapping.LongRecords`; None for a
+    wide one); stops with the report on problems with the file as a whole.
     """
     if isinstance(source, pd.DataFrame):
         frame = source.reset_index(drop=True)
@@ -326,8 +334,9 @@ def _instrument_frame(source, inst: Instrument, *, sheet, layout, columns, patte
         frame = frame.assign(**{v: country_codes(frame[v]) for v, d in inst.demographics.items()
                                 if d.type == "country" and v in frame.columns})
     issues.raise_if()
+    records = None
     if layout == "long":
-        frame, lines = mapping.long_to_wide(frame, raw, inst, issues)
+        frame, lines, records = mapping.long_to_wide(frame, raw, inst, issues)
     else:
         if raw.kind in ("text", "excel"):
             frame = mapping.drop_header_rows(frame, raw, inst, header_rows, issues)
@@ -351,7 +360,7 @@ def _instrument_frame(source, inst: Instrument, *, sheet, layout, columns, patte
     issues.raise_if(headline=headline)
     if frame.empty:
         raise ResponseDataError(f"{raw.name}: the file has a header but no data rows")
-    return raw, frame, lines, issues
+    return raw, frame, lines, issues, records
 
 
 def _warn_unread_times(frame: pd.DataFrame, bad: dict, issues: Issues, used: bool,
@@ -447,6 +456,37 @@ def _ledger(name: str, rows_in: int, table: pd.DataFrame, blank_rows=()) -> Ledg
     warnings = warn[["row", "line", "resp_id", "column", "value", "expected", "problem"]]
     return Ledger(name, rows_in, excluded, warnings.reset_index(drop=True),
                   issues=table.drop(columns="reason"))
+
+
+def _long_ledger(name: str, records: mapping.LongRecords, found: pd.DataFrame) -> Ledger:
+    """The ledger of a long file: its rows are the records. A record is excluded when it is not
+    used (its reason from the reading) or when its respondent is (the respondent's reasons);
+    the report's rows and lines become the file's, each at the record it is about (for an
+    answer, the record that gave it; else the respondent's first record)."""
+    n = len(records.lines)
+    exc = found[found["action"] == EXCLUDED]
+    why = exc.groupby("row", sort=True)["reason"].agg("; ".join)  # respondent row -> reasons
+    per_respondent = np.full(len(records.first) + 1, "", dtype=object)  # the last: no respondent
+    per_respondent[why.index.to_numpy(int) - 1] = why.to_numpy(object)
+    theirs = per_respondent[records.respondent]  # -1 (no id) takes the last, empty entry
+    own = records.ignored
+    reason = np.where((own != "") & (theirs != ""), own + "; " + theirs, own + theirs)
+    out = np.flatnonzero(reason != "")
+    excluded = pd.DataFrame({"row": out + 1, "line": records.lines[out],
+                             "resp_id": records.ids[out], "reason": reason[out]})
+    table = found.copy()
+    at = table["row"].notna().to_numpy()
+    rows = table.loc[at, "row"].to_numpy(int) - 1
+    rec = records.record_of(rows, table.loc[at, "column"].to_numpy(object))
+    table.loc[at, "row"] = rec + 1
+    table.loc[at, "line"] = records.lines[rec]
+    table = pd.concat([table, records.report], ignore_index=True)
+    table = table.sort_values("row", kind="stable", na_position="first").reset_index(drop=True)
+    warn = table[(table["action"] == SET_MISSING) & ~table["row"].isin(set(out + 1))]
+    warned = warn[["row", "line", "resp_id", "column", "value", "expected", "problem"]]
+    return Ledger(name, n, excluded, warned.reset_index(drop=True),
+                  issues=table.drop(columns="reason"), respondents=len(records.first),
+                  respondents_excluded=len(why))
 
 
 def _ids(col: pd.Series) -> np.ndarray:
