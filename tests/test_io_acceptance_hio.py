@@ -36,6 +36,10 @@ def _write(df: pd.DataFrame, path: Path) -> Path:
         df.to_excel(path, index=False)
     elif path.suffix == ".parquet":
         df.to_parquet(path, index=False)
+    elif path.suffix in (".dta", ".sav"):
+        import pyreadstat
+
+        (pyreadstat.write_dta if path.suffix == ".dta" else pyreadstat.write_sav)(df, str(path))
     else:
         df.to_csv(path, index=False)
     return path
@@ -48,7 +52,7 @@ MARKERS = ["n/a", "NA ", " Na", "null", "Null", "none", "NONE", "#n/a", "#null!"
 
 @pytest.mark.parametrize("marker", MARKERS)
 @pytest.mark.parametrize("kind, n", [("r.csv", 10), ("r.csv", 3000), ("r.xlsx", 10),
-                                     ("r.parquet", 10), ("frame", 10)])
+                                     ("r.parquet", 10), ("r.sav", 10), ("frame", 10)])
 def test_blank_markers_are_read_as_blank_in_any_case(tmp_path, marker, kind, n):
     # Before: "N/A" was blank but "n/a" an unknown label (an error stopping the read), in the
     # CSV text path (short or long columns), Excel, Parquet text columns and a data frame alike.
@@ -75,6 +79,15 @@ def test_a_lower_case_label_reading_like_a_blank_cell_is_warned_about(tmp_path):
     path.write_text(text.replace("1: Very unfavorable", "1: none", 1))
     with pytest.warns(UserWarning, match=r"code 1 'none' read like a blank cell"):
         si.read_responses(_write(_fav(), tmp_path / "r.csv"), si.load_instrument(path))
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_pandas_own_na_texts_are_not_blank_in_any_reader(tmp_path, suffix):
+    # Before: a workbook's '<NA>' was blank (pandas' list), a CSV's an unknown label.
+    df = _fav()
+    df.loc[0, "USA_fav"] = "<NA>"
+    with pytest.raises(ResponseDataError, match=r"'<NA>' is not a label of scale fav4"):
+        si.read_responses(_write(df, tmp_path / f"r{suffix}"), FAV)
 
 
 def test_text_that_only_contains_a_marker_is_not_blank(tmp_path):
