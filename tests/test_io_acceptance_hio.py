@@ -329,3 +329,12 @@ def test_long_file_cut_short_excludes_the_record(tmp_path):
     assert r.ledger.excluded[["line", "resp_id", "reason"]].values.tolist() == [
         [121, "r39", "row has fewer fields than the header (record ignored)"]]
     assert r.ledger.rows_in == 120 and r.n == 40
+
+
+def test_long_file_error_names_the_line_of_the_record(tmp_path):
+    # Before: an unknown label was shown at its respondent's first line, not the record's.
+    rows = _long_rows()
+    rows[5]["value"] = "Sort of"  # r1's RUS answer, line 7 (r1's first record is on line 5)
+    pd.DataFrame(rows).to_csv(tmp_path / "long.csv", index=False)
+    with pytest.raises(ResponseDataError, match=r"line 7 \(id r1\): RUS_fav = 'Sort of'"):
+        si.read_responses(tmp_path / "long.csv", FAV, layout="long")

@@ -162,6 +162,17 @@ class LongRecords:
             out[np.flatnonzero(answer)[hit]] = self.source[at[hit]]
         return out
 
+    def locate(self, table: pd.DataFrame) -> pd.DataFrame:
+        """A report whose ``row`` numbers respondents (1-based) with the file's rows and lines
+        instead: each problem at the record it is about (:meth:`record_of`)."""
+        table = table.copy()
+        at = table["row"].notna().to_numpy()
+        rec = self.record_of(table.loc[at, "row"].to_numpy(int) - 1,
+                             table.loc[at, "column"].to_numpy(object))
+        table.loc[at, "row"] = rec + 1
+        table.loc[at, "line"] = self.lines[rec]
+        return table
+
 
 def long_to_wide(frame: pd.DataFrame, raw: RawTable, inst: Instrument,
                  issues: Issues) -> tuple[pd.DataFrame, np.ndarray, LongRecords]:

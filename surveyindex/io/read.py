@@ -337,6 +337,7 @@ def _instrument_frame(source, inst: Instrument, *, sheet, layout, columns, patte
     records = None
     if layout == "long":
         frame, lines, records = mapping.long_to_wide(frame, raw, inst, issues)
+        issues.locate = records.locate  # an error names the file's rows, as the ledger does
     else:
         if raw.kind in ("text", "excel"):
             frame = mapping.drop_header_rows(frame, raw, inst, header_rows, issues)
@@ -474,13 +475,7 @@ def _long_ledger(name: str, records: mapping.LongRecords, found: pd.DataFrame) -
     out = np.flatnonzero(reason != "")
     excluded = pd.DataFrame({"row": out + 1, "line": records.lines[out],
                              "resp_id": records.ids[out], "reason": reason[out]})
-    table = found.copy()
-    at = table["row"].notna().to_numpy()
-    rows = table.loc[at, "row"].to_numpy(int) - 1
-    rec = records.record_of(rows, table.loc[at, "column"].to_numpy(object))
-    table.loc[at, "row"] = rec + 1
-    table.loc[at, "line"] = records.lines[rec]
-    table = pd.concat([table, records.report], ignore_index=True)
+    table = pd.concat([records.locate(found), records.report], ignore_index=True)
     table = table.sort_values("row", kind="stable", na_position="first").reset_index(drop=True)
     warn = table[(table["action"] == SET_MISSING) & ~table["row"].isin(set(out + 1))]
     warned = warn[["row", "line", "resp_id", "column", "value", "expected", "problem"]]

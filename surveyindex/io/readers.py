@@ -1,10 +1,11 @@
 """Read a response file of any supported type into a :class:`RawTable`: cells plus metadata.
 
 Every reader returns the cells untouched apart from stripping text and turning the usual blank
-markers (``N/A``, ``NULL``, ``None``... in any case: :data:`BLANK_FORMS`) into missing; column names come from the file's first row as they are (duplicates kept,
-so they can be reported instead of being renamed silently as pandas does). What SPSS and Stata
-files know beyond the cells (variable labels, value labels, user-defined missing values) is kept
-in the metadata so the mapping stage can check and use it.
+markers (``N/A``, ``NULL``, ``None``... in any case: :data:`BLANK_FORMS`) into missing; column
+names come from the file's first row as they are (duplicates kept, so they can be reported
+instead of being renamed silently as pandas does). What SPSS and Stata files know beyond the
+cells (variable labels, value labels, user-defined missing values) is kept in the metadata so
+the mapping stage can check and use it.
 """
 
 from __future__ import annotations

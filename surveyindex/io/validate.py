@@ -52,6 +52,10 @@ class Issues:
     def __init__(self, file: str, lines: np.ndarray, ids: np.ndarray):
         self.file, self.lines, self.ids = file, lines, ids
         self._parts: list[pd.DataFrame] = []
+        #: Turns a table's rows and lines into the file's when the rows recorded are not the
+        #: file's (a long file's respondents: see :class:`~surveyindex.io.mapping.LongRecords`);
+        #: applied to the report an error shows.
+        self.locate = None
 
     def add(self, mask, column: str, values, expected: str, problem, action: str,
             reason=None) -> None:
@@ -105,6 +109,8 @@ class Issues:
         tab = self.table()
         if tab["action"].isin(actions).any():
             stop = tab[tab["action"].isin(actions)].reset_index(drop=True)
+            if self.locate is not None:
+                stop = self.locate(stop)
             text = describe(stop, self.file)
             raise ResponseValidationError(f"{headline}\n{text}" if headline else text, stop)
 
