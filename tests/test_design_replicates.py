@@ -159,3 +159,27 @@ def test_compact_replicates_index_like_the_dense_matrix():
             (np.array([True] * 3 + [False] * 4), 2), (-1, 2)]
     for key in keys:
         np.testing.assert_array_equal(f[key], dense[key])
+
+
+@pytest.mark.parametrize("threads", ["1", "2"])
+def test_bootstrap_draws_follow_the_plain_rao_wu_recipe(monkeypatch, threads):
+    """The counts equal the recipe written out plainly: per stratum in order of first code, per
+    replicate, ``n_h - 1`` PSUs drawn with ``rng.integers(0, n_h, n_h - 1)`` (numpy's default
+    64-bit draws, one random stream), counted per PSU; whatever the number of threads and the
+    block size of the draws (the package draws 32-bit integers in blocks of replicates)."""
+    monkeypatch.setenv("SURVEYINDEX_THREADS", threads)
+    n_h = [3, 1200, 7, 2]
+    strata = np.repeat(["a", "b", "c", "d"], n_h)
+    data = pd.DataFrame({"s": strata, "psu": np.arange(len(strata))}).sample(frac=1.0,
+                                                                           random_state=1)
+    d = si.make_design(data, strata="s", psu="psu").with_replicates("bootstrap", n=1000, seed=11)
+    counts = d.replicate_weights.counts[d.replicate_weights.psu_of]
+    ref = np.random.default_rng(11)
+    for h, m in zip("abcd", n_h):
+        rows = np.flatnonzero(data["s"].to_numpy() == h)
+        # PSUs of the stratum in order of their code (psu values sorted), as the layout numbers them
+        rows = rows[np.argsort(data["psu"].to_numpy()[rows], kind="stable")]
+        expect = np.zeros((m, 1000), dtype=np.int64)
+        for r in range(1000):
+            expect[:, r] = np.bincount(ref.integers(0, m, m - 1), minlength=m)
+        np.testing.assert_array_equal(counts[rows], expect)

@@ -16,13 +16,14 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from .._threads import run_parallel
 from ..errors import WeightingError, require
 from ..io import margin_codes
 from .collapse import collapse_blocks, collapse_margins, collapse_options  # noqa: F401 (also here)
 from .design import SurveyDesign
 from .ipf import RULES, ipf, ipf_r, misfit, not_converged
 from .linearization import RakeAdjustment
-from .repweights import FactorReplicates, column_chunk, replicate_block
+from .repweights import FactorReplicates, replicate_block
 
 _VALUE_COLUMNS = ("proportion", "count", "Freq", "total")
 
@@ -316,19 +317,35 @@ def _apply_factors(design: SurveyDesign, cells: _Cells, fit: _Fit, groups, step)
 
 
 def _cell_totals(design: SurveyDesign, cell_of: np.ndarray, n_cells: int) -> np.ndarray:
-    """Weighted totals per cell: column 0 the weights, then every replicate (in column blocks).
-    The weights' column is a bincount, which adds in respondent order as the sparse product
-    of the replicates does."""
+    """Weighted totals per cell: column 0 the weights, then every replicate.
+
+    Every total adds its respondents in respondent order, from zero (a bincount for the
+    weights; for the replicates, a sparse product over the rows gathered cell by cell), so the
+    totals are the same whatever the blocking, the threads or the cluster's partition."""
     rep = design.replicate_weights
     R = 0 if rep is None else rep.shape[1]
-    T0 = np.empty((n_cells, 1 + R))
+    T0 = np.zeros((n_cells, 1 + R))  # cells no respondent falls in stay 0
     T0[:, 0] = _weight_totals(design, cell_of, n_cells)
-    if R:
-        indicator = _indicator(cell_of, n_cells)
-        step = column_chunk(design.n, R)
-        for c0 in range(0, R, step):
-            c1 = min(R, c0 + step)
-            T0[:, 1 + c0:1 + c1] = indicator @ replicate_block(rep, c0, c1)
+    if not R:
+        return T0
+    order = np.argsort(cell_of, kind="stable")
+    bounds = np.searchsorted(cell_of[order], np.arange(n_cells + 1))
+    # blocks of whole cells, about ``budget`` replicate cells each
+    rows_per_block = max(1, (1 << 24) // R)
+    cuts = np.unique(np.r_[0, np.searchsorted(bounds, np.arange(0, design.n, rows_per_block),
+                                              side="right") - 1])
+    cuts = np.append(cuts[cuts < n_cells], n_cells)
+
+    def block(b):
+        c_lo, c_hi = int(cuts[b]), int(cuts[b + 1])
+        rows = order[bounds[c_lo]:bounds[c_hi]]
+        # the cells' indicator over their own rows (sparse products add in row order)
+        ind = sparse.csr_matrix((np.ones(len(rows)), np.arange(len(rows)),
+                                 bounds[c_lo:c_hi + 1] - bounds[c_lo]),
+                                shape=(c_hi - c_lo, len(rows)))
+        T0[c_lo:c_hi, 1:] = ind @ replicate_block(rep, 0, R, rows)
+
+    run_parallel(block, len(cuts) - 1)
     return T0
 
 

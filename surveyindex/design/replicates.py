@@ -7,8 +7,11 @@ weights (R's ``combined.weights=TRUE``), with the scale factors R ``survey`` use
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 
+from .._threads import threads
 from ..errors import WeightingError
 from .design import SurveyDesign
 from .repweights import FactorReplicates
@@ -72,25 +75,32 @@ def bootstrap_replicates(design: SurveyDesign, n: int = 200, seed: int | None = 
     _no_lonely(n_h, "the bootstrap", design)
     P = len(stratum_of_psu)
     # A PSU is drawn about Poisson(1) times, so one byte holds it; widen only if ever needed.
-    counts = np.zeros((P, n), dtype=np.uint8)
+    counts = [np.zeros((P, n), dtype=np.uint8)]
     order = np.argsort(stratum_of_psu, kind="stable")
     starts = np.searchsorted(stratum_of_psu[order], np.arange(len(n_h) + 1))
     chunk = max(1, (1 << 23) // max(int(n_h.max()), 1))
-    for h in range(len(n_h)):
-        members, m = order[starts[h]:starts[h + 1]], int(n_h[h])
-        if m and members[-1] - members[0] + 1 == m and (np.diff(members) == 1).all():
-            members = slice(int(members[0]), int(members[-1]) + 1)  # a run of PSUs: no gather
-        for c0 in range(0, n, chunk):
-            c = min(chunk, n - c0)
-            # n_h - 1 draws with replacement per replicate, counted per PSU (the offsets added
-            # in place and the counts narrowed before the transposed write: same numbers).
-            draws = rng.integers(0, m, size=(c, m - 1))
-            draws += (np.arange(c) * m)[:, None]
-            block = np.bincount(draws.ravel(), minlength=c * m)
-            del draws
-            if block.max() > np.iinfo(counts.dtype).max:
-                counts = counts.astype(np.uint32)
-            counts[members, c0:c0 + c] = block.astype(counts.dtype).reshape(c, m).T
+
+    def count(members, c0, m, draws):
+        # the draws counted per PSU (offsets added in place, the counts narrowed before the
+        # transposed write)
+        c = draws.shape[0]
+        draws += (np.arange(c) * m)[:, None]
+        block = np.bincount(draws.ravel(), minlength=c * m)
+        if block.max() > np.iinfo(counts[0].dtype).max:
+            counts[0] = counts[0].astype(np.uint32)
+        counts[0][members, c0:c0 + c] = block.astype(counts[0].dtype).reshape(c, m).T
+
+    # One random stream, drawn in order; the counting of one block runs on another thread
+    # while the next block is drawn (the numbers are the same either way).
+    with _Pipeline() as later:
+        for h in range(len(n_h)):
+            members, m = order[starts[h]:starts[h + 1]], int(n_h[h])
+            if m and members[-1] - members[0] + 1 == m and (np.diff(members) == 1).all():
+                members = slice(int(members[0]), int(members[-1]) + 1)  # a run: no gather
+            for c0 in range(0, n, chunk):
+                c = min(chunk, n - c0)
+                later(count, members, c0, m, rng.integers(0, m, size=(c, m - 1)))
+    counts = counts[0]
     unit = (n_h / (n_h - 1.0))[stratum_of_psu][psu_of]
     rep = FactorReplicates(design.weights, unit, psu_of, counts)
     return design.with_weights(
@@ -98,6 +108,33 @@ def bootstrap_replicates(design: SurveyDesign, n: int = 200, seed: int | None = 
                               "seed": seed},
         replicate_type="bootstrap", replicate_scale=1.0 / (n - 1), replicate_rscales=None,
         replicate_mse=False)
+
+
+class _Pipeline:
+    """Run calls in order on one worker thread (in the caller when only one thread is to be
+    used), at most one waiting, so the caller can prepare the next while one runs."""
+
+    def __enter__(self):
+        self.pool = ThreadPoolExecutor(1) if threads() > 1 else None
+        self.pending = None
+        return self
+
+    def __call__(self, fn, *args):
+        if self.pool is None:
+            fn(*args)
+            return
+        if self.pending is not None:
+            self.pending.result()
+        self.pending = self.pool.submit(fn, *args)
+
+    def __exit__(self, *exc):
+        if self.pool is not None:
+            try:
+                if self.pending is not None and exc[0] is None:
+                    self.pending.result()
+            finally:
+                self.pool.shutdown()
+        return False
 
 
 def jk1_replicates(design: SurveyDesign) -> SurveyDesign:

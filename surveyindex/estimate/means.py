@@ -14,6 +14,7 @@ import numpy as np
 
 from ..design import SurveyDesign
 from ..errors import EstimationError
+from .._threads import run_parallel
 from .core import as_matrix, domain_layout, domain_sums, resolve_method
 from .inputs import category_labels, resolve_df, resolve_values
 from .result import DomainEstimates, check_level
@@ -137,42 +138,20 @@ def _ratio(design, names, Y, X, by, where, method, kind, deff="auto") -> DomainE
     n = np.zeros((D, V), dtype=np.int64)
     wsum, w2sum, ss, var = (np.zeros((D, V)) for _ in range(4))
     pending: list = []           # (domain, rows, influence values) awaiting the Taylor sums
-    # One domain at a time: its rows are gathered (a copy the size of the domain, zeroed where
-    # missing), so at millions of respondents no full-size (n, V) temporary exists.
-    for k in range(D):
+
+    def one(k):
         rows = dom.rows(k)
-        Yk = _gather(Y, rows)
-        valid = ~np.isnan(Yk)
-        Xk = None
-        if X is not None:
-            Xk = X[rows]
-            valid &= ~np.isnan(Xk)
-            np.copyto(Xk, 0.0, where=~valid)
-        np.copyto(Yk, 0.0, where=~valid)
-        vf = valid.astype(float)
-        sums = domain_sums(design, rows, [Yk, vf if Xk is None else Xk], R > 0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            theta[k] = sums[0] if kind == "total" else sums[0] / sums[1]
-        w = design.weights[rows]
-        n[k] = np.count_nonzero(valid, axis=0)
-        wsum[k], w2sum[k] = np.stack([w, w * w]) @ vf
-        est_k = theta[k, :, 0]
-        if kind == "ratio":
-            z = (Yk - np.nan_to_num(est_k) * Xk) * w[:, None]
-        else:
-            # One deviation matrix serves the SRS variance (deff) and the influence values:
-            # both are zero where the value is missing.
-            centre = np.nan_to_num(est_k if kind != "total" else _divide(est_k, wsum[k]))
-            z = Yk * w[:, None] if kind == "total" else None
-            d = np.subtract(Yk, centre, out=Yk)       # Yk is not needed after this
-            d *= vf
-            wd = d * w[:, None]
-            ss[k] = np.einsum("ij,ij->j", wd, d)
-            z = wd if z is None else z
+        theta[k], n[k], wsum[k], w2sum[k], ss[k], z = _domain(design, rows, Y, X, kind, R)
         if method == "taylor" and len(rows):
-            pending.append((k, rows, z if kind == "total" else _scale_columns(z, sums[1][:, 0])))
+            # in order of k, as the loop runs serially for Taylor
+            pending.append((k, rows, z))
             if sum(p[2].size for p in pending) >= _TAYLOR_BATCH:
                 _flush_taylor(design, pending, var)
+
+    # With replicates, domains are independent and their sums are matrix products that
+    # release the GIL: on several cores they run side by side, each exactly as it would alone.
+    # Taylor's influence values are batched across domains, so those run one after another.
+    run_parallel(one, D, workers=None if method == "replicate" else 1)
     _flush_taylor(design, pending, var)
     est = theta[:, :, 0]
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -185,6 +164,45 @@ def _ratio(design, names, Y, X, by, where, method, kind, deff="auto") -> DomainE
     deff = None if kind == "ratio" else _deff(ss, wsum, n, var, kind, deff_type)
     return DomainEstimates(dom.table, names, est, np.sqrt(var), n, n_eff, reps, method,
                            deff=deff, kind=kind, df=None, deff_type=deff_type)
+
+
+def _domain(design, rows, Y, X, kind, R):
+    """One domain's estimates: (theta (V, 1 + R), n, sum w, sum w^2, SRS sums of squares,
+    influence values for the Taylor variance)."""
+    # The domain's rows are gathered (a copy the size of the domain, zeroed where missing),
+    # so at millions of respondents no full-size (n, V) temporary exists.
+    Yk = _gather(Y, rows)
+    valid = ~np.isnan(Yk)
+    Xk = None
+    if X is not None:
+        Xk = X[rows]
+        valid &= ~np.isnan(Xk)
+        np.copyto(Xk, 0.0, where=~valid)
+    np.copyto(Yk, 0.0, where=~valid)
+    vf = valid.astype(float)
+    sums = domain_sums(design, rows, [Yk, vf if Xk is None else Xk], R > 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        theta = sums[0] if kind == "total" else sums[0] / sums[1]
+    w = design.weights[rows]
+    n = np.count_nonzero(valid, axis=0)
+    wsum, w2sum = np.stack([w, w * w]) @ vf
+    est_k = theta[:, 0]
+    ss = 0.0
+    if kind == "ratio":
+        z = (Yk - np.nan_to_num(est_k) * Xk) * w[:, None]
+    else:
+        # One deviation matrix serves the SRS variance (deff) and the influence values:
+        # both are zero where the value is missing.
+        centre = np.nan_to_num(est_k if kind != "total" else _divide(est_k, wsum))
+        z = Yk * w[:, None] if kind == "total" else None
+        d = np.subtract(Yk, centre, out=Yk)       # Yk is not needed after this
+        d *= vf
+        wd = d * w[:, None]
+        ss = np.einsum("ij,ij->j", wd, d)
+        z = wd if z is None else z
+    if kind != "total" and not R:          # the Taylor influence values
+        z = _scale_columns(z, sums[1][:, 0])
+    return theta, n, wsum, w2sum, ss, z
 
 
 def means_of_blocks(design: SurveyDesign, blocks, by=None, where=None, method: str = "auto"

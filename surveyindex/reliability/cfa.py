@@ -11,13 +11,13 @@ several groups a mean structure, and under equal intercepts latent means free ex
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
 
+from .._threads import one_blas_thread
 from ..errors import EstimationError
 from .cfa_spec import _Spec
 from .fit_measures import fit_measures
@@ -290,7 +290,9 @@ def fit_moments(n, mean, cov, *, factors, item_names, factor_index, groups, equa
         grads = ml_gradients(lam, phi, al, inv, d, cov, wn)
         return float(wn @ f), spec.gather(grads)
 
-    with _one_blas_thread():
+    # on these tiny matrices, OpenBLAS threads only contend (measured 10-30 times slower on a
+    # busy 2-core machine)
+    with one_blas_thread():
         res = minimize(objective, x0, jac=True, method="L-BFGS-B",
                        options={"maxiter": 20000, "maxcor": 30, "ftol": 1e-16, "gtol": 1e-10})
     theta = res.x
@@ -337,22 +339,6 @@ def ml_gradients(lam, phi, al, inv, d, cov, wn):
 
 
 # -- helpers ------------------------------------------------------------------------------------
-
-def _one_blas_thread():
-    """Limit BLAS to one thread while optimising: on these tiny matrices, OpenBLAS threads only
-    contend (measured 10-30 times slower on a busy 2-core machine)."""
-    global _CONTROLLER
-    if _CONTROLLER is None:
-        try:
-            from threadpoolctl import ThreadpoolController
-        except ImportError:  # only a matter of speed
-            return contextlib.nullcontext()
-        _CONTROLLER = ThreadpoolController()  # inspecting the loaded libraries takes ms: once
-    return _CONTROLLER.limit(limits=1, user_api="blas")
-
-
-_CONTROLLER = None
-
 
 def _check_model(data, factors: dict, group, extra=()):
     if not isinstance(data, pd.DataFrame):
