@@ -18,11 +18,15 @@ RESULTS = HERE / "results"
 PEERS_PYTHON = "/tmp/peers-venv/bin/python"
 
 
-def run_json(cmd: list[str], timeout: float | None = None) -> dict:
+def run_json(cmd: list[str], timeout: float | None = None, threads: int = 1) -> dict:
     """Run one measurement in its own process; its last stdout line is a JSON object. A peer
-    that fails or is missing gives ``{"error": ...}`` instead of stopping the benchmark."""
-    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
-           "MKL_NUM_THREADS": "1"}
+    that fails or is missing gives ``{"error": ...}`` instead of stopping the benchmark.
+
+    BLAS runs on one thread (the peers' numbers are single-threaded); surveyindex's own
+    threads (``SURVEYINDEX_THREADS``) and Arrow's (``OMP_NUM_THREADS`` sizes its pool) are
+    ``threads``: 1 unless a script measures the cores."""
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": str(threads),
+           "MKL_NUM_THREADS": "1", "SURVEYINDEX_THREADS": str(threads)}
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout)
     except (OSError, subprocess.TimeoutExpired) as exc:
@@ -33,13 +37,13 @@ def run_json(cmd: list[str], timeout: float | None = None) -> dict:
     return json.loads(lines[-1])
 
 
-def measure(cmd: list[str], runs: int, timeout: float | None = None) -> dict:
+def measure(cmd: list[str], runs: int, timeout: float | None = None, threads: int = 1) -> dict:
     """Median over ``runs`` processes of every number each prints, with the 1-minute load
     average read before each run (the machine is shared: read the figure beside it)."""
     results, loads = [], []
     for _ in range(runs):
         loads.append(os.getloadavg()[0])
-        res = run_json(cmd, timeout)
+        res = run_json(cmd, timeout, threads)
         if "error" in res:
             return {**res, "load": loads}
         results.append(res)

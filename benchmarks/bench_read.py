@@ -6,7 +6,8 @@
 
 Data: the simulated soft-power survey (20 countries, 2 targets x 20 items + 2 favourability
 items = 42 item columns, 4 demographics), written once as Parquet and as CSV. Each measurement
-runs in its own process: ``read_responses`` from each file, and ``run_pipeline`` (read,
+runs in its own process, once with every core (``SURVEYINDEX_THREADS`` = the cores) and once
+with one (``--threads``): ``read_responses`` from each file, and ``run_pipeline`` (read,
 validate, 200 bootstrap replicates, raking, index with intervals, reliability) plus
 ``write_report`` (the workbook) from each file, with wall and CPU seconds and the process's peak
 memory (the median of ``--runs`` processes, with the 1-minute load average before each). Also
@@ -77,6 +78,9 @@ def main() -> None:
     ap.add_argument("--data-dir", default="/tmp/bench-read")
     ap.add_argument("--runs", type=int, default=1, help="processes per measurement (median)")
     ap.add_argument("--name", default="read", help="results file: <date>-<name>.{json,md}")
+    cores = len(os.sched_getaffinity(0))
+    ap.add_argument("--threads", type=int, nargs="+", default=sorted({cores, 1}, reverse=True),
+                    help="SURVEYINDEX_THREADS of each measurement (default: the cores, then 1)")
     ap.add_argument("--task", nargs=3, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.task:
@@ -95,16 +99,19 @@ def main() -> None:
             f"median of {args.runs} processes per line, load before each"
         lines.append(f"\nn = {n:,} respondents x 42 item columns ({how})")
         for name, kind in todo:
-            res = measure([sys.executable, __file__, "--task", name, str(files[kind]),
-                           str(files["margins"])], args.runs)
-            load = res.pop("load")
-            if "error" in res:
-                lines.append(f"  {name:<9}{kind:<8} failed: {res['error'][:200]}")
-                continue
-            loads = "/".join(f"{x:.1f}" for x in load)
-            lines.append(f"  {name:<9}{kind:<8}{res['seconds']:8.2f} s wall {res['cpu_seconds']:8.2f}"
-                         f" s CPU  peak {res['peak_gib']:.2f} GiB   load {loads}")
-            rows.append({"n": n, "task": name, "file": kind, "load": load, **res})
+            for threads in ([1] if name == "pyarrow" else args.threads):
+                res = measure([sys.executable, __file__, "--task", name, str(files[kind]),
+                               str(files["margins"])], args.runs, threads=threads)
+                load = res.pop("load")
+                label = f"{name:<9}{kind:<8}{threads} thread{'s' * (threads > 1)}"
+                if "error" in res:
+                    lines.append(f"  {label:<28} failed: {res['error'][:200]}")
+                    continue
+                loads = "/".join(f"{x:.1f}" for x in load)
+                lines.append(f"  {label:<28}{res['seconds']:8.2f} s wall {res['cpu_seconds']:8.2f}"
+                             f" s CPU  peak {res['peak_gib']:.2f} GiB   load {loads}")
+                rows.append({"n": n, "task": name, "file": kind, "threads": threads,
+                             "load": load, **res})
     meta = {**start, "benchmark": "read",
             "versions": versions(sys.executable, ["numpy", "pandas", "pyarrow"])}
     text = "\n".join(lines) + "\n"

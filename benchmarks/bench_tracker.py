@@ -121,7 +121,8 @@ def cluster_run(waves, replicates, workers):
 
     with distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                   dashboard_address=":0", memory_limit=0,
-                                  env={"OPENBLAS_NUM_THREADS": "1"}) as cluster, \
+                                  env={"OPENBLAS_NUM_THREADS": "1",
+                                       "SURVEYINDEX_THREADS": "1"}) as cluster, \
             distributed.Client(cluster) as client:
         before = client.run(cpu_seconds)
         idle = sorted(client.run(peak_mb).values())

@@ -169,7 +169,7 @@ def peers(path: Path, n: int, replicates: int, python: str | None, r_rep_max: in
 
 def _run(cmd: list[str]) -> dict:
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
-           "POLARS_MAX_THREADS": "1"}
+           "POLARS_MAX_THREADS": "1", "SURVEYINDEX_THREADS": "1"}
     load = os.getloadavg()[0]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     lines = [x for x in proc.stdout.splitlines() if x.startswith("{")]

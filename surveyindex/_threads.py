@@ -3,7 +3,7 @@
 The heavy steps (replicate sums per country, filling item arrays) are matrix products and
 ufunc loops that release the GIL, so threads run them side by side without copying data. Each
 piece is computed exactly as it would be alone, so the numbers do not depend on the number of
-threads. ``SURVEYINDEX_THREADS=1`` runs everything in the calling thread.
+threads. ``SURVEYINDEX_THREADS=1`` runs everything in the calling thread (see :func:`threads`).
 """
 
 from __future__ import annotations
@@ -18,14 +18,17 @@ MAX_THREADS = 4
 
 
 def threads() -> int:
-    """Threads to use: ``SURVEYINDEX_THREADS`` if set, else the usable cores (at most 4).
+    """Threads to use: ``SURVEYINDEX_THREADS`` if set, else ``OMP_NUM_THREADS`` (which dask
+    workers and batch schedulers set to the cores they grant), else the usable cores, at
+    most 4.
 
     >>> threads() >= 1
     True
     """
-    env = os.environ.get("SURVEYINDEX_THREADS", "").strip()
-    if env.isdigit() and int(env) > 0:
-        return int(env)
+    for name in ("SURVEYINDEX_THREADS", "OMP_NUM_THREADS"):
+        env = os.environ.get(name, "").strip()
+        if env.isdigit() and int(env) > 0:
+            return int(env)
     try:
         cores = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):  # not on Linux

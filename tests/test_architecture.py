@@ -24,6 +24,7 @@ ORDER = {"instrument": 0, "io": 1, "design": 2, "estimate": 3, "index": 4, "reli
          "report": 5}
 # shared infrastructure at the top of the package, private by convention of Python packaging
 INFRASTRUCTURE = {"surveyindex._version", "surveyindex._resources", "surveyindex._progress",
+                  "surveyindex._threads",
                   "surveyindex.errors"}
 
 

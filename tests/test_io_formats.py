@@ -274,3 +274,16 @@ def test_answers_given_as_label_text(inst):
         [3, "USA_mor1", "Agree strongly", "'Agree strongly' is not a label of scale agree5; "
          "closest: 'Strongly agree'; set to missing (unknown_labels='missing')"]]
     assert r.respondents["gender"].tolist()[0] == "2"
+
+
+def test_csv_fields_are_text_whatever_the_header_cell_looks_like(tmp_path):
+    """Every field of a CSV is read as the text written, also in a column whose name looks like
+    a number (with pandas' pyarrow engine before pyarrow 25, a column named 2024 was typed as
+    numbers and turned back into text: '007' read as '7.0', '1.50' as '1.5')."""
+    p = tmp_path / "f.csv"
+    p.write_text("id,2024,note\n007,007, a \n008,1.50,NA\n009,1e3,\n", encoding="utf-8")
+    raw = si.io.read_table(p)
+    assert list(raw.frame.columns) == ["id", "2024", "note"]
+    assert raw.frame["id"].tolist() == ["007", "008", "009"]
+    assert raw.frame["2024"].tolist() == ["007", "1.50", "1e3"]
+    assert raw.frame["note"].iloc[0] == "a" and raw.frame["note"].iloc[1:].isna().all()

@@ -12,9 +12,9 @@ from dataclasses import replace
 
 import numpy as np
 
+from .._threads import run_parallel
 from ..design import SurveyDesign
 from ..errors import EstimationError
-from .._threads import run_parallel
 from .core import as_matrix, domain_layout, domain_sums, resolve_method
 from .inputs import category_labels, resolve_df, resolve_values
 from .result import DomainEstimates, check_level

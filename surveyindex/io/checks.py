@@ -13,6 +13,7 @@ import pandas as pd
 
 import pycountry
 
+from .._threads import run_parallel
 from ..instrument import Instrument
 from .exports import country_codes
 from .readers import RawTable, known_values
@@ -409,10 +410,9 @@ def _fill_blocks(codes: np.ndarray, kind: np.ndarray, plans: dict, scales: list)
     text = [(t, j, p[1], p[2], p[3]) for (t, j), p in plans.items()
             if p is not None and p[0] == "text"]
     other = [tj for tj, p in plans.items() if p is None]
-    filled = np.zeros((T, J), dtype=bool)
-    invalid = np.zeros((T, J), dtype=bool)
-    for r0 in range(0, n, _ROWS):
-        r1 = min(r0 + _ROWS, n)
+
+    def block(b):
+        r0, r1 = b * _ROWS, min((b + 1) * _ROWS, n)
         x, k = codes[r0:r1], kind[r0:r1]  # contiguous blocks
         for t, j, values in number:
             x[:, t, j] = values[r0:r1]
@@ -423,8 +423,15 @@ def _fill_blocks(codes: np.ndarray, kind: np.ndarray, plans: dict, scales: list)
         k[...] = recode_block(x, lo, hi, missing)
         for t, j, where, _, ukind in text:
             k[:, t, j] = ukind[where[r0:r1]]
-        filled |= (k != BLANK).any(axis=0)
-        invalid |= (k == INVALID).any(axis=0)
+        return (k != BLANK).any(axis=0), (k == INVALID).any(axis=0)
+
+    # blocks write disjoint rows, so they run side by side on the cores
+    done = run_parallel(block, -(-n // _ROWS))
+    filled = np.zeros((T, J), dtype=bool)
+    invalid = np.zeros((T, J), dtype=bool)
+    for f, i in done:
+        filled |= f
+        invalid |= i
     return filled, invalid
 
 

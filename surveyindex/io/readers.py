@@ -241,7 +241,12 @@ def sniff_delimiter(text: str) -> str:
     >>> sniff_delimiter('id;text\\n1;"a, b, c"\\n')
     ';'
     """
-    sample = "\n".join(text.splitlines()[:20])
+    end = 0
+    for _ in range(20):  # the first 20 lines only: splitting all of a large file costs
+        end = text.find("\n", end) + 1
+        if not end:
+            break
+    sample = "\n".join(text[:end or len(text)].splitlines()[:20])
     try:
         return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
     except csv.Error:
@@ -272,29 +277,36 @@ def _read_text(path: Path, encoding: str | None, delimiter: str | None) -> RawTa
     utf8 = None if directive else _utf8_bytes(data, used)
     if utf8 is not None:
         del text  # not held while Arrow parses (hundreds of MB at millions of rows)
-    cells = _parse_fast(text if utf8 is None else utf8, sep)
-    if cells is None and utf8 is not None:
+    from . import csv_arrow  # (it builds on this module's cleaning)
+
+    table = csv_arrow.parse(utf8 if utf8 is not None else text.encode("utf-8"), sep)
+    if table is None and utf8 is not None:
         text = decode(data, str(path), encoding)[0]
     del data, utf8
-    short = np.zeros(0 if cells is None else len(cells) - 1, dtype=bool)  # Arrow: none short
-    if cells is None:  # a file the Arrow parser refuses (short rows...): pandas' own parser
-        try:
-            # na_filter=False keeps empty fields as "" so that NaN marks only the fields a short
-            # (truncated) row lacks; dtype=str keeps ids such as 007 and label text intact.
-            cells = pd.read_csv(io.StringIO(text), sep=sep, header=None, dtype=str,
-                                na_filter=False, skip_blank_lines=True, engine="c")
-        except pd.errors.ParserError as exc:
-            raise ResponseDataError(f"{path}: malformed delimited text ({_parser_detail(exc)}); "
-                                    f"delimiter {sep!r}") from None
-        except pd.errors.EmptyDataError:
-            raise ResponseDataError(f"{path}: the file is empty") from None
-        short = _short_rows(text, sep, len(cells), cells.shape[1])
+    known: dict = {}
+    if table is not None:
+        clean = csv_arrow.clean_table(table, str(path), known)
+        del table
+        _release_arrow_memory()  # the parsed text, now cells: not held beside what comes next
+        return RawTable(str(path), clean, "text", first, notes=notes,
+                        decimal="," if sep == ";" else ".", encoding=used, delimiter=sep,
+                        factorized=known)
+    # a file the Arrow parser refuses (short rows...): pandas' own parser
+    try:
+        # na_filter=False keeps empty fields as "" so that NaN marks only the fields a short
+        # (truncated) row lacks; dtype=str keeps ids such as 007 and label text intact.
+        cells = pd.read_csv(io.StringIO(text), sep=sep, header=None, dtype=str,
+                            na_filter=False, skip_blank_lines=True, engine="c")
+    except pd.errors.ParserError as exc:
+        raise ResponseDataError(f"{path}: malformed delimited text ({_parser_detail(exc)}); "
+                                f"delimiter {sep!r}") from None
+    except pd.errors.EmptyDataError:
+        raise ResponseDataError(f"{path}: the file is empty") from None
+    short = _short_rows(text, sep, len(cells), cells.shape[1])
     frame = _with_header(cells, str(path))
     del cells
-    known: dict = {}
     clean = clean_cells(frame, known)
     del frame
-    _release_arrow_memory()  # the parsed text, now cells: not held beside the arrays to come
     return RawTable(str(path), clean, "text", first, notes=notes,
                     decimal="," if sep == ";" else ".", short_rows=np.flatnonzero(short),
                     encoding=used, delimiter=sep, factorized=known)
@@ -498,26 +510,6 @@ def _utf8_bytes(data: bytes, used: str) -> bytes | None:
     if name == "utf-8-sig":
         return data[3:] if data.startswith(codecs.BOM_UTF8) else data
     return None
-
-
-def _parse_fast(text: str | bytes, sep: str) -> pd.DataFrame | None:
-    """The cells by pandas' pyarrow engine (multi-threaded, several times faster than the C
-    engine), every field as text and empty fields as ""; None when pyarrow is not installed or
-    refuses the file (rows of another length, a quote left open), so that the C engine parses
-    it and reports what is wrong as before. ``text`` may be given as its UTF-8 bytes."""
-    try:
-        import pyarrow  # noqa: F401
-    except ImportError:
-        return None
-    try:
-        data = text if isinstance(text, bytes) else text.encode("utf-8")
-        cells = pd.read_csv(io.BytesIO(data), sep=sep, header=None, dtype=str,
-                            keep_default_na=False, na_values=[], engine="pyarrow")
-    except Exception:  # noqa: BLE001 - any refusal: the C engine gives the user's message
-        return None
-    if cells.isna().any(axis=None) or not len(cells):
-        return None
-    return cells
 
 
 def _short_rows(text: str, sep: str, n_records: int, n_fields: int) -> np.ndarray:
