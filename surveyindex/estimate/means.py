@@ -128,62 +128,93 @@ def _finish(est, design, level, df, default, **changes) -> DomainEstimates:
 # -- the shared estimator -----------------------------------------------------------------------
 
 def _ratio(design, names, Y, X, by, where, method, kind, deff="auto") -> DomainEstimates:
+    return _ratios(design, [(names, Y, X)], by, where, method, kind, deff)[0]
+
+
+def _ratios(design, groups, by, where, method, kind, deff="auto") -> list[DomainEstimates]:
+    """One :class:`DomainEstimates` per ``(names, Y, X)`` group, over the same domains: each
+    domain's replicate weights are made once for all groups (the costly part at millions of
+    respondents), and each group's sums are the same products as it would get alone."""
     if deff not in DEFF_TYPES:
         raise EstimationError(f"deff must be one of {list(DEFF_TYPES)}, not {deff!r}")
     method = resolve_method(design, method)
+    if method == "taylor" and len(groups) > 1:  # influence values are batched per group
+        return [_ratios(design, [g], by, where, method, kind, deff)[0] for g in groups]
     dom = domain_layout(design, by, where)
-    D, V = len(dom), len(names)
+    D = len(dom)
     R = design.replicate_weights.shape[1] if method == "replicate" else 0
-    theta = np.full((D, V, 1 + R), np.nan)
-    n = np.zeros((D, V), dtype=np.int64)
-    wsum, w2sum, ss, var = (np.zeros((D, V)) for _ in range(4))
+    out = []
+    for names, _, _ in groups:
+        V = len(names)
+        out.append({"theta": np.full((D, V, 1 + R), np.nan),
+                    "n": np.zeros((D, V), dtype=np.int64),
+                    **{k: np.zeros((D, V)) for k in ("wsum", "w2sum", "ss", "var")}})
     pending: list = []           # (domain, rows, influence values) awaiting the Taylor sums
 
     def one(k):
         rows = dom.rows(k)
-        theta[k], n[k], wsum[k], w2sum[k], ss[k], z = _domain(design, rows, Y, X, kind, R)
+        for o, (theta, n, wsum, w2sum, ss, z) in zip(
+                out, _domain(design, rows, [(Y, X) for _, Y, X in groups], kind, R)):
+            o["theta"][k], o["n"][k], o["wsum"][k], o["w2sum"][k], o["ss"][k] = \
+                theta, n, wsum, w2sum, ss
         if method == "taylor" and len(rows):
             # in order of k, as the loop runs serially for Taylor
             pending.append((k, rows, z))
             if sum(p[2].size for p in pending) >= _TAYLOR_BATCH:
-                _flush_taylor(design, pending, var)
+                _flush_taylor(design, pending, out[0]["var"])
 
     # With replicates, domains are independent and their sums are matrix products that
     # release the GIL: on several cores they run side by side, each exactly as it would alone.
     # Taylor's influence values are batched across domains, so those run one after another.
     run_parallel(one, D, workers=None if method == "replicate" else 1)
-    _flush_taylor(design, pending, var)
+    _flush_taylor(design, pending, out[0]["var"])
+    return [_estimates(design, dom, names, o, method, kind, deff)
+            for (names, _, _), o in zip(groups, out)]
+
+
+def _estimates(design, dom, names, o, method, kind, deff) -> DomainEstimates:
+    theta, n, wsum, var = o["theta"], o["n"], o["wsum"], o["var"]
     est = theta[:, :, 0]
     with np.errstate(invalid="ignore", divide="ignore"):
-        n_eff = wsum ** 2 / w2sum
+        n_eff = wsum ** 2 / o["w2sum"]
     reps = None
     if method == "replicate":
         reps = theta[:, :, 1:]
         var = replicate_variance(design, est, reps)
     deff_type = None if kind == "ratio" else _deff_type(design, wsum, n, deff)
-    deff = None if kind == "ratio" else _deff(ss, wsum, n, var, kind, deff_type)
+    deff = None if kind == "ratio" else _deff(o["ss"], wsum, n, var, kind, deff_type)
     return DomainEstimates(dom.table, names, est, np.sqrt(var), n, n_eff, reps, method,
                            deff=deff, kind=kind, df=None, deff_type=deff_type)
 
 
-def _domain(design, rows, Y, X, kind, R):
-    """One domain's estimates: (theta (V, 1 + R), n, sum w, sum w^2, SRS sums of squares,
-    influence values for the Taylor variance)."""
-    # The domain's rows are gathered (a copy the size of the domain, zeroed where missing),
-    # so at millions of respondents no full-size (n, V) temporary exists.
-    Yk = _gather(Y, rows)
-    valid = ~np.isnan(Yk)
-    Xk = None
-    if X is not None:
-        Xk = X[rows]
-        valid &= ~np.isnan(Xk)
-        np.copyto(Xk, 0.0, where=~valid)
-    np.copyto(Yk, 0.0, where=~valid)
-    vf = valid.astype(float)
-    sums = domain_sums(design, rows, [Yk, vf if Xk is None else Xk], R > 0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        theta = sums[0] if kind == "total" else sums[0] / sums[1]
+def _domain(design, rows, groups, kind, R) -> list[tuple]:
+    """One domain's estimates of each ``(Y, X)`` group: (theta (V, 1 + R), n, sum w, sum w^2,
+    SRS sums of squares, influence values for the Taylor variance)."""
+    mats, parts = [], []
+    for Y, X in groups:
+        # The domain's rows are gathered (a copy the size of the domain, zeroed where
+        # missing), so at millions of respondents no full-size (n, V) temporary exists.
+        Yk = _gather(Y, rows)
+        valid = ~np.isnan(Yk)
+        Xk = None
+        if X is not None:
+            Xk = X[rows]
+            valid &= ~np.isnan(Xk)
+            np.copyto(Xk, 0.0, where=~valid)
+        np.copyto(Yk, 0.0, where=~valid)
+        vf = valid.astype(float)
+        mats += [Yk, vf if Xk is None else Xk]
+        parts.append((Yk, Xk, valid, vf))
+    # one pass over the domain's replicate weights for every group's matrices
+    sums = domain_sums(design, rows, mats, R > 0)
     w = design.weights[rows]
+    return [_domain_part(w, sums[2 * g], sums[2 * g + 1], *parts[g], kind, R)
+            for g in range(len(groups))]
+
+
+def _domain_part(w, num, den, Yk, Xk, valid, vf, kind, R) -> tuple:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        theta = num if kind == "total" else num / den
     n = np.count_nonzero(valid, axis=0)
     wsum, w2sum = np.stack([w, w * w]) @ vf
     est_k = theta[:, 0]
@@ -201,7 +232,7 @@ def _domain(design, rows, Y, X, kind, R):
         ss = np.einsum("ij,ij->j", wd, d)
         z = wd if z is None else z
     if kind != "total" and not R:          # the Taylor influence values
-        z = _scale_columns(z, sums[1][:, 0])
+        z = _scale_columns(z, den[:, 0])
     return theta, n, wsum, w2sum, ss, z
 
 
@@ -219,13 +250,30 @@ def means_of_blocks(design: SurveyDesign, blocks, by=None, where=None, method: s
     >>> est.variables, est.estimate.tolist()
     (['V1', 'V2', 'V3'], [[2.0, 1.0, 1.0], [5.0, 1.0, 1.0]])
     """
-    blocks = tuple(np.asarray(b, float) for b in blocks)
-    V = sum(b.shape[1] for b in blocks)
-    if any(b.ndim != 2 or b.shape[0] != design.n for b in blocks):
-        raise EstimationError(f"every block needs shape ({design.n}, V); got "
-                              f"{[b.shape for b in blocks]}")
-    return _ratio(design, [f"V{j + 1}" for j in range(V)], blocks, None, by, where,
-                  method, "mean")
+    return means_of_block_groups(design, [blocks], by, where, method)[0]
+
+
+def means_of_block_groups(design: SurveyDesign, groups, by=None, where=None,
+                          method: str = "auto") -> list[DomainEstimates]:
+    """:func:`means_of_blocks` of each tuple of blocks in ``groups``, over the same domains, in
+    one pass over the replicate weights (the same numbers as one call per group).
+
+    >>> import numpy as np, pandas as pd, surveyindex as si
+    >>> d = si.make_design(pd.DataFrame({"c": ["A", "A", "B"]}), strata=None)
+    >>> a, b = means_of_block_groups(d, [(np.array([[1.0], [3.0], [5.0]]),),
+    ...                                  (np.ones((3, 1)),)], by="c")
+    >>> a.estimate.tolist(), b.estimate.tolist()
+    ([[2.0], [5.0]], [[1.0], [1.0]])
+    """
+    checked = []
+    for blocks in groups:
+        blocks = tuple(np.asarray(b, float) for b in blocks)
+        if any(b.ndim != 2 or b.shape[0] != design.n for b in blocks):
+            raise EstimationError(f"every block needs shape ({design.n}, V); got "
+                                  f"{[b.shape for b in blocks]}")
+        V = sum(b.shape[1] for b in blocks)
+        checked.append(([f"V{j + 1}" for j in range(V)], blocks, None))
+    return _ratios(design, checked, by, where, method, "mean")
 
 
 def _gather(Y, rows) -> np.ndarray:

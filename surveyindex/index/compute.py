@@ -17,11 +17,11 @@ from scipy.stats import norm
 
 from ..design import SurveyDesign
 from ..errors import EstimationError, require
-from ..estimate import check_level, means_of_blocks
+from ..estimate import check_level, means_of_block_groups
 from ..instrument import audience_mask
 from . import result as tables
 from .aggregate import aggregate, pool
-from .favourability import favourability_table
+from .favourability import favourability_blocks, favourability_table
 from .normalise import normalise
 from .scoring import item_bounds, score_bounds
 from .style_correction import respondent_scores
@@ -136,7 +136,11 @@ def compute_index(design: SurveyDesign, audiences: list[str] | None = None, *,
         from ..design import get_client
 
         client = get_client(client)
-    arrays = index_arrays(design, m, masks, country_w, replicates=True, client=client)
+    # the favourability means ride on the index's pass over the replicate weights
+    fav = favourability_blocks(design) if inst.single_items and client is None else None
+    also: dict = {}
+    arrays = index_arrays(design, m, masks, country_w, replicates=True, client=client,
+                          also=(fav, also) if fav is not None else None)
     arrays["z"] = norm.ppf(0.5 + level / 2)
     targets, dims = arrays["targets"], arrays["dims"]
     comparison, leads = (paired_differences(arrays["per_audience"], [*dims, "composite"], 0, 1,
@@ -170,7 +174,7 @@ def compute_index(design: SurveyDesign, audiences: list[str] | None = None, *,
         pooled=tables.pooled_table(arrays, settings), weights=tables.weights_table(arrays, level),
         factors=tables.factors_table(arrays, level),
         sensitivity=sens, sensitivity_indices=sens_idx,
-        favourability=favourability_table(design, masks, level),
+        favourability=favourability_table(design, masks, level, also or None),
     )
 
 
@@ -178,13 +182,16 @@ IndexResult = tables.IndexResult
 
 
 def index_arrays(design: SurveyDesign, m: IndexMethod, masks: dict, country_w,
-                 replicates: bool = True, client=None, memo: dict | None = None) -> dict:
+                 replicates: bool = True, client=None, memo: dict | None = None,
+                 also: tuple | None = None) -> dict:
     """Per-audience arrays of every quantity, full sample first on the last axis.
 
     With ``replicates=False`` only the full-sample value is computed (the sensitivity analysis
     re-runs the index many times and needs no SE). ``memo`` (a dict the caller keeps) reuses the
     respondent scores, domain means and driver weights of earlier calls with the same scoring
     options: the sensitivity analysis varies the later steps far more often than the scoring.
+    ``also = (blocks, out)``: the means by country of these extra blocks, per audience, are
+    computed in the same pass as the index's and put in the dict ``out`` (audience -> estimates).
     """
     resp = design.responses
     inst = resp.instrument
@@ -199,9 +206,12 @@ def index_arrays(design: SurveyDesign, m: IndexMethod, masks: dict, country_w,
     outcome = _outcome(resp, m) if _weights_spec(m.weights, inst) == "driver" else None
     per_aud = []
     for name, mask in masks.items():
+        if also is not None:
+            memo.pop(("means", key, name), None)  # computed again, with the extra blocks
         if ("means", key, name) not in memo:
-            memo[("means", key, name)] = _domain_means(design, resp, scores, mask, replicates,
-                                                       name, client)
+            memo[("means", key, name)] = _domain_means(
+                design, resp, scores, mask, replicates, name, client,
+                None if also is None else (also[0], also[1], name))
         countries, raw, a = memo[("means", key, name)]
         a = dict(a)
         a.update(_index_from_means(raw, m, bounds, inst, countries, targets, design, scores,
@@ -241,8 +251,9 @@ def audience_masks(design: SurveyDesign, audiences, filters) -> dict[str, np.nda
 
 # -- steps --------------------------------------------------------------------------------------
 
-def _domain_means(design, resp, scores, mask, replicates, name, client=None):
-    """Countries present, dimension means (C, T, K, 1 + R) and the item-level arrays."""
+def _domain_means(design, resp, scores, mask, replicates, name, client=None, also=None):
+    """Countries present, dimension means (C, T, K, 1 + R) and the item-level arrays; with
+    ``also = (blocks, out, name)``, the means of those blocks put in ``out[name]``."""
     inst = resp.instrument
     T, K, J = len(inst.target_codes), len(inst.dimension_ids), len(inst.item_ids)
     # Item values and scores go to the estimator as separate blocks: its domain-sorted copy is
@@ -250,7 +261,10 @@ def _domain_means(design, resp, scores, mask, replicates, name, client=None):
     blocks = (resp.values.reshape(design.n, T * J), scores.reshape(design.n, T * K))
     if replicates:
         if client is None:
-            est = means_of_blocks(design, blocks, by="country", where=mask, method="replicate")
+            est, *extra = means_of_block_groups(design, [blocks, *([also[0]] if also else [])],
+                                                by="country", where=mask, method="replicate")
+            if also:
+                also[1][also[2]] = extra[0]
         else:
             from .distributed import distributed_means
 

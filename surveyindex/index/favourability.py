@@ -35,8 +35,29 @@ def favourable_codes(scale) -> list[int]:
     return [c for c in range(scale.min, scale.max + 1) if c > mid]
 
 
+def favourability_blocks(design: SurveyDesign) -> tuple[np.ndarray, ...]:
+    """The (n, T) arrays whose means by country make the favourability table: every single
+    item's rating, then its favourable indicator (1/0, missing where the rating is).
+
+    >>> import surveyindex as si
+    >>> d = si.make_design(si.read_responses(si.sample_paths()["responses"],
+    ...                                      si.load_instrument("softpower")))
+    >>> [b.shape[1] for b in favourability_blocks(d)]
+    [2, 2]
+    """
+    resp = design.responses
+    inst = resp.instrument
+    values, favourable = [], []
+    for s in inst.single_items:
+        x = np.asarray(resp.single[s.id], float)                        # (n, T), missing NaN
+        values.append(x)
+        fav = favourable_codes(inst.scales[s.scale])
+        favourable.append(np.where(np.isnan(x), np.nan, np.isin(x, fav).astype(float)))
+    return (*values, *favourable)
+
+
 def favourability_table(design: SurveyDesign, masks: dict[str, np.ndarray],
-                        level: float = 0.95) -> pd.DataFrame:
+                        level: float = 0.95, estimates: dict | None = None) -> pd.DataFrame:
     """Mean and % favourable of every single item per country x target x audience, with CIs.
 
     Parameters
@@ -47,6 +68,9 @@ def favourability_table(design: SurveyDesign, masks: dict[str, np.ndarray],
         Audience name -> boolean mask over respondents (:func:`.compute.audience_masks`).
     level : float
         Confidence level of the normal intervals.
+    estimates : dict, optional
+        Audience name -> the means of :func:`favourability_blocks` by country, when the caller
+        computed them already (the index does, in its own pass over the replicate weights).
 
     Returns
     -------
@@ -67,25 +91,23 @@ def favourability_table(design: SurveyDesign, masks: dict[str, np.ndarray],
     >>> bool(np.allclose(f["score"], 10 * f["mean"]))          # the 0-10 rating on 0-100
     True
     """
-    resp = design.responses
-    inst = resp.instrument
+    inst = design.responses.instrument
     if not inst.single_items:
         return pd.DataFrame(columns=_COLUMNS)
     targets, z = inst.target_codes, norm.ppf(0.5 + level / 2)
     scale = tuple(inst.index.scale)
-    values, favourable, codes, bounds = [], [], [], []
+    blocks = favourability_blocks(design) if estimates is None else None
+    codes, bounds = [], []
     for s in inst.single_items:
-        x = np.asarray(resp.single[s.id], float)                        # (n, T), missing NaN
         fav = favourable_codes(inst.scales[s.scale])
         bounds.append((inst.scales[s.scale].min, inst.scales[s.scale].max))
-        values.append(x)
-        favourable.append(np.where(np.isnan(x), np.nan, np.isin(x, fav).astype(float)))
         codes.append(f"{fav[0]}-{fav[-1]}" if len(fav) > 1 else str(fav[0]))
-    S, T = len(values), len(targets)
+    S, T = len(inst.single_items), len(targets)
     out = []
     for name, mask in masks.items():
-        est = means_of_blocks(design, (*values, *favourable), by="country", where=mask,
-                              method="replicate" if design.n_replicates else "auto")
+        est = estimates[name] if estimates is not None else means_of_blocks(
+            design, blocks, by="country", where=mask,
+            method="replicate" if design.n_replicates else "auto")
         present = est.n.sum(axis=1) > 0
         countries = est.domains["country"][present].astype(str).to_numpy()
         C = len(countries)
