@@ -7,6 +7,8 @@ weights (R's ``combined.weights=TRUE``), with the scale factors R ``survey`` use
 
 from __future__ import annotations
 
+import collections
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -80,18 +82,21 @@ def bootstrap_replicates(design: SurveyDesign, n: int = 200, seed: int | None = 
     starts = np.searchsorted(stratum_of_psu[order], np.arange(len(n_h) + 1))
     chunk = max(1, (1 << 23) // max(int(n_h.max()), 1))
 
-    def count(members, c0, m, draws):
-        # the draws counted per PSU (offsets added in place, the counts narrowed before the
-        # transposed write)
-        c = draws.shape[0]
-        draws += (np.arange(c) * m)[:, None]
-        block = np.bincount(draws.ravel(), minlength=c * m)
-        if block.max() > np.iinfo(counts[0].dtype).max:
-            counts[0] = counts[0].astype(np.uint32)
-        counts[0][members, c0:c0 + c] = block.astype(counts[0].dtype).reshape(c, m).T
+    lock = threading.Lock()
 
-    # One random stream, drawn in order; the counting of one block runs on another thread
-    # while the next block is drawn (the numbers are the same either way).
+    def count(members, c0, m, draws):
+        # the draws counted per PSU, one replicate at a time (a histogram of the stratum's
+        # PSUs stays in cache), narrowed before the transposed write
+        block = np.empty((draws.shape[0], m), dtype=np.int64)
+        for r, row in enumerate(draws):
+            block[r] = np.bincount(row, minlength=m)
+        with lock:  # blocks fill disjoint cells; widening replaces the array
+            if block.max() > np.iinfo(counts[0].dtype).max:
+                counts[0] = counts[0].astype(np.uint32)
+            counts[0][members, c0:c0 + len(block)] = block.astype(counts[0].dtype).T
+
+    # One random stream, drawn in order; blocks already drawn are counted on other threads
+    # while the next is drawn (the numbers are the same either way).
     with _Pipeline() as later:
         for h in range(len(n_h)):
             members, m = order[starts[h]:starts[h + 1]], int(n_h[h])
@@ -111,27 +116,28 @@ def bootstrap_replicates(design: SurveyDesign, n: int = 200, seed: int | None = 
 
 
 class _Pipeline:
-    """Run calls in order on one worker thread (in the caller when only one thread is to be
-    used), at most one waiting, so the caller can prepare the next while one runs."""
+    """Run calls on worker threads (in the caller when only one thread is to be used), as
+    many waiting as there are workers, so the caller can prepare the next while they run."""
 
     def __enter__(self):
-        self.pool = ThreadPoolExecutor(1) if threads() > 1 else None
-        self.pending = None
+        workers = threads()
+        self.pool = ThreadPoolExecutor(workers) if workers > 1 else None
+        self.depth, self.pending = workers, collections.deque()
         return self
 
     def __call__(self, fn, *args):
         if self.pool is None:
             fn(*args)
             return
-        if self.pending is not None:
-            self.pending.result()
-        self.pending = self.pool.submit(fn, *args)
+        if len(self.pending) >= self.depth:
+            self.pending.popleft().result()
+        self.pending.append(self.pool.submit(fn, *args))
 
     def __exit__(self, *exc):
         if self.pool is not None:
             try:
-                if self.pending is not None and exc[0] is None:
-                    self.pending.result()
+                while self.pending and exc[0] is None:
+                    self.pending.popleft().result()
             finally:
                 self.pool.shutdown()
         return False
