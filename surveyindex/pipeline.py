@@ -311,7 +311,11 @@ def _file_hash(source) -> str:
     if isinstance(source, pd.DataFrame):
         digest = hashlib.sha256(pd.util.hash_pandas_object(source, index=False).to_numpy().tobytes())
         return "sha256:" + digest.hexdigest()[:16] + " (data frame)"
-    return "sha256:" + hashlib.sha256(Path(source).read_bytes()).hexdigest()[:16]
+    digest = hashlib.sha256()
+    with open(source, "rb") as f:  # a megabyte at a time: not a second copy of a large file
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return "sha256:" + digest.hexdigest()[:16]
 
 
 def _methodology(inst, resp, design, index, responses, margins, seed) -> dict[str, str]:

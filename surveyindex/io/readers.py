@@ -261,7 +261,7 @@ def sniff_delimiter(text: str) -> str:
 def _read_text(path: Path, encoding: str | None, delimiter: str | None) -> RawTable:
     data = path.read_bytes()
     text, used = decode(data, str(path), encoding)
-    if not text.strip():
+    if not text or text.isspace():  # (stops at the first character that is not a space)
         raise ResponseDataError(f"{path}: the file is empty (no text)")
     notes = [] if encoding or used in ("utf-8", "utf-8-sig") else [f"encoding {used} detected"]
     # Excel's "sep=;" first line names the delimiter; the header is on the line after it.
