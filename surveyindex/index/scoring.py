@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._threads import run_parallel
 from ..errors import EstimationError
 from ..instrument import DONT_KNOW, REFUSED
 from ..io import Responses
@@ -77,11 +78,15 @@ def score_dimensions(responses: Responses, min_valid_items: int | None = None, *
     lo, hi = item_bounds(inst)                                   # (J,) per item
     n, T = responses.values.shape[:2]
     out = np.empty((n, T, len(sizes)))
-    # Row blocks keep the (rows, targets, items) temporaries small at millions of respondents.
-    for r0 in range(0, n, _BLOCK):
-        rows = slice(r0, r0 + _BLOCK)
+    # Row blocks keep the (rows, targets, items) temporaries small at millions of respondents;
+    # they write disjoint rows, so they run side by side on the cores.
+
+    def block(b):
+        rows = slice(b * _BLOCK, (b + 1) * _BLOCK)
         out[rows] = _score_block(responses.values[rows], responses.missing_kind[rows], lo, hi,
                                  sizes, k, scoring, dont_know, top, bottom, refused)
+
+    run_parallel(block, -(-n // _BLOCK))
     return out
 
 

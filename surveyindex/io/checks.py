@@ -465,7 +465,8 @@ def recode_checked(frame, col: str, scale, raw: RawTable, issues: Issues, scale_
     and the ledger says so. Booleans and dates are never read as codes.
     """
     cells = frame[col]
-    codes, kind, unknown = recode_column(cells, scale, raw.user_missing.get(col), raw.decimal)
+    codes, kind, unknown = recode_column(cells, scale, raw.user_missing.get(col), raw.decimal,
+                                         known_values(cells, raw.factorized))
     if len(cells) and cells.isna().all():
         _no_answers(col, issues)
     _record_invalid(cells, kind, unknown, col, scale, raw, issues, scale_id, unknown_labels)

@@ -157,7 +157,8 @@ def codes_from_labels(col: pd.Series, labels: dict[int, str], decimal: str = "."
     return x, unknown
 
 
-def recode_column(col: pd.Series, scale, declared: dict | None = None, decimal: str = "."):
+def recode_column(col: pd.Series, scale, declared: dict | None = None, decimal: str = ".",
+                  known=None):
     """Codes and kinds of one item column on ``scale``.
 
     Parameters
@@ -170,6 +171,9 @@ def recode_column(col: pd.Series, scale, declared: dict | None = None, decimal: 
         Values the file declares missing, with their labels (from SPSS/Stata metadata).
     decimal : str
         Decimal separator of numeric text.
+    known : tuple, optional
+        The column's codes and distinct cleaned values when the reader has them
+        (:func:`surveyindex.io.readers.known_values`): it is not factorised again.
 
     Returns
     -------
@@ -188,7 +192,7 @@ def recode_column(col: pd.Series, scale, declared: dict | None = None, decimal: 
     >>> codes.tolist()[:2], kind.tolist(), unk.tolist()
     ([4.0, 4.0], [0, 0, 2, 3, 4, 4], [False, False, False, False, False, True])
     """
-    plan = column_plan(col, scale, declared, decimal)
+    plan = column_plan(col, scale, declared, decimal, known)
     if plan is not None and plan[0] == "text":
         _, where, ux, ukind, uunknown = plan
         return ux[where], ukind[where], uunknown[where]
