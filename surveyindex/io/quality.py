@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .._threads import run_parallel
 from ..errors import ResponseDataError
 from .recode import BLANK, VALID, to_number
 from .validate import EXCLUDED, FLAGGED, Issues
@@ -103,16 +104,20 @@ def flag_quality(frame: pd.DataFrame, codes: np.ndarray, kind: np.ndarray, inst,
     # Straight-lining: per target and scale, all answered grid items share one code.
     scales = [d.scale for d, _ in inst.items()]
     straight = np.zeros(codes.shape[:2], dtype=bool)
-    for sc in sorted(set(scales)):
-        j = [k for k, s in enumerate(scales) if s == sc]
-        # Row blocks: the (rows, targets, items) temporaries would be GBs at millions of rows.
-        for r0 in range(0, len(codes), _BLOCK):
-            rows = slice(r0, r0 + _BLOCK)
+    groups = [[k for k, s in enumerate(scales) if s == sc] for sc in sorted(set(scales))]
+
+    def block(b):
+        # Row blocks: the (rows, targets, items) temporaries would be GBs at millions of rows;
+        # blocks write disjoint rows, so they run side by side on the cores.
+        rows = slice(b * _BLOCK, (b + 1) * _BLOCK)
+        for j in groups:
             ok = kind[rows][:, :, j] == VALID
             sub = codes[rows][:, :, j]
             same = (np.where(ok, sub, -np.inf).max(axis=2)
                     == np.where(ok, sub, np.inf).min(axis=2))
             straight[rows] |= same & (ok.sum(axis=2) >= rules.straightlining_min_items)
+
+    run_parallel(block, -(-len(codes) // _BLOCK))
     hit = straight.any(axis=1) if rules.straightlining == "any" else straight.all(axis=1)
     text, problem = _straight_text(straight, inst.target_codes)
     record(hit, "(item grid)", text,

@@ -241,7 +241,7 @@ def read_responses(source: str | Path | pd.DataFrame, instrument: Instrument, *,
                *([REFUSED] if sc.refused_in_base else []))
     if counted == (VALID,) and VALID == 0:  # a valid answer is a kind of 0: one counting pass
         flat = kind.reshape(len(kind), -1)
-        no_answer = np.count_nonzero(flat, axis=1) == flat.shape[1]
+        no_answer = flat.all(axis=1)  # every kind non-zero: none valid
     else:
         no_answer = ~np.logical_or.reduce([kind == c for c in counted]).any(axis=(1, 2))
     issues.add(no_answer, "(all items)", None, "at least one valid answer",
