@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
@@ -132,3 +133,33 @@ def test_project_file_takes_factor_weights_and_collapse():
     assert WeightingOptions(collapse={"min_n": 20}).collapse == {"min_n": 20}
     with pytest.raises(ValueError, match="n_factors"):
         IndexOptions(weights="factor", n_factors=0)
+
+
+def test_numbers_do_not_depend_on_threads_or_blocks(monkeypatch):
+    """Every number, weight and ledger line is the same on one thread with the default blocks
+    as on three threads with blocks small enough that every step splits the sample (item
+    arrays, scores, quality flags, raking cell totals, bootstrap draws, domain sums)."""
+    import importlib
+
+    rake_mod, scoring, checks, quality = (importlib.import_module(f"surveyindex.{m}") for m in (
+        "design.rake", "index.scoring", "io.checks", "io.quality"))
+
+    def run():
+        return si.run_pipeline(replicates=12, seed=4, progress=False)
+
+    monkeypatch.setenv("SURVEYINDEX_THREADS", "1")
+    a = run()
+    monkeypatch.setenv("SURVEYINDEX_THREADS", "3")
+    for module, name, small in ((checks, "_ROWS", 1000), (scoring, "_BLOCK", 700),
+                                (quality, "_BLOCK", 900), (rake_mod, "_BLOCK_CELLS", 5000)):
+        monkeypatch.setattr(module, name, small)
+    b = run()
+    for table in ("items", "dimensions", "composite", "comparison", "leads", "ranks", "pooled",
+                  "weights", "favourability"):
+        pd.testing.assert_frame_equal(getattr(a.index, table), getattr(b.index, table),
+                                      check_exact=True, obj=table)
+    pd.testing.assert_frame_equal(a.reliability, b.reliability, check_exact=True)
+    pd.testing.assert_frame_equal(a.responses.ledger.report(), b.responses.ledger.report())
+    assert (a.design.weights == b.design.weights).all()
+    assert (np.asarray(a.design.replicate_weights) == np.asarray(b.design.replicate_weights)).all()
+    assert (np.nan_to_num(a.responses.values, nan=-1) == np.nan_to_num(b.responses.values, nan=-1)).all()

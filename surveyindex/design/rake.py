@@ -330,8 +330,8 @@ def _cell_totals(design: SurveyDesign, cell_of: np.ndarray, n_cells: int) -> np.
         return T0
     order = np.argsort(cell_of, kind="stable")
     bounds = np.searchsorted(cell_of[order], np.arange(n_cells + 1))
-    # blocks of whole cells, about ``budget`` replicate cells each
-    rows_per_block = max(1, (1 << 24) // R)
+    # blocks of whole cells, about _BLOCK_CELLS replicate cells each
+    rows_per_block = max(1, _BLOCK_CELLS // R)
     cuts = np.unique(np.r_[0, np.searchsorted(bounds, np.arange(0, design.n, rows_per_block),
                                               side="right") - 1])
     cuts = np.append(cuts[cuts < n_cells], n_cells)
@@ -347,6 +347,10 @@ def _cell_totals(design: SurveyDesign, cell_of: np.ndarray, n_cells: int) -> np.
 
     run_parallel(block, len(cuts) - 1)
     return T0
+
+
+#: Replicate cells (rows x replicates) gathered at once for the cell totals (128 MB of float64).
+_BLOCK_CELLS = 1 << 24
 
 
 def _weight_totals(design: SurveyDesign, cell_of: np.ndarray, n_cells: int) -> np.ndarray:
