@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import warnings
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
@@ -29,6 +30,9 @@ def threads() -> int:
         env = os.environ.get(name, "").strip()
         if env.isdigit() and int(env) > 0:
             return int(env)
+        if env and name == "SURVEYINDEX_THREADS":
+            warnings.warn(f"SURVEYINDEX_THREADS={env!r} is not a whole number of threads (1 or "
+                          "more); it is ignored", RuntimeWarning, stacklevel=2)
     try:
         cores = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):  # not on Linux
