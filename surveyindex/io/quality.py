@@ -133,7 +133,9 @@ def flag_quality(frame: pd.DataFrame, codes: np.ndarray, kind: np.ndarray, inst,
         unanswered, items = ((kind != VALID) & asked).sum(axis=(1, 2)), asked.sum(axis=(1, 2))
     else:  # every item asked: count the answers that are not valid, one pass over the kinds
         flat = kind.reshape(len(kind), -1)
-        unanswered = np.count_nonzero(flat if VALID == 0 else flat != VALID, axis=1)
+        # (a byte per cell summed into 16 bits: faster than count_nonzero's 64-bit count)
+        unanswered = flat.shape[1] - (flat == VALID).view(np.uint8).sum(
+            axis=1, dtype=np.uint16 if flat.shape[1] < 1 << 16 else np.int64).astype(np.int64)
         items = np.full(len(kind), flat.shape[1])
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.nan_to_num(unanswered / items, nan=1.0)
