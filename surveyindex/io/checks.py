@@ -254,8 +254,9 @@ def _number_forms(ids: np.ndarray) -> pd.DataFrame:
                            pc.binary_join_element_wise("0", plain, ""), plain)
         counts = pc.value_counts(plain)
         repeated = counts.field("values").filter(pc.greater(counts.field("counts"), 1))
-        again = pc.is_in(plain, value_set=repeated).to_numpy(zero_copy_only=False)
-        rows, number = rows[again], plain.filter(again).to_numpy(zero_copy_only=False)
+        again = pc.is_in(plain, value_set=repeated)  # an Arrow mask (pyarrow 14 needs one)
+        number = plain.filter(again).to_numpy(zero_copy_only=False)
+        rows = rows[again.to_numpy(zero_copy_only=False)]
     forms = pd.DataFrame({"row": rows, "form": ids[rows], "number": np.asarray(number, object)})
     return forms[forms.groupby("number")["form"].transform("nunique").to_numpy() > 1]
 
