@@ -8,6 +8,7 @@ threads. ``SURVEYINDEX_THREADS=1`` runs everything in the calling thread (see :f
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import os
 import warnings
@@ -58,6 +59,43 @@ def run_parallel(fn: Callable[[int], object], n: int, workers: int | None = None
             return [fn(k) for k in range(n)]
         with ThreadPoolExecutor(workers) as pool:
             return list(pool.map(fn, range(n)))
+
+
+class Pipeline:
+    """Run calls on worker threads (in the caller when only one thread is to be used), as
+    many waiting as there are workers, so the caller can prepare the next while they run;
+    the first exception is raised in the caller.
+
+    >>> out = []
+    >>> with Pipeline() as later:
+    ...     for k in range(3):
+    ...         later(out.append, k)
+    >>> sorted(out)
+    [0, 1, 2]
+    """
+
+    def __enter__(self):
+        workers = threads()
+        self.pool = ThreadPoolExecutor(workers) if workers > 1 else None
+        self.depth, self.pending = workers, collections.deque()
+        return self
+
+    def __call__(self, fn, *args):
+        if self.pool is None:
+            fn(*args)
+            return
+        if len(self.pending) >= self.depth:
+            self.pending.popleft().result()
+        self.pending.append(self.pool.submit(fn, *args))
+
+    def __exit__(self, *exc):
+        if self.pool is not None:
+            try:
+                while self.pending and exc[0] is None:
+                    self.pending.popleft().result()
+            finally:
+                self.pool.shutdown()
+        return False
 
 
 def one_blas_thread():

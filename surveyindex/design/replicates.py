@@ -7,13 +7,11 @@ weights (R's ``combined.weights=TRUE``), with the scale factors R ``survey`` use
 
 from __future__ import annotations
 
-import collections
 import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from .._threads import threads
+from .._threads import Pipeline
 from ..errors import WeightingError
 from .design import SurveyDesign
 from .repweights import FactorReplicates
@@ -97,7 +95,7 @@ def bootstrap_replicates(design: SurveyDesign, n: int = 200, seed: int | None = 
 
     # One random stream, drawn in order; blocks already drawn are counted on other threads
     # while the next is drawn (the numbers are the same either way).
-    with _Pipeline() as later:
+    with Pipeline() as later:
         for h in range(len(n_h)):
             members, m = order[starts[h]:starts[h + 1]], int(n_h[h])
             if m and members[-1] - members[0] + 1 == m and (np.diff(members) == 1).all():
@@ -113,34 +111,6 @@ def bootstrap_replicates(design: SurveyDesign, n: int = 200, seed: int | None = 
                               "seed": seed},
         replicate_type="bootstrap", replicate_scale=1.0 / (n - 1), replicate_rscales=None,
         replicate_mse=False)
-
-
-class _Pipeline:
-    """Run calls on worker threads (in the caller when only one thread is to be used), as
-    many waiting as there are workers, so the caller can prepare the next while they run."""
-
-    def __enter__(self):
-        workers = threads()
-        self.pool = ThreadPoolExecutor(workers) if workers > 1 else None
-        self.depth, self.pending = workers, collections.deque()
-        return self
-
-    def __call__(self, fn, *args):
-        if self.pool is None:
-            fn(*args)
-            return
-        if len(self.pending) >= self.depth:
-            self.pending.popleft().result()
-        self.pending.append(self.pool.submit(fn, *args))
-
-    def __exit__(self, *exc):
-        if self.pool is not None:
-            try:
-                while self.pending and exc[0] is None:
-                    self.pending.popleft().result()
-            finally:
-                self.pool.shutdown()
-        return False
 
 
 def jk1_replicates(design: SurveyDesign) -> SurveyDesign:

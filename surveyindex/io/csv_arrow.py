@@ -15,7 +15,7 @@ import pandas as pd
 
 from .._threads import run_parallel
 from ..errors import ResponseDataError
-from .readers import _cells_key, _clean_cell, _clean_strings, _small
+from .readers import _clean_cell, _clean_strings, _small, few_values, per_value, record_factorized
 
 
 def parse(data: bytes, sep: str):
@@ -67,11 +67,8 @@ def clean_table(table, name: str, factorized: dict | None = None) -> pd.DataFram
     clean = pd.DataFrame({j: pd.Series(cells, dtype=object, copy=False)
                           for j, (cells, _) in enumerate(parts)}, copy=False)
     clean.columns = header
-    if factorized is not None:
-        for j, (_, part) in enumerate(parts):
-            if part is not None:
-                cells = clean.iloc[:, j].to_numpy()
-                factorized[_cells_key(cells)] = (cells, *part)
+    record_factorized(clean, {j: part for j, (_, part) in enumerate(parts) if part is not None},
+                      factorized)
     return clean
 
 
@@ -79,10 +76,10 @@ def _clean_column(col) -> tuple[np.ndarray, tuple | None]:
     """Cleaned object cells of one text column, and (codes, cleaned values) when the column
     was cleaned per distinct value (the choice :func:`clean_strings` makes)."""
     n = len(col)
-    if n <= 1000 or len(col.slice(0, 2000).unique()) <= 1000:
+    if per_value(n, lambda: len(col.slice(0, 2000).unique())):
         enc = col.dictionary_encode().combine_chunks()
         uniques = enc.dictionary.to_pylist()
-        if len(uniques) <= n // 2 or n <= 1000:
+        if few_values(n, len(uniques)):
             codes = enc.indices.to_numpy(zero_copy_only=False)
             values = np.array([_clean_cell(v) for v in uniques] + [np.nan], dtype=object)
             return values[codes], (_small(codes), values[:-1])

@@ -573,12 +573,31 @@ def clean_cells(frame: pd.DataFrame, factorized: dict | None = None) -> pd.DataF
     # copy=False: untouched numeric columns are shared, not duplicated (a 2M-row file is ~1 GB)
     clean = pd.DataFrame(out, copy=False)
     clean.columns = list(frame.columns)
-    if factorized is not None:
-        for j, (codes, values) in parts.items():
-            cells = clean.iloc[:, j].to_numpy()
-            if cells.dtype == object:
-                factorized[_cells_key(cells)] = (cells, codes, values)
+    record_factorized(clean, parts, factorized)
     return clean
+
+
+def record_factorized(clean: pd.DataFrame, parts: dict, factorized: dict | None) -> None:
+    """Record in ``factorized`` the (codes, cleaned values) ``parts`` of ``clean``'s columns
+    (by position), keyed by their cells, for :func:`known_values` to find."""
+    if factorized is None:
+        return
+    for j, (codes, values) in parts.items():
+        cells = clean.iloc[:, j].to_numpy()
+        if cells.dtype == object:
+            factorized[_cells_key(cells)] = (cells, codes, values)
+
+
+def per_value(n: int, distinct_in_first_rows) -> bool:
+    """Whether a text column of ``n`` cells is worth cleaning per distinct value (codes and
+    labels) rather than cell by cell (ids): ``distinct_in_first_rows()`` counts the distinct
+    values among its first 2,000 cells."""
+    return n <= 1000 or distinct_in_first_rows() <= 1000
+
+
+def few_values(n: int, n_distinct: int) -> bool:
+    """Whether ``n_distinct`` values among ``n`` cells make per-value cleaning pay."""
+    return n_distinct <= n // 2 or n <= 1000
 
 
 def _cells_key(cells: np.ndarray) -> tuple:
@@ -612,9 +631,9 @@ def _clean_strings(s: pd.Series) -> tuple[pd.Series, tuple | None]:
     and labels, vectorised for ids (whose factorisation alone would cost more). Both give the
     same cells (pandas' strip on its string dtypes strips what str.strip does), so the first
     rows may choose. Also returns the codes and cleaned values when cleaned per value."""
-    if len(s) <= 1000 or len(pd.unique(s.iloc[:2000])) <= 1000:
+    if per_value(len(s), lambda: len(pd.unique(s.iloc[:2000]))):
         codes, uniques = pd.factorize(s, use_na_sentinel=True)
-        if len(uniques) <= len(s) // 2 or len(s) <= 1000:
+        if few_values(len(s), len(uniques)):
             clean = np.array([_clean_cell(v) for v in uniques] + [np.nan], dtype=object)
             # a new array: copy=False spares pandas' own copy (its increfs: 1.5 s at 2M rows)
             return pd.Series(clean[codes], dtype=object, copy=False), (_small(codes), clean[:-1])
